@@ -1,0 +1,165 @@
+// Package keeper implements x/rewards: custody of task escrows and bonds,
+// settlement (payouts, protocol fee, slashing), reputation and per-epoch
+// compute emissions.
+package keeper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/core/store"
+	errorsmod "cosmossdk.io/errors"
+	sdkmath "cosmossdk.io/math"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+
+	"github.com/hinterland-ai/hinterland/x/rewards/types"
+)
+
+// Keeper of x/rewards. The rewards module account holds exactly the sum of
+// Escrows, WorkerBonds and ChallengeBonds (CheckCustody) after every operation.
+type Keeper struct {
+	cdc          codec.BinaryCodec
+	storeService store.KVStoreService
+	authKeeper   types.AccountKeeper
+	bankKeeper   types.BankKeeper
+	authority    string
+	feeCollector string
+
+	Schema      collections.Schema
+	Params      collections.Item[types.Params]
+	Escrows     collections.Map[uint64, types.Escrow]
+	WorkerBonds collections.Map[collections.Pair[uint64, sdk.AccAddress], types.Bond]
+	// ChallengeBonds are keyed by (task, challenged worker, segment): one open
+	// fraud challenge per segment of a transcript.
+	ChallengeBonds collections.Map[collections.Triple[uint64, sdk.AccAddress, uint32], types.Bond]
+	Reputations    collections.Map[sdk.AccAddress, types.Reputation]
+	// Leaderboard orders workers by verified MACs: (macs, address).
+	Leaderboard collections.KeySet[collections.Pair[uint64, sdk.AccAddress]]
+	// EpochWork is the MACs each worker got verified since the last epoch end.
+	EpochWork collections.Map[sdk.AccAddress, uint64]
+}
+
+// NewKeeper builds the keeper; it panics if the module accounts are not set up.
+func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, bk types.BankKeeper, authority string) Keeper {
+	for _, name := range []string{types.ModuleName, types.PoolAccount} {
+		if ak.GetModuleAddress(name) == nil {
+			panic(fmt.Sprintf("the %s module account has not been set", name))
+		}
+	}
+	if _, err := ak.AddressCodec().StringToBytes(authority); err != nil {
+		panic(fmt.Errorf("invalid rewards authority address: %w", err))
+	}
+	sb := collections.NewSchemaBuilder(storeService)
+	k := Keeper{
+		cdc:            cdc,
+		storeService:   storeService,
+		authKeeper:     ak,
+		bankKeeper:     bk,
+		authority:      authority,
+		feeCollector:   authtypes.FeeCollectorName,
+		Params:         collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Escrows:        collections.NewMap(sb, types.EscrowsKey, "escrows", collections.Uint64Key, codec.CollValue[types.Escrow](cdc)),
+		WorkerBonds:    collections.NewMap(sb, types.WorkerBondsKey, "worker_bonds", collections.PairKeyCodec(collections.Uint64Key, sdk.AccAddressKey), codec.CollValue[types.Bond](cdc)),
+		ChallengeBonds: collections.NewMap(sb, types.ChallengeBondsKey, "challenge_bonds", collections.TripleKeyCodec(collections.Uint64Key, sdk.AccAddressKey, collections.Uint32Key), codec.CollValue[types.Bond](cdc)),
+		Reputations:    collections.NewMap(sb, types.ReputationsKey, "reputations", sdk.AccAddressKey, codec.CollValue[types.Reputation](cdc)),
+		Leaderboard:    collections.NewKeySet(sb, types.LeaderboardKey, "leaderboard", collections.PairKeyCodec(collections.Uint64Key, sdk.AccAddressKey)),
+		EpochWork:      collections.NewMap(sb, types.EpochWorkKey, "epoch_work", sdk.AccAddressKey, collections.Uint64Value),
+	}
+	schema, err := sb.Build()
+	if err != nil {
+		panic(err)
+	}
+	k.Schema = schema
+	return k
+}
+
+// Authority is the address allowed to update params.
+func (k Keeper) Authority() string { return k.authority }
+
+// ModuleAddress is the custody account.
+func (k Keeper) ModuleAddress() sdk.AccAddress {
+	return k.authKeeper.GetModuleAddress(types.ModuleName)
+}
+
+// Held is the sum of every escrow and bond in the store.
+func (k Keeper) Held(ctx context.Context) (sdk.Coins, error) {
+	held := sdk.NewCoins()
+	err := k.Escrows.Walk(ctx, nil, func(_ uint64, e types.Escrow) (bool, error) {
+		held = held.Add(e.Amount)
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = k.WorkerBonds.Walk(ctx, nil, func(_ collections.Pair[uint64, sdk.AccAddress], b types.Bond) (bool, error) {
+		held = held.Add(b.Amount)
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = k.ChallengeBonds.Walk(ctx, nil, func(_ collections.Triple[uint64, sdk.AccAddress, uint32], b types.Bond) (bool, error) {
+		held = held.Add(b.Amount)
+		return false, nil
+	})
+	return held, err
+}
+
+// CheckCustody verifies the invariant: module balance == escrows + bonds.
+func (k Keeper) CheckCustody(ctx context.Context) error {
+	held, err := k.Held(ctx)
+	if err != nil {
+		return err
+	}
+	balance := k.bankKeeper.GetAllBalances(ctx, k.ModuleAddress())
+	if !balance.Equal(held) {
+		return errorsmod.Wrapf(types.ErrAccounting, "rewards module account holds %s but escrows and bonds add up to %s", balance, held)
+	}
+	return nil
+}
+
+func (k Keeper) reputation(ctx context.Context, addr sdk.AccAddress) (types.Reputation, error) {
+	rep, err := k.Reputations.Get(ctx, addr)
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.Reputation{Address: addr.String()}, nil
+	}
+	return rep, err
+}
+
+// updateReputation applies fn to addr's reputation, keeping the leaderboard index in step.
+func (k Keeper) updateReputation(ctx context.Context, addr sdk.AccAddress, fn func(*types.Reputation)) error {
+	rep, err := k.reputation(ctx, addr)
+	if err != nil {
+		return err
+	}
+	oldMACs := rep.VerifiedMacs
+	fn(&rep)
+	rep.LastHeight = sdk.UnwrapSDKContext(ctx).BlockHeight()
+	// Only workers with verified work are ranked.
+	if err := k.Leaderboard.Remove(ctx, collections.Join(oldMACs, addr)); err != nil {
+		return err
+	}
+	if rep.Verified > 0 {
+		if err := k.Leaderboard.Set(ctx, collections.Join(rep.VerifiedMacs, addr)); err != nil {
+			return err
+		}
+	}
+	return k.Reputations.Set(ctx, addr, rep)
+}
+
+// mulBps returns amount * bps / 10 000, truncated.
+func mulBps(amount sdkmath.Int, bps uint32) sdkmath.Int {
+	return amount.MulRaw(int64(bps)).QuoRaw(types.BasisPoints)
+}
+
+func coinStr(c sdk.Coin) string {
+	if c.Amount.IsNil() {
+		return ""
+	}
+	return c.String()
+}

@@ -1,0 +1,47 @@
+package keeper
+
+import (
+	"context"
+
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/hinterland-ai/hinterland/x/rewards/types"
+)
+
+type msgServer struct{ Keeper }
+
+// NewMsgServerImpl returns the x/rewards Msg service.
+func NewMsgServerImpl(k Keeper) types.MsgServer { return msgServer{k} }
+
+var _ types.MsgServer = msgServer{}
+
+// FundPool adds coins to the compute-emission pool.
+func (m msgServer) FundPool(ctx context.Context, msg *types.MsgFundPool) (*types.MsgFundPoolResponse, error) {
+	sender, err := m.authKeeper.AddressCodec().StringToBytes(msg.Sender)
+	if err != nil {
+		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "sender %q: %s", msg.Sender, err)
+	}
+	if !msg.Amount.IsValid() || !msg.Amount.IsPositive() {
+		return nil, errorsmod.Wrapf(types.ErrInvalidAmount, "amount %s must be a positive coin", msg.Amount)
+	}
+	if err := m.bankKeeper.SendCoinsFromAccountToModule(ctx, sender, types.PoolAccount, sdk.NewCoins(msg.Amount)); err != nil {
+		return nil, errorsmod.Wrapf(types.ErrInsufficientFunds, "funding the pool with %s: %s", msg.Amount, err)
+	}
+	return &types.MsgFundPoolResponse{}, nil
+}
+
+// UpdateParams replaces the params; governance authority only.
+func (m msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams) (*types.MsgUpdateParamsResponse, error) {
+	if err := sdk.ValidateAuthority(sdk.UnwrapSDKContext(ctx), m.authority, msg.Authority); err != nil {
+		return nil, err
+	}
+	if err := msg.Params.Validate(); err != nil {
+		return nil, errorsmod.Wrap(types.ErrInvalidParams, err.Error())
+	}
+	if err := m.Params.Set(ctx, msg.Params); err != nil {
+		return nil, err
+	}
+	return &types.MsgUpdateParamsResponse{}, nil
+}

@@ -1,0 +1,21 @@
+package types
+
+import (
+	"github.com/cosmos/cosmos-sdk/codec"
+	"github.com/cosmos/cosmos-sdk/codec/legacy"
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/msgservice"
+)
+
+// RegisterLegacyAminoCodec registers the messages for amino JSON signing.
+func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
+	legacy.RegisterAminoMsg(cdc, &MsgFundPool{}, "hinterland/x/rewards/MsgFundPool")
+	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "hinterland/x/rewards/MsgUpdateParams")
+}
+
+// RegisterInterfaces registers the module's messages.
+func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
+	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgFundPool{}, &MsgUpdateParams{})
+	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
+}

@@ -1,0 +1,28 @@
+package types
+
+import "cosmossdk.io/collections"
+
+const (
+	// ModuleName is the name of x/rewards. Its module account is the custodian
+	// of every task escrow, worker bond and challenger bond.
+	ModuleName = "rewards"
+	// StoreKey is the store key of x/rewards.
+	StoreKey = ModuleName
+	// PoolAccount is the module account that funds per-epoch compute emissions.
+	// It is filled by MsgFundPool (or by governance spends) and never minted.
+	PoolAccount = "compute_pool"
+)
+
+// Store prefixes; each is used once and never reused.
+var (
+	ParamsKey         = collections.NewPrefix(0)
+	EscrowsKey        = collections.NewPrefix(1)
+	WorkerBondsKey    = collections.NewPrefix(2)
+	ChallengeBondsKey = collections.NewPrefix(3)
+	ReputationsKey    = collections.NewPrefix(4)
+	LeaderboardKey    = collections.NewPrefix(5)
+	EpochWorkKey      = collections.NewPrefix(6)
+)
+
+// BasisPoints is the denominator of every *_bps parameter.
+const BasisPoints = 10_000

@@ -1,0 +1,169 @@
+// Package keeper implements x/tasks: the task market (post, claim, cancel),
+// its deadline queues and the model lineage.
+package keeper
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/core/store"
+	errorsmod "cosmossdk.io/errors"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/hinterland-ai/hinterland/x/tasks/types"
+)
+
+// Keeper of x/tasks.
+type Keeper struct {
+	cdc          codec.BinaryCodec
+	storeService store.KVStoreService
+	authKeeper   types.AccountKeeper
+	rewards      types.RewardsKeeper
+	authority    string
+
+	Schema      collections.Schema
+	Params      collections.Item[types.Params]
+	NextTaskID  collections.Sequence
+	Tasks       collections.Map[uint64, types.Task]
+	Assignments collections.Map[collections.Pair[uint64, sdk.AccAddress], types.Assignment]
+	// Secondary indexes, maintained by setTask and setAssignment only.
+	PosterIndex collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
+	StatusIndex collections.KeySet[collections.Pair[int32, uint64]]
+	WorkerIndex collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
+	// ClaimQueue holds (claim deadline, task) of tasks that still accept claims.
+	ClaimQueue collections.KeySet[collections.Pair[time.Time, uint64]]
+	// CommitQueue holds (commit deadline, task, worker) of active claims.
+	CommitQueue collections.KeySet[collections.Triple[time.Time, uint64, sdk.AccAddress]]
+	// Models maps a verified model hash to the work that produced it.
+	Models collections.Map[[]byte, types.ModelRecord]
+}
+
+// NewKeeper builds the keeper.
+func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, rk types.RewardsKeeper, authority string) Keeper {
+	if _, err := ak.AddressCodec().StringToBytes(authority); err != nil {
+		panic(fmt.Errorf("invalid tasks authority address: %w", err))
+	}
+	sb := collections.NewSchemaBuilder(storeService)
+	k := Keeper{
+		cdc:          cdc,
+		storeService: storeService,
+		authKeeper:   ak,
+		rewards:      rk,
+		authority:    authority,
+		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		NextTaskID:   collections.NewSequence(sb, types.NextTaskIDKey, "next_task_id"),
+		Tasks:        collections.NewMap(sb, types.TasksKey, "tasks", collections.Uint64Key, codec.CollValue[types.Task](cdc)),
+		Assignments: collections.NewMap(sb, types.AssignmentsKey, "assignments",
+			collections.PairKeyCodec(collections.Uint64Key, sdk.AccAddressKey), codec.CollValue[types.Assignment](cdc)),
+		PosterIndex: collections.NewKeySet(sb, types.PosterIndexKey, "poster_index", collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
+		StatusIndex: collections.NewKeySet(sb, types.StatusIndexKey, "status_index", collections.PairKeyCodec(collections.Int32Key, collections.Uint64Key)),
+		WorkerIndex: collections.NewKeySet(sb, types.WorkerIndexKey, "worker_index", collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
+		ClaimQueue:  collections.NewKeySet(sb, types.ClaimQueueKey, "claim_queue", collections.PairKeyCodec(sdk.TimeKey, collections.Uint64Key)),
+		CommitQueue: collections.NewKeySet(sb, types.CommitQueueKey, "commit_queue",
+			collections.TripleKeyCodec(sdk.TimeKey, collections.Uint64Key, sdk.AccAddressKey)),
+		Models: collections.NewMap(sb, types.ModelsKey, "models", collections.BytesKey, codec.CollValue[types.ModelRecord](cdc)),
+	}
+	schema, err := sb.Build()
+	if err != nil {
+		panic(err)
+	}
+	k.Schema = schema
+	return k
+}
+
+// Authority is the address allowed to update params.
+func (k Keeper) Authority() string { return k.authority }
+
+// GetTask returns a task or ErrTaskNotFound.
+func (k Keeper) GetTask(ctx context.Context, id uint64) (types.Task, error) {
+	t, err := k.Tasks.Get(ctx, id)
+	if err != nil {
+		return types.Task{}, errorsmod.Wrapf(types.ErrTaskNotFound, "task %d", id)
+	}
+	return t, nil
+}
+
+// GetAssignment returns a worker's claim on a task or ErrAssignmentMissing.
+func (k Keeper) GetAssignment(ctx context.Context, id uint64, worker sdk.AccAddress) (types.Assignment, error) {
+	a, err := k.Assignments.Get(ctx, collections.Join(id, worker))
+	if err != nil {
+		return types.Assignment{}, errorsmod.Wrapf(types.ErrAssignmentMissing, "task %d worker %s", id, worker)
+	}
+	return a, nil
+}
+
+// setTask stores a task and keeps the poster and status indexes in step.
+func (k Keeper) setTask(ctx context.Context, t types.Task) error {
+	old, err := k.Tasks.Get(ctx, t.Id)
+	if err == nil {
+		if err := k.StatusIndex.Remove(ctx, collections.Join(int32(old.Status), t.Id)); err != nil {
+			return err
+		}
+	}
+	poster, err := k.authKeeper.AddressCodec().StringToBytes(t.Poster)
+	if err != nil {
+		return err
+	}
+	if err := k.PosterIndex.Set(ctx, collections.Join(sdk.AccAddress(poster), t.Id)); err != nil {
+		return err
+	}
+	if err := k.StatusIndex.Set(ctx, collections.Join(int32(t.Status), t.Id)); err != nil {
+		return err
+	}
+	return k.Tasks.Set(ctx, t.Id, t)
+}
+
+// setAssignment stores a claim and indexes it by worker.
+func (k Keeper) setAssignment(ctx context.Context, a types.Assignment) error {
+	worker, err := k.authKeeper.AddressCodec().StringToBytes(a.Worker)
+	if err != nil {
+		return err
+	}
+	if err := k.WorkerIndex.Set(ctx, collections.Join(sdk.AccAddress(worker), a.TaskId)); err != nil {
+		return err
+	}
+	return k.Assignments.Set(ctx, collections.Join(a.TaskId, sdk.AccAddress(worker)), a)
+}
+
+// refreshStatus recomputes an unfinished task's status from its counters.
+func refreshStatus(t *types.Task, now time.Time) {
+	switch t.Status {
+	case types.TASK_STATUS_OPEN, types.TASK_STATUS_ASSIGNED:
+		if t.Verified+t.Active < t.Replicas && now.Before(t.ClaimDeadline) {
+			t.Status = types.TASK_STATUS_OPEN
+		} else {
+			t.Status = types.TASK_STATUS_ASSIGNED
+		}
+	}
+}
+
+// maybeClose finishes a task once no claim is in flight and either every
+// replica is verified or claims are no longer accepted: the rest of the
+// escrow (unpaid shares, rounding remainder) returns to the poster.
+func (k Keeper) maybeClose(ctx context.Context, t *types.Task) error {
+	now := sdk.UnwrapSDKContext(ctx).BlockTime()
+	if t.Active > 0 || (t.Verified < t.Replicas && now.Before(t.ClaimDeadline)) {
+		return nil
+	}
+	refund, err := k.rewards.CloseEscrow(ctx, t.Id)
+	if err != nil {
+		return err
+	}
+	if err := k.ClaimQueue.Remove(ctx, collections.Join(t.ClaimDeadline, t.Id)); err != nil {
+		return err
+	}
+	em := sdk.UnwrapSDKContext(ctx).EventManager()
+	if t.Verified > 0 {
+		t.Status = types.TASK_STATUS_COMPLETED
+		return em.EmitTypedEvent(&types.EventTaskCompleted{TaskId: t.Id, Verified: t.Verified})
+	}
+	t.Status = types.TASK_STATUS_EXPIRED
+	return em.EmitTypedEvent(&types.EventTaskExpired{TaskId: t.Id, Refund: refund.String()})
+}
+
+// GetParams returns the current params.
+func (k Keeper) GetParams(ctx context.Context) (types.Params, error) { return k.Params.Get(ctx) }

@@ -1,0 +1,24 @@
+package types
+
+import (
+	"context"
+
+	"cosmossdk.io/core/address"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+)
+
+// AccountKeeper is what x/tasks needs of x/auth.
+type AccountKeeper interface {
+	AddressCodec() address.Codec
+}
+
+// RewardsKeeper is the custody and settlement API of x/rewards.
+type RewardsKeeper interface {
+	LockEscrow(ctx context.Context, taskID uint64, poster sdk.AccAddress, reward sdk.Coin, replicas uint32) error
+	RequiredBond(ctx context.Context, worker sdk.AccAddress, bond sdk.Coin) (sdk.Coin, error)
+	LockBond(ctx context.Context, taskID uint64, worker sdk.AccAddress, amount sdk.Coin) error
+	PayWorker(ctx context.Context, taskID uint64, worker sdk.AccAddress, macs uint64) error
+	SlashWorker(ctx context.Context, taskID uint64, worker, challenger sdk.AccAddress, reason string) error
+	CloseEscrow(ctx context.Context, taskID uint64) (sdk.Coin, error)
+}

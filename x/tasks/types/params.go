@@ -1,0 +1,100 @@
+package types
+
+import (
+	"fmt"
+	"time"
+
+	sdkmath "cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/hinterland-ai/hinterland/x/verification/engine"
+)
+
+// Defaults. The caps keep one commit a few KB (256 hashes = 8 KiB), bound the
+// work a task can ask of workers, and keep deadlines long enough for real
+// training on a CPU but short enough that escrow is never locked for long.
+const (
+	DefaultDenom                = "uhint"
+	DefaultMaxReplicas          = 8
+	DefaultMaxSamples           = 64
+	DefaultMaxSegments          = 256
+	DefaultMaxTotalSteps        = 1_000_000
+	DefaultMaxURILength         = 512
+	DefaultAssumedForgedBps     = 1_000 // a cheater forges 10% of segments
+	DefaultMaxDeadlinesPerBlock = 100
+	DefaultGasPerSpecByte       = 10
+)
+
+// DefaultParams returns the default x/tasks params.
+func DefaultParams() Params {
+	return Params{
+		Denom:                DefaultDenom,
+		MinReward:            sdkmath.NewInt(1_000),
+		MinBond:              sdkmath.NewInt(1_000),
+		MaxReplicas:          DefaultMaxReplicas,
+		MaxSamples:           DefaultMaxSamples,
+		MaxSegments:          DefaultMaxSegments,
+		MaxTotalSteps:        DefaultMaxTotalSteps,
+		MaxParams:            engine.MaxParams,
+		MaxUriLength:         DefaultMaxURILength,
+		MinClaimWindow:       10 * time.Second,
+		MaxClaimWindow:       30 * 24 * time.Hour,
+		MinCommitWindow:      10 * time.Second,
+		MaxCommitWindow:      7 * 24 * time.Hour,
+		AssumedForgedBps:     DefaultAssumedForgedBps,
+		MaxDeadlinesPerBlock: DefaultMaxDeadlinesPerBlock,
+		GasPerSpecByte:       DefaultGasPerSpecByte,
+	}
+}
+
+// Validate checks every field; it is called from genesis and MsgUpdateParams.
+func (p Params) Validate() error {
+	if err := validateDenom(p.Denom); err != nil {
+		return err
+	}
+	if p.MinReward.IsNil() || !p.MinReward.IsPositive() {
+		return fmt.Errorf("min_reward must be positive")
+	}
+	if p.MinBond.IsNil() || !p.MinBond.IsPositive() {
+		return fmt.Errorf("min_bond must be positive")
+	}
+	if p.MaxReplicas == 0 || p.MaxReplicas > 64 {
+		return fmt.Errorf("max_replicas %d must be in 1..64", p.MaxReplicas)
+	}
+	if p.MaxSegments < 1 || p.MaxSegments > 4096 {
+		return fmt.Errorf("max_segments %d must be in 1..4096", p.MaxSegments)
+	}
+	if p.MaxSamples == 0 || p.MaxSamples > p.MaxSegments {
+		return fmt.Errorf("max_samples %d must be in 1..max_segments (%d)", p.MaxSamples, p.MaxSegments)
+	}
+	if p.MaxTotalSteps == 0 {
+		return fmt.Errorf("max_total_steps must be positive")
+	}
+	if p.MaxParams == 0 || p.MaxParams > engine.MaxParams {
+		return fmt.Errorf("max_params %d must be in 1..%d (the engine's limit)", p.MaxParams, engine.MaxParams)
+	}
+	if p.MaxUriLength < 8 || p.MaxUriLength > 4096 {
+		return fmt.Errorf("max_uri_length %d must be in 8..4096", p.MaxUriLength)
+	}
+	if p.MinClaimWindow <= 0 || p.MaxClaimWindow < p.MinClaimWindow {
+		return fmt.Errorf("claim windows must satisfy 0 < min (%s) <= max (%s)", p.MinClaimWindow, p.MaxClaimWindow)
+	}
+	if p.MinCommitWindow <= 0 || p.MaxCommitWindow < p.MinCommitWindow {
+		return fmt.Errorf("commit windows must satisfy 0 < min (%s) <= max (%s)", p.MinCommitWindow, p.MaxCommitWindow)
+	}
+	if p.AssumedForgedBps == 0 || p.AssumedForgedBps >= 10_000 {
+		return fmt.Errorf("assumed_forged_bps %d must be in 1..9999", p.AssumedForgedBps)
+	}
+	if p.MaxDeadlinesPerBlock == 0 {
+		return fmt.Errorf("max_deadlines_per_block must be positive")
+	}
+	return nil
+}
+
+func validateDenom(d string) error {
+	if err := sdk.ValidateDenom(d); err != nil {
+		return fmt.Errorf("denom %q: %w", d, err)
+	}
+	return nil
+}

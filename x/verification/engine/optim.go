@@ -1,0 +1,106 @@
+package engine
+
+import (
+	"errors"
+	"math/bits"
+)
+
+// optimizer applies one update to the trained tensors of a state. The rules
+// are documented on Optimizer; every product of two fixed-point values is
+// rounded once with the package rule and saturated to int32.
+type optimizer struct {
+	spec Spec
+	f    uint
+	one  int64
+}
+
+func newOptimizer(s Spec) *optimizer {
+	return &optimizer{spec: s, f: uint(s.FracBits), one: int64(1) << s.FracBits}
+}
+
+// adamRate returns lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t) in Q30 for
+// t = step+1, or an error if it is 4.0 or more (the per-element product
+// lr_t * m must fit in an int64).
+func (o *optimizer) adamRate(step uint64) (int64, error) {
+	s := o.spec
+	t := step + 1
+	up := qBits - o.f
+	c1 := qOne - powQ(int64(s.Beta1)<<up, t) // in [1, 2^30]
+	c2 := qOne - powQ(int64(s.Beta2)<<up, t)
+	sq := sqrtRound(uint64(c2) << qBits) // sqrt(c2) in Q30
+	rate, ok := mulDivRound(uint64(s.LearningRate)<<up, sq, uint64(c1))
+	if !ok || rate >= 1<<32 {
+		return 0, errors.New("adam: bias-corrected learning rate lr*sqrt(1-beta2^t)/(1-beta1^t) >= 4.0")
+	}
+	return int64(rate), nil
+}
+
+// apply updates st (its trained tensors and optimiser state) with the
+// gradients g (canonical tensor order) and returns the number of saturations.
+func (o *optimizer) apply(st *State, g [][]int32) (uint64, error) {
+	s, f, one := o.spec, o.f, o.one
+	lr := int64(s.LearningRate)
+	var sat uint64
+	clamp := func(x int64) int32 {
+		if x > maxInt32 || x < minInt32 {
+			sat++
+			v, _ := sat32(x)
+			return v
+		}
+		return int32(x)
+	}
+	params := st.tensors()
+	switch st.Opt.Kind {
+	case OptNone:
+		for t, w := range params {
+			gt := g[t][:len(w)]
+			for i := range w {
+				w[i] = clamp(int64(w[i]) - roundShift(lr*int64(gt[i]), f))
+			}
+		}
+	case OptMomentum:
+		mu := int64(s.Momentum)
+		for t, w := range params {
+			gt, vt := g[t][:len(w)], st.Opt.Velocity[t][:len(w)]
+			for i := range w {
+				v := clamp(roundShift(mu*int64(vt[i])+int64(gt[i])<<f, f))
+				vt[i] = v
+				w[i] = clamp(int64(w[i]) - roundShift(lr*int64(v), f))
+			}
+		}
+	case OptAdam:
+		rate, err := o.adamRate(st.Step)
+		if err != nil {
+			return sat, err
+		}
+		b1, b2 := int64(s.Beta1), uint64(s.Beta2)
+		nb1, nb2 := one-b1, uint64(one)-b2
+		eps := uint64(s.Epsilon)
+		up := qBits - f
+		for t, w := range params {
+			gt, mt, vt := g[t][:len(w)], st.Opt.M[t][:len(w)], st.Opt.V[t][:len(w)]
+			for i := range w {
+				gi := int64(gt[i])
+				m := clamp(roundShift(b1*int64(mt[i])+nb1*gi, f))
+				mt[i] = m
+				// v = round((b2*v + (1-b2)*g^2) / 2^F) with a 128-bit sum; the
+				// weights add up to 2^F, so the result is <= max(v, g^2) < 2^63.
+				h1, l1 := bits.Mul64(b2, uint64(vt[i]))
+				h2, l2 := bits.Mul64(nb2, uint64(gi*gi))
+				lo, c := bits.Add64(l1, l2, 0)
+				hi := h1 + h2 + c
+				lo, c = bits.Add64(lo, uint64(1)<<(f-1), 0)
+				hi += c
+				v := hi<<(64-f) | lo>>f
+				if v > maxInt64 {
+					v = maxInt64
+					sat++
+				}
+				vt[i] = int64(v)
+				den := int64(sqrtRound(v)+eps) << up // (sqrt(v) + eps) in Q30
+				w[i] = clamp(int64(w[i]) - roundDiv(rate*int64(m), den))
+			}
+		}
+	}
+	return sat, nil
+}

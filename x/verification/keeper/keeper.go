@@ -1,0 +1,143 @@
+// Package keeper implements x/verification: transcripts, the challenge draw,
+// in-consensus recomputation of revealed segments, the fraud window, replica
+// disputes and verdicts.
+package keeper
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/core/store"
+	errorsmod "cosmossdk.io/errors"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/hinterland-ai/hinterland/x/verification/types"
+)
+
+// TranscriptKey is (task, worker).
+type TranscriptKey = collections.Pair[uint64, sdk.AccAddress]
+
+// ChallengeKey is (task, worker, segment).
+type ChallengeKey = collections.Triple[uint64, sdk.AccAddress, uint32]
+
+// DeadlineKey is (time, task, worker).
+type DeadlineKey = collections.Triple[time.Time, uint64, sdk.AccAddress]
+
+// Keeper of x/verification.
+type Keeper struct {
+	cdc          codec.BinaryCodec
+	storeService store.KVStoreService
+	authKeeper   types.AccountKeeper
+	tasks        types.TasksKeeper
+	rewards      types.RewardsKeeper
+	authority    string
+
+	Schema      collections.Schema
+	Params      collections.Item[types.Params]
+	Transcripts collections.Map[TranscriptKey, types.Transcript]
+	Challenges  collections.Map[ChallengeKey, types.Challenge]
+	Verdicts    collections.Map[uint64, types.Verdict]
+	NextVerdict collections.Sequence
+	// TaskVerdicts indexes verdicts by task: (task, verdict id).
+	TaskVerdicts collections.KeySet[collections.Pair[uint64, uint64]]
+	DrawQueue    collections.KeySet[collections.Triple[int64, uint64, sdk.AccAddress]]
+	RevealQueue  collections.KeySet[DeadlineKey]
+	FraudQueue   collections.KeySet[DeadlineKey]
+}
+
+// NewKeeper builds the keeper.
+func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, tk types.TasksKeeper, rk types.RewardsKeeper, authority string) Keeper {
+	if _, err := ak.AddressCodec().StringToBytes(authority); err != nil {
+		panic(fmt.Errorf("invalid verification authority address: %w", err))
+	}
+	sb := collections.NewSchemaBuilder(storeService)
+	deadlineKey := collections.TripleKeyCodec(sdk.TimeKey, collections.Uint64Key, sdk.AccAddressKey)
+	k := Keeper{
+		cdc:          cdc,
+		storeService: storeService,
+		authKeeper:   ak,
+		tasks:        tk,
+		rewards:      rk,
+		authority:    authority,
+		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Transcripts: collections.NewMap(sb, types.TranscriptsKey, "transcripts",
+			collections.PairKeyCodec(collections.Uint64Key, sdk.AccAddressKey), codec.CollValue[types.Transcript](cdc)),
+		Challenges: collections.NewMap(sb, types.ChallengesKey, "challenges",
+			collections.TripleKeyCodec(collections.Uint64Key, sdk.AccAddressKey, collections.Uint32Key), codec.CollValue[types.Challenge](cdc)),
+		Verdicts:     collections.NewMap(sb, types.VerdictsKey, "verdicts", collections.Uint64Key, codec.CollValue[types.Verdict](cdc)),
+		NextVerdict:  collections.NewSequence(sb, types.NextVerdictKey, "next_verdict"),
+		TaskVerdicts: collections.NewKeySet(sb, types.TaskVerdictKey, "task_verdicts", collections.PairKeyCodec(collections.Uint64Key, collections.Uint64Key)),
+		DrawQueue: collections.NewKeySet(sb, types.DrawQueueKey, "draw_queue",
+			collections.TripleKeyCodec(collections.Int64Key, collections.Uint64Key, sdk.AccAddressKey)),
+		RevealQueue: collections.NewKeySet(sb, types.RevealQueueKey, "reveal_queue", deadlineKey),
+		FraudQueue:  collections.NewKeySet(sb, types.FraudQueueKey, "fraud_queue", deadlineKey),
+	}
+	schema, err := sb.Build()
+	if err != nil {
+		panic(err)
+	}
+	k.Schema = schema
+	return k
+}
+
+// Authority is the address allowed to update params.
+func (k Keeper) Authority() string { return k.authority }
+
+// GetTranscript returns a transcript or ErrTranscriptNotFound.
+func (k Keeper) GetTranscript(ctx context.Context, taskID uint64, worker sdk.AccAddress) (types.Transcript, error) {
+	t, err := k.Transcripts.Get(ctx, collections.Join(taskID, worker))
+	if err != nil {
+		return types.Transcript{}, errorsmod.Wrapf(types.ErrTranscriptNotFound, "task %d worker %s", taskID, worker)
+	}
+	return t, nil
+}
+
+// pendingChallenges lists a transcript's pending challenges by segment.
+func (k Keeper) pendingChallenges(ctx context.Context, taskID uint64, worker sdk.AccAddress) ([]types.Challenge, error) {
+	var out []types.Challenge
+	rng := collections.NewSuperPrefixedTripleRange[uint64, sdk.AccAddress, uint32](taskID, worker)
+	err := k.Challenges.Walk(ctx, rng, func(_ ChallengeKey, c types.Challenge) (bool, error) {
+		if c.Status == types.CHALLENGE_STATUS_PENDING {
+			out = append(out, c)
+		}
+		return false, nil
+	})
+	return out, err
+}
+
+// addVerdict records a decision.
+func (k Keeper) addVerdict(ctx context.Context, v types.Verdict) error {
+	id, err := k.NextVerdict.Next(ctx)
+	if err != nil {
+		return err
+	}
+	v.Id = id
+	v.Height = sdk.UnwrapSDKContext(ctx).BlockHeight()
+	if err := k.Verdicts.Set(ctx, id, v); err != nil {
+		return err
+	}
+	return k.TaskVerdicts.Set(ctx, collections.Join(v.TaskId, id))
+}
+
+// addChallenge stores a pending challenge and schedules its deadline.
+func (k Keeper) addChallenge(ctx context.Context, c types.Challenge, worker sdk.AccAddress) error {
+	c.Status = types.CHALLENGE_STATUS_PENDING
+	c.CreatedHeight = sdk.UnwrapSDKContext(ctx).BlockHeight()
+	if err := k.Challenges.Set(ctx, collections.Join3(c.TaskId, worker, c.Segment), c); err != nil {
+		return err
+	}
+	return k.RevealQueue.Set(ctx, collections.Join3(c.Deadline, c.TaskId, worker))
+}
+
+func containsSegment(list []uint32, s uint32) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
