@@ -29,8 +29,9 @@ func Parallelism() int {
 	return n
 }
 
-// minParallelMACs is the smallest kernel worth splitting between goroutines.
-const minParallelMACs = 1 << 16
+// minParallelMACs is the smallest kernel worth splitting between goroutines
+// (about 100 µs of work for the SIMD kernel: goroutine hand-off costs a few µs).
+const minParallelMACs = 1 << 20
 
 // epilogue says how a kernel turns an exact int64 dot product into an int32:
 // out = sat32(round((dot + bias<<f) / div)), then max(out, 0) if relu.

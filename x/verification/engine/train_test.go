@@ -244,3 +244,22 @@ func (r teacherRows) Row(i uint64) (Example, error) {
 	}
 	return ex, nil
 }
+
+func TestInitialStateHash(t *testing.T) {
+	job, _ := smallJob(t, "ce", "momentum", 0)
+	st, _ := NewInitialState(job)
+	if h, err := InitialStateHash(job, nil); err != nil || h != st.Hash() {
+		t.Fatalf("dense: %v", err)
+	}
+	lj, _ := smallJob(t, "bt", "adam", 2)
+	lst, _ := NewInitialState(lj)
+	bh := lj.Base.Hash()
+	noBase := lj
+	noBase.Base = nil
+	if h, err := InitialStateHash(noBase, bh[:]); err != nil || h != lst.Hash() {
+		t.Fatalf("LoRA from base hash only: %v", err)
+	}
+	if _, err := InitialStateHash(noBase, bh[:5]); err == nil {
+		t.Fatal("short base hash accepted")
+	}
+}

@@ -1,0 +1,138 @@
+package worker
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+)
+
+// TrainStatus is a snapshot of one training run.
+type TrainStatus struct {
+	Task       uint64
+	Step       uint64 // steps done (resumed ones included)
+	Total      uint64
+	Checkpoint uint64 // checkpoints written after h_0
+	Segments   uint64
+	Loss       float64 // latest measured minibatch loss; < 0 before the first measurement
+	StepsPerS  float64 // in this run (resumed steps excluded)
+	ETA        time.Duration
+}
+
+// Progress shows training progress: on a terminal a bar redrawn in place
+// (log lines written through Writer clear and redraw it), otherwise one
+// structured log line every Interval and one per checkpoint.
+type Progress struct {
+	out      io.Writer
+	tty      bool
+	log      *slog.Logger
+	Interval time.Duration
+
+	mu       sync.Mutex
+	bar      string
+	lastDraw time.Time
+	lastLog  time.Time
+}
+
+// NewProgress returns a progress reporter. out is where the bar goes; log
+// gets the structured lines (use a logger writing through Writer so that
+// both interleave cleanly on a terminal).
+func NewProgress(out io.Writer, tty bool) *Progress {
+	return &Progress{out: out, tty: tty, Interval: 5 * time.Second, log: slog.New(slog.DiscardHandler)}
+}
+
+// SetLogger sets the logger of the non-terminal lines.
+func (p *Progress) SetLogger(l *slog.Logger) { p.log = l }
+
+// Writer returns a writer for log output that keeps the bar intact.
+func (p *Progress) Writer() io.Writer { return progressWriter{p} }
+
+type progressWriter struct{ p *Progress }
+
+func (w progressWriter) Write(b []byte) (int, error) {
+	p := w.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tty && p.bar != "" {
+		fmt.Fprint(p.out, "\r\033[K")
+	}
+	n, err := p.out.Write(b)
+	if p.tty && p.bar != "" {
+		fmt.Fprint(p.out, p.bar)
+	}
+	return n, err
+}
+
+// Update reports progress; it draws or logs at most every so often.
+func (p *Progress) Update(s TrainStatus) {
+	now := time.Now()
+	if p.tty {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if now.Sub(p.lastDraw) < 100*time.Millisecond && s.Step < s.Total {
+			return
+		}
+		p.lastDraw = now
+		p.bar = renderBar(s)
+		fmt.Fprint(p.out, "\r\033[K"+p.bar)
+		return
+	}
+	p.mu.Lock()
+	due := now.Sub(p.lastLog) >= p.Interval
+	if due {
+		p.lastLog = now
+	}
+	p.mu.Unlock()
+	if due {
+		p.logLine("training", s)
+	}
+}
+
+// Checkpoint reports a checkpoint written.
+func (p *Progress) Checkpoint(s TrainStatus) {
+	if p.tty {
+		p.Update(s)
+		return
+	}
+	p.logLine("checkpoint", s)
+}
+
+// Done ends the bar of a finished (or interrupted) run.
+func (p *Progress) Done() {
+	if !p.tty {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != "" {
+		fmt.Fprint(p.out, "\r\033[K"+p.bar+"\n")
+		p.bar = ""
+	}
+}
+
+func (p *Progress) logLine(msg string, s TrainStatus) {
+	args := []any{"task", s.Task, "step", s.Step, "total", s.Total,
+		"checkpoint", fmt.Sprintf("%d/%d", s.Checkpoint, s.Segments),
+		"steps_per_s", fmt.Sprintf("%.0f", s.StepsPerS), "eta", s.ETA.Round(time.Second).String()}
+	if s.Loss >= 0 {
+		args = append(args, "loss", fmt.Sprintf("%.4f", s.Loss))
+	}
+	p.log.Info(msg, args...)
+}
+
+func renderBar(s TrainStatus) string {
+	const width = 30
+	filled := 0
+	if s.Total > 0 {
+		filled = int(s.Step * width / s.Total)
+	}
+	loss := "   -  "
+	if s.Loss >= 0 {
+		loss = fmt.Sprintf("%.4f", s.Loss)
+	}
+	return fmt.Sprintf("task %d [%s%s] %d/%d steps  loss %s  %.0f steps/s  ETA %s  ckpt %d/%d",
+		s.Task, strings.Repeat("█", filled), strings.Repeat("░", width-filled), s.Step, s.Total,
+		loss, s.StepsPerS, s.ETA.Round(time.Second), s.Checkpoint, s.Segments)
+}
