@@ -93,11 +93,11 @@ func TestDeriveSamples(t *testing.T) {
 		detection, forged uint32
 		want              uint32
 	}{
-		{5_000, 1_000, 7},   // 0.9^7 = 0.478
-		{9_000, 1_000, 22},  // 0.9^22 = 0.0985
-		{9_900, 1_000, 44},  // 0.9^44 = 0.0097
-		{9_000, 5_000, 4},   // 0.5^4 = 0.0625
-		{1, 9_999, 1},       // anything catches a total forger
+		{5_000, 1_000, 7},  // 0.9^7 = 0.478
+		{9_000, 1_000, 22}, // 0.9^22 = 0.0985
+		{9_900, 1_000, 44}, // 0.9^44 = 0.0097
+		{9_000, 5_000, 4},  // 0.5^4 = 0.0625
+		{1, 9_999, 1},      // anything catches a total forger
 	} {
 		k, err := types.DeriveSamples(c.detection, c.forged)
 		require.NoError(t, err)

@@ -285,7 +285,9 @@ func TestRevealRejections(t *testing.T) {
 		{"segment out of range", func(_ *testing.T, _ *env, m *types.MsgRevealSegment) { m.Segment = 9 }, types.ErrNotChallenged},
 		{"stranger", func(_ *testing.T, _ *env, m *types.MsgRevealSegment) { m.Worker = stranger.String() }, types.ErrTranscriptNotFound},
 		{"bad address", func(_ *testing.T, _ *env, m *types.MsgRevealSegment) { m.Worker = "nope" }, types.ErrInvalidAddress},
-		{"late", func(_ *testing.T, e *env, _ *types.MsgRevealSegment) { e.f.Ctx = e.f.Ctx.WithBlockTime(e.f.Ctx.BlockTime().Add(time.Hour)) }, types.ErrRevealLate},
+		{"late", func(_ *testing.T, e *env, _ *types.MsgRevealSegment) {
+			e.f.Ctx = e.f.Ctx.WithBlockTime(e.f.Ctx.BlockTime().Add(time.Hour))
+		}, types.ErrRevealLate},
 		{"oversize", func(t *testing.T, e *env, _ *types.MsgRevealSegment) {
 			p, _ := e.f.Verification.Params.Get(e.f.Ctx)
 			p.MaxRevealBytes = 1024
@@ -364,7 +366,9 @@ func TestCommitRejections(t *testing.T) {
 		{"short model hash", func(m *types.MsgCommitTranscript) { m.FinalModelHash = m.FinalModelHash[:8] }, types.ErrInvalidHash},
 		{"wrong opt hash", func(m *types.MsgCommitTranscript) { m.FinalOptHash[0] ^= 1 }, types.ErrFinalState},
 		{"bad uri", func(m *types.MsgCommitTranscript) { m.Uri = "gopher://x" }, types.ErrInvalidURI},
-		{"late", func(m *types.MsgCommitTranscript) { f.Ctx = f.Ctx.WithBlockTime(f.Ctx.BlockTime().Add(31 * time.Minute)) }, taskstypes.ErrWrongState},
+		{"late", func(m *types.MsgCommitTranscript) {
+			f.Ctx = f.Ctx.WithBlockTime(f.Ctx.BlockTime().Add(31 * time.Minute))
+		}, taskstypes.ErrWrongState},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
