@@ -2,6 +2,8 @@ package app
 
 import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	verificationtypes "github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
 const (
@@ -36,6 +38,6 @@ func init() { SetConfig() }
 // docs/PERFORMANCE.md for the calibration); max_bytes leaves room for a few
 // maximum-size reveals per block.
 const (
-	GenesisMaxBlockGas   = 400_000_000
+	GenesisMaxBlockGas   = verificationtypes.CalibratedMaxBlockGas
 	GenesisMaxBlockBytes = 8 << 20
 )

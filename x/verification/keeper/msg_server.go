@@ -230,7 +230,8 @@ func (m msgServer) RevealSegment(ctx context.Context, msg *types.MsgRevealSegmen
 		return nil, errorsmod.Wrapf(types.ErrTooMuchWork, "segment needs %d MACs, max_macs_per_reveal is %d", rc.MACs, params.MaxMacsPerReveal)
 	}
 	// Pre-charge the exact recomputation before running it.
-	sdkCtx.GasMeter().ConsumeGas(params.GasPerMac*rc.MACs, "verification: recompute MACs")
+	gas := rc.Gas(params)
+	sdkCtx.GasMeter().ConsumeGas(gas, "verification: recomputation")
 	match, _, meter, reason := rc.Run()
 
 	if !match {
@@ -243,7 +244,7 @@ func (m msgServer) RevealSegment(ctx context.Context, msg *types.MsgRevealSegmen
 		return nil, err
 	}
 	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventSegmentVerified{
-		TaskId: msg.TaskId, Worker: msg.Worker, Segment: msg.Segment, Macs: meter.MACs, GasCharged: params.GasPerMac * rc.MACs,
+		TaskId: msg.TaskId, Worker: msg.Worker, Segment: msg.Segment, Macs: meter.MACs, GasCharged: gas,
 	}); err != nil {
 		return nil, err
 	}

@@ -24,8 +24,15 @@ type Recomputation struct {
 	Rows     engine.RowSource
 	Steps    uint64
 	Expected engine.Hash
-	// MACs is the exact work RunSegment will do (engine.MACsPerStep * Steps).
+	// MACs is the exact matrix work RunSegment will do (engine.MACsPerStep * Steps).
 	MACs uint64
+	// ParamSteps is the optimiser's element-wise work: trainable parameters * Steps.
+	ParamSteps uint64
+}
+
+// Gas is what the recomputation costs under params.
+func (r *Recomputation) Gas(p types.Params) uint64 {
+	return p.GasPerMac*r.MACs + p.GasPerParamStep*r.ParamSteps
 }
 
 // PrepareReveal checks a reveal against its task and the committed
@@ -92,7 +99,8 @@ func PrepareReveal(task taskstypes.Task, checkpoints [][]byte, segment uint32, s
 	copy(expected[:], checkpoints[segment+1])
 	return &Recomputation{
 		Job: job, Start: start, Rows: src, Steps: steps, Expected: expected,
-		MACs: engine.MACsPerStep(job.Spec) * steps,
+		MACs:       engine.MACsPerStep(job.Spec) * steps,
+		ParamSteps: job.Spec.TrainableParams() * steps,
 	}, nil
 }
 

@@ -7,20 +7,26 @@ import (
 	sdkmath "cosmossdk.io/math"
 )
 
-// Defaults. Gas per MAC and the MAC cap are calibrated by the reveal benchmark
-// (x/verification/keeper, BenchmarkReveal; docs/PERFORMANCE.md): one MAC costs
-// about 0.35 ns in the engine here, so 1 gas per 4 MACs… see the closing note of
-// the calibration for the figures. A block's max_gas bounds the recomputation
-// per block.
+// Defaults. Gas per MAC, per parameter-step and the per-reveal cap are
+// calibrated by BenchmarkReveal (x/verification/keeper; docs/PERFORMANCE.md,
+// "Gas calibration") against CalibratedMaxBlockGas: the engine's portable
+// kernel (what non-amd64 validators run) does about 1 MAC per ns, so a block
+// whose gas is all recomputation at 1 gas per MAC stays under ~0.5 s even on
+// them, and well under on amd64 (AVX2, ~0.5 ns/MAC).
 const (
 	DefaultRevealWindow     = 10 * time.Minute
 	DefaultFraudWindow      = time.Hour
 	DefaultMaxRevealBytes   = 2 << 20
 	DefaultGasPerMAC        = 1
-	DefaultGasPerRevealByte = 2
+	DefaultGasPerRevealByte = 10
 	DefaultMaxMACsPerReveal = 200_000_000
 	DefaultMaxItemsPerBlock = 100
+	DefaultGasPerParamStep  = 16
 )
+
+// CalibratedMaxBlockGas is the genesis block max_gas the gas params are
+// calibrated for (the app writes it into new genesis files).
+const CalibratedMaxBlockGas = 400_000_000
 
 // DefaultParams returns the default x/verification params.
 func DefaultParams() Params {
@@ -33,6 +39,7 @@ func DefaultParams() Params {
 		GasPerRevealByte: DefaultGasPerRevealByte,
 		MaxMacsPerReveal: DefaultMaxMACsPerReveal,
 		MaxItemsPerBlock: DefaultMaxItemsPerBlock,
+		GasPerParamStep:  DefaultGasPerParamStep,
 	}
 }
 
@@ -61,6 +68,9 @@ func (p Params) Validate() error {
 	}
 	if p.MaxMacsPerReveal > (1<<63)/p.GasPerMac {
 		return fmt.Errorf("max_macs_per_reveal * gas_per_mac overflows")
+	}
+	if p.GasPerParamStep == 0 {
+		return fmt.Errorf("gas_per_param_step must be positive")
 	}
 	if p.MaxItemsPerBlock == 0 {
 		return fmt.Errorf("max_items_per_block must be positive")
