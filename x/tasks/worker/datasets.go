@@ -30,6 +30,9 @@ type DatasetCache struct {
 
 // NewDatasetCache returns a cache keeping downloads in dir.
 func NewDatasetCache(dir string, log *slog.Logger) *DatasetCache {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &DatasetCache{Dir: dir, Log: log, files: make(map[string]*dataset.File)}
 }
 

@@ -25,13 +25,14 @@ import (
 //
 //	task.json          the task as the chain returned it (proto JSON)
 //	ckpt/NNNNNN.state  the canonical engine encoding of the state at h_N
-//	checkpoints.json   h_0 ... h_i of the checkpoints written so far
+//	checkpoints.log    "i h_i" per checkpoint written so far
 //	loss.csv, loss.png the training loss curve
 //	txs.jsonl          every transaction the worker sent for the task
 //	report.json        the outcome, once the transcript is final or failed
 //
-// Every file but txs.jsonl is replaced atomically (temporary file + rename),
-// so a worker killed at any moment finds either the old or the new content.
+// Files are replaced atomically (temporary file + rename) or appended to
+// (the logs, whose torn last line is dropped on reading), so a worker killed
+// at any moment finds consistent content.
 type TaskDir struct {
 	Path string
 	Task taskstypes.Task
@@ -97,33 +98,31 @@ func (d *TaskDir) CheckpointPath(i uint64) string {
 // ReadCheckpoint returns the state encoding at h_i.
 func (d *TaskDir) ReadCheckpoint(i uint64) ([]byte, error) { return os.ReadFile(d.CheckpointPath(i)) }
 
-type checkpointIndex struct {
-	TaskID uint64   `json:"task_id"`
-	Hashes []string `json:"hashes"`
-}
+// checkpointLog is the file recording h_0, h_1, ...: one line "i hex(h_i)"
+// per checkpoint, appended after the state file is in place. Appending costs
+// far less than replacing a file per checkpoint; a torn last line (killed
+// mid-append) fails to parse and is dropped on resume like a bad checkpoint.
+const checkpointLog = "checkpoints.log"
 
-// WriteCheckpoint stores the state at h_i, then records h_0..h_i. A crash
-// between the two leaves an unrecorded state file that resuming ignores.
-func (d *TaskDir) WriteCheckpoint(i uint64, encoded []byte, hashes []engine.Hash) error {
-	if uint64(len(hashes)) != i+1 {
-		return fmt.Errorf("checkpoint %d: %d hashes given, want %d", i, len(hashes), i+1)
-	}
+// WriteCheckpoint stores the state at h_i, then records h_i. A crash between
+// the two leaves an unrecorded state file that resuming ignores.
+func (d *TaskDir) WriteCheckpoint(i uint64, encoded []byte, h engine.Hash) error {
 	if err := writeFileAtomic(d.CheckpointPath(i), encoded); err != nil {
 		return err
 	}
-	return d.writeIndex(hashes)
+	return appendFile(filepath.Join(d.Path, checkpointLog), fmt.Sprintf("%d %s\n", i, h))
 }
 
-func (d *TaskDir) writeIndex(hashes []engine.Hash) error {
-	idx := checkpointIndex{TaskID: d.Task.Id, Hashes: make([]string, len(hashes))}
-	for i, h := range hashes {
-		idx.Hashes[i] = h.String()
-	}
-	bz, err := json.MarshalIndent(idx, "", " ")
+func appendFile(path, text string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(d.Path, "checkpoints.json"), bz)
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // LoadCheckpoints returns the checkpoints that survive checking, for
@@ -133,23 +132,21 @@ func (d *TaskDir) writeIndex(hashes []engine.Hash) error {
 // it and everything after it are discarded (and recomputed by the trainer).
 // It returns the hashes and the last good state (nil if there is none).
 func (d *TaskDir) LoadCheckpoints(job engine.Job, h0 engine.Hash) ([]engine.Hash, *engine.State, error) {
-	bz, err := os.ReadFile(filepath.Join(d.Path, "checkpoints.json"))
+	bz, err := os.ReadFile(filepath.Join(d.Path, checkpointLog))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
 	} else if err != nil {
 		return nil, nil, err
 	}
-	var idx checkpointIndex
-	if err := json.Unmarshal(bz, &idx); err != nil || idx.TaskID != d.Task.Id {
-		return nil, nil, d.discardFrom(0, nil)
-	}
+	lines := strings.Split(strings.TrimSuffix(string(bz), "\n"), "\n")
 	var (
 		hashes []engine.Hash
 		last   *engine.State
 	)
-	for i, hx := range idx.Hashes {
+	for i, line := range lines {
+		idx, hx, ok := strings.Cut(line, " ")
 		want, err := hex.DecodeString(hx)
-		if err != nil || len(want) != len(engine.Hash{}) {
+		if !ok || idx != strconv.Itoa(i) || err != nil || len(want) != len(engine.Hash{}) {
 			break
 		}
 		if i == 0 && !bytes.Equal(want, h0[:]) {
@@ -169,7 +166,7 @@ func (d *TaskDir) LoadCheckpoints(job engine.Job, h0 engine.Hash) ([]engine.Hash
 		}
 		hashes, last = append(hashes, h), st
 	}
-	if len(hashes) < len(idx.Hashes) {
+	if len(hashes) < len(lines) || !strings.HasSuffix(string(bz), "\n") {
 		if err := d.discardFrom(uint64(len(hashes)), hashes); err != nil {
 			return nil, nil, err
 		}
@@ -178,7 +175,7 @@ func (d *TaskDir) LoadCheckpoints(job engine.Job, h0 engine.Hash) ([]engine.Hash
 }
 
 // discardFrom removes the checkpoint files from index i on and rewrites the
-// index with the hashes kept.
+// log with the hashes kept.
 func (d *TaskDir) discardFrom(i uint64, keep []engine.Hash) error {
 	entries, err := os.ReadDir(filepath.Join(d.Path, "ckpt"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -192,7 +189,11 @@ func (d *TaskDir) discardFrom(i uint64, keep []engine.Hash) error {
 			}
 		}
 	}
-	return d.writeIndex(keep)
+	var b strings.Builder
+	for j, h := range keep {
+		fmt.Fprintf(&b, "%d %s\n", j, h)
+	}
+	return writeFileAtomic(filepath.Join(d.Path, checkpointLog), []byte(b.String()))
 }
 
 // checkpointStep is the step counter of the state at h_i.
@@ -207,19 +208,32 @@ type LossPoint struct {
 	Loss float64
 }
 
-// WriteLoss replaces loss.csv.
-func (d *TaskDir) WriteLoss(points []LossPoint) error {
-	var b bytes.Buffer
-	b.WriteString("step,loss\n")
+const lossFile = "loss.csv"
+
+func lossLines(points []LossPoint) string {
+	var b strings.Builder
 	for _, p := range points {
 		fmt.Fprintf(&b, "%d,%.6f\n", p.Step, p.Loss)
 	}
-	return writeFileAtomic(filepath.Join(d.Path, "loss.csv"), b.Bytes())
+	return b.String()
+}
+
+// ResetLoss replaces loss.csv with the given points.
+func (d *TaskDir) ResetLoss(points []LossPoint) error {
+	return writeFileAtomic(filepath.Join(d.Path, lossFile), []byte("step,loss\n"+lossLines(points)))
+}
+
+// AppendLoss appends points to loss.csv.
+func (d *TaskDir) AppendLoss(points []LossPoint) error {
+	if len(points) == 0 {
+		return nil
+	}
+	return appendFile(filepath.Join(d.Path, lossFile), lossLines(points))
 }
 
 // ReadLoss reads loss.csv, keeping the points up to step maxStep.
 func (d *TaskDir) ReadLoss(maxStep uint64) ([]LossPoint, error) {
-	f, err := os.Open(filepath.Join(d.Path, "loss.csv"))
+	f, err := os.Open(filepath.Join(d.Path, lossFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	} else if err != nil {
@@ -263,15 +277,7 @@ func (d *TaskDir) AppendTx(r TxRecord) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(d.Path, "txs.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(bz, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return appendFile(filepath.Join(d.Path, "txs.jsonl"), string(bz)+"\n")
 }
 
 // ReadTxs reads txs.jsonl.

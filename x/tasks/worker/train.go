@@ -16,7 +16,7 @@ type TrainConfig struct {
 	Rows engine.RowSource
 	// LossEvery is the interval, in steps, at which the minibatch loss is
 	// measured for the loss curve (an extra forward pass over one batch);
-	// 0 picks about 128 points over the run.
+	// 0 picks about 100 points over the run, at least 16 steps apart.
 	LossEvery uint64
 	Forge     ForgePlan
 	Progress  *Progress // nil shows nothing
@@ -42,7 +42,7 @@ func lossInterval(every, total uint64) uint64 {
 	if every > 0 {
 		return every
 	}
-	return max(1, total/128)
+	return max(16, total/100)
 }
 
 // Train runs the task from its last good checkpoint on disk (or from h_0)
@@ -73,7 +73,7 @@ func Train(ctx context.Context, cfg TrainConfig) (*TrainResult, error) {
 	res := &TrainResult{Resumed: uint64(len(hashes))}
 	if cur == nil {
 		cur, hashes = init, []engine.Hash{h0}
-		if err := cfg.Dir.WriteCheckpoint(0, cur.Encode(), hashes); err != nil {
+		if err := cfg.Dir.WriteCheckpoint(0, cur.Encode(), h0); err != nil {
 			return nil, fmt.Errorf("task %d: writing h_0: %w", id, err)
 		}
 	} else if uint64(len(hashes)) <= n {
@@ -82,6 +82,10 @@ func Train(ctx context.Context, cfg TrainConfig) (*TrainResult, error) {
 	if res.Loss, err = cfg.Dir.ReadLoss(cur.Step); err != nil {
 		return nil, fmt.Errorf("task %d: reading loss.csv: %w", id, err)
 	}
+	if err := cfg.Dir.ResetLoss(res.Loss); err != nil {
+		return nil, fmt.Errorf("task %d: writing loss.csv: %w", id, err)
+	}
+	flushed := len(res.Loss)
 
 	every := lossInterval(cfg.LossEvery, spec.TotalSteps)
 	start := time.Now()
@@ -132,12 +136,13 @@ func Train(ctx context.Context, cfg TrainConfig) (*TrainResult, error) {
 		}
 		h := cur.Hash()
 		hashes = append(hashes, h)
-		if err := cfg.Dir.WriteCheckpoint(i+1, cur.Encode(), hashes); err != nil {
+		if err := cfg.Dir.WriteCheckpoint(i+1, cur.Encode(), h); err != nil {
 			return nil, fmt.Errorf("task %d: writing checkpoint %d: %w", id, i+1, err)
 		}
-		if err := cfg.Dir.WriteLoss(res.Loss); err != nil {
+		if err := cfg.Dir.AppendLoss(res.Loss[flushed:]); err != nil {
 			return nil, fmt.Errorf("task %d: writing loss.csv: %w", id, err)
 		}
+		flushed = len(res.Loss)
 		if cfg.Progress != nil {
 			cfg.Progress.Checkpoint(report())
 		}
