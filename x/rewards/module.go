@@ -14,10 +14,13 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/codec"
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	"github.com/cosmos/cosmos-sdk/testutil/simsx"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
+	simtypes "github.com/cosmos/cosmos-sdk/types/simulation"
 
 	"github.com/hinterland-ai/hinterland/x/rewards/keeper"
+	"github.com/hinterland-ai/hinterland/x/rewards/simulation"
 	"github.com/hinterland-ai/hinterland/x/rewards/types"
 )
 
@@ -30,6 +33,8 @@ var (
 	_ module.AppModule   = AppModule{} //nolint:staticcheck // the SDK's module manager still uses it
 
 	_ appmodule.AppModule = AppModule{}
+
+	_ module.AppModuleSimulation = AppModule{}
 )
 
 // AppModule wires x/rewards into the app.
@@ -93,4 +98,28 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 		panic(fmt.Errorf("%s export: %w", types.ModuleName, err))
 	}
 	return cdc.MustMarshalJSON(gs)
+}
+
+// GenerateGenesisState draws a random x/rewards genesis for a simulation.
+func (AppModule) GenerateGenesisState(simState *module.SimulationState) {
+	simulation.RandomizedGenState(simState)
+}
+
+// RegisterStoreDecoder lets a simulation print x/rewards store entries.
+func (am AppModule) RegisterStoreDecoder(sdr simtypes.StoreDecoderRegistry) {
+	sdr[types.StoreKey] = simtypes.NewStoreDecoderFuncFromCollectionsSchema(am.keeper.Schema)
+}
+
+// WeightedOperations is the pre-simsx interface; the simulation uses
+// WeightedOperationsX.
+func (AppModule) WeightedOperations(module.SimulationState) []simtypes.WeightedOperation { return nil }
+
+// ProposalMsgsX registers the governance proposals of x/rewards.
+func (am AppModule) ProposalMsgsX(weights simsx.WeightSource, reg simsx.Registry) {
+	reg.Add(weights.Get("msg_update_rewards_params", 20), simulation.MsgUpdateParamsFactory(am.keeper))
+}
+
+// WeightedOperationsX registers the x/rewards message factories.
+func (AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Registry) {
+	reg.Add(weights.Get("msg_fund_pool", 15), simulation.MsgFundPoolFactory())
 }

@@ -14,10 +14,13 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/codec"
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	"github.com/cosmos/cosmos-sdk/testutil/simsx"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
+	simtypes "github.com/cosmos/cosmos-sdk/types/simulation"
 
 	"github.com/hinterland-ai/hinterland/x/tasks/keeper"
+	"github.com/hinterland-ai/hinterland/x/tasks/simulation"
 	"github.com/hinterland-ai/hinterland/x/tasks/types"
 )
 
@@ -28,6 +31,8 @@ var (
 	_ module.HasGenesis  = AppModule{}
 	_ module.HasServices = AppModule{}
 	_ module.AppModule   = AppModule{} //nolint:staticcheck // the SDK's module manager still uses it
+
+	_ module.AppModuleSimulation = AppModule{}
 
 	_ appmodule.AppModule     = AppModule{}
 	_ appmodule.HasEndBlocker = AppModule{}
@@ -98,3 +103,29 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 
 // EndBlock walks the claim and commit deadline queues.
 func (am AppModule) EndBlock(ctx context.Context) error { return am.keeper.EndBlocker(ctx) }
+
+// GenerateGenesisState draws a random x/tasks genesis for a simulation.
+func (AppModule) GenerateGenesisState(simState *module.SimulationState) {
+	simulation.RandomizedGenState(simState)
+}
+
+// RegisterStoreDecoder lets a simulation print x/tasks store entries.
+func (am AppModule) RegisterStoreDecoder(sdr simtypes.StoreDecoderRegistry) {
+	sdr[types.StoreKey] = simtypes.NewStoreDecoderFuncFromCollectionsSchema(am.keeper.Schema)
+}
+
+// WeightedOperations is the pre-simsx interface; the simulation uses
+// WeightedOperationsX.
+func (AppModule) WeightedOperations(module.SimulationState) []simtypes.WeightedOperation { return nil }
+
+// ProposalMsgsX registers the governance proposals of x/tasks.
+func (AppModule) ProposalMsgsX(weights simsx.WeightSource, reg simsx.Registry) {
+	reg.Add(weights.Get("msg_update_tasks_params", 20), simulation.MsgUpdateParamsFactory())
+}
+
+// WeightedOperationsX registers the x/tasks message factories.
+func (am AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Registry) {
+	reg.Add(weights.Get("msg_post_task", 60), simulation.MsgPostTaskFactory(am.keeper))
+	reg.Add(weights.Get("msg_claim_task", 80), simulation.MsgClaimTaskFactory(am.keeper))
+	reg.Add(weights.Get("msg_cancel_task", 10), simulation.MsgCancelTaskFactory(am.keeper))
+}

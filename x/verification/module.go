@@ -14,10 +14,14 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/codec"
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	"github.com/cosmos/cosmos-sdk/testutil/simsx"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
+	simtypes "github.com/cosmos/cosmos-sdk/types/simulation"
 
+	taskskeeper "github.com/hinterland-ai/hinterland/x/tasks/keeper"
 	"github.com/hinterland-ai/hinterland/x/verification/keeper"
+	"github.com/hinterland-ai/hinterland/x/verification/simulation"
 	"github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
@@ -32,11 +36,16 @@ var (
 	_ appmodule.AppModule       = AppModule{}
 	_ appmodule.HasBeginBlocker = AppModule{}
 	_ appmodule.HasEndBlocker   = AppModule{}
+
+	_ module.AppModuleSimulation = AppModule{}
 )
 
 // AppModule wires x/verification into the app.
 type AppModule struct {
 	keeper keeper.Keeper
+	// tasks is read by the simulation's factories only (WithTasks): the
+	// module itself reaches x/tasks through its keeper's interface.
+	tasks *taskskeeper.Keeper
 }
 
 // NewAppModule returns the x/verification app module.
@@ -102,3 +111,42 @@ func (am AppModule) BeginBlock(ctx context.Context) error { return am.keeper.Beg
 
 // EndBlock handles reveal deadlines and fraud windows.
 func (am AppModule) EndBlock(ctx context.Context) error { return am.keeper.EndBlocker(ctx) }
+
+// WithTasks returns the module with the x/tasks keeper its simulation
+// factories read tasks and claims from. A simulation manager needs it
+// (tests/sim builds its manager with it); the running chain does not.
+func (am AppModule) WithTasks(tk taskskeeper.Keeper) AppModule {
+	am.tasks = &tk
+	return am
+}
+
+// GenerateGenesisState draws a random x/verification genesis for a simulation.
+func (AppModule) GenerateGenesisState(simState *module.SimulationState) {
+	simulation.RandomizedGenState(simState)
+}
+
+// RegisterStoreDecoder lets a simulation print x/verification store entries.
+func (am AppModule) RegisterStoreDecoder(sdr simtypes.StoreDecoderRegistry) {
+	sdr[types.StoreKey] = simtypes.NewStoreDecoderFuncFromCollectionsSchema(am.keeper.Schema)
+}
+
+// WeightedOperations is the pre-simsx interface; the simulation uses
+// WeightedOperationsX.
+func (AppModule) WeightedOperations(module.SimulationState) []simtypes.WeightedOperation { return nil }
+
+// ProposalMsgsX registers the governance proposals of x/verification.
+func (AppModule) ProposalMsgsX(weights simsx.WeightSource, reg simsx.Registry) {
+	reg.Add(weights.Get("msg_update_verification_params", 20), simulation.MsgUpdateParamsFactory())
+}
+
+// WeightedOperationsX registers the x/verification message factories. They
+// read tasks and claims, so the module must have been given the x/tasks
+// keeper with WithTasks.
+func (am AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Registry) {
+	if am.tasks == nil {
+		panic("x/verification simulation: the module has no x/tasks keeper; build it with WithTasks")
+	}
+	reg.Add(weights.Get("msg_commit_transcript", 80), simulation.MsgCommitTranscriptFactory(*am.tasks))
+	reg.Add(weights.Get("msg_reveal_segment", 120), simulation.MsgRevealSegmentFactory(am.keeper, *am.tasks))
+	reg.Add(weights.Get("msg_challenge_segment", 25), simulation.MsgChallengeSegmentFactory(am.keeper, *am.tasks))
+}

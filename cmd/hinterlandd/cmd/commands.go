@@ -38,6 +38,9 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.App) {
 		queryCommand(),
 		txCommand(),
 		keys.Commands(),
+		workerCmd(),
+		datasetCmd(),
+		verificationCmd(),
 	)
 }
 
@@ -77,6 +80,7 @@ func txCommand() *cobra.Command {
 		authcmd.GetEncodeCommand(),
 		authcmd.GetDecodeCommand(),
 		authcmd.GetSimulateCmd(),
+		tasksTxCmd(),
 	)
 	return cmd
 }

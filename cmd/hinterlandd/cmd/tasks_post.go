@@ -1,0 +1,237 @@
+package cmd
+
+import (
+	"encoding/hex"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
+	"github.com/cosmos/cosmos-sdk/client/tx"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
+	"github.com/hinterland-ai/hinterland/x/tasks/worker"
+	"github.com/hinterland-ai/hinterland/x/verification/dataset"
+	"github.com/hinterland-ai/hinterland/x/verification/engine"
+)
+
+const (
+	flagSpec         = "spec"
+	flagPreset       = "preset"
+	flagTotalSteps   = "total-steps"
+	flagSegmentSteps = "segment-steps"
+	flagDatasetRoot  = "dataset-root"
+	flagRows         = "rows"
+	flagDatasetURI   = "dataset-uri"
+	flagReward       = "reward"
+	flagSamples      = "samples"
+	flagDetection    = "detection"
+	flagReplicas     = "replicas"
+	flagClaimWindow  = "claim-window"
+	flagCommitWindow = "commit-window"
+)
+
+// presets are the standard engine specs `tx tasks post --preset` offers.
+var presets = map[string]func() engine.Spec{ // looked up by name only
+	"mnist-softmax":      engine.DefaultSpecMNISTSoftmax,
+	"mnist-softmax-adam": engine.DefaultSpecMNISTSoftmaxAdam,
+	"mnist-mlp":          engine.DefaultSpecMNISTMLP,
+}
+
+// tasksTxCmd is `tx tasks`; AutoCLI adds claim and cancel to it.
+func tasksTxCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:                        "tasks",
+		Short:                      "Transactions of the task market",
+		SuggestionsMinimumDistance: 2,
+		RunE:                       client.ValidateCmd,
+	}
+	cmd.AddCommand(tasksPostCmd())
+	return cmd
+}
+
+func tasksPostCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "post (--spec FILE | --preset NAME) (--dataset FILE | --dataset-root HEX --rows N --schema S) --dataset-uri URI --reward COIN --bond COIN (--samples K | --detection P)",
+		Short: "Post a training task and escrow its reward",
+		Long: `Post a training task. The job is a TrainingSpec (proto JSON, e.g.
+{"model":"MODEL_KIND_LINEAR","inputs":784,"outputs":10,"objective":"OBJECTIVE_SOFTMAX_CE",
+ "optimizer":"OPTIMIZER_SGD","frac_bits":16,"batch_size":32,"learning_rate":1311,
+ "momentum":58982,"total_steps":2000,"segment_steps":25})
+or a preset (mnist-softmax, mnist-softmax-adam, mnist-mlp) with --total-steps and
+--segment-steps (which also override a spec file's).
+
+The dataset is a packed file (--dataset, whose root, rows and schema are read and
+checked) or given by --dataset-root, --rows and --schema; workers fetch it from
+--dataset-uri (file://, http://, https://; default file://<abs path of --dataset>).
+
+k sampled segments per transcript: --samples k, or --detection P, the probability
+(0 < P < 1) of catching a worker that forges the chain's assumed fraction of
+segments, from which the chain derives k.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cctx, err := client.GetClientTxContext(cmd)
+			if err != nil {
+				return err
+			}
+			msg, err := buildPostTask(cmd, cctx)
+			if err != nil {
+				return err
+			}
+			return tx.GenerateOrBroadcastTxCLI(cctx, cmd.Flags(), msg)
+		},
+	}
+	f := cmd.Flags()
+	f.String(flagSpec, "", "TrainingSpec file (proto JSON)")
+	f.String(flagPreset, "", "Standard spec: mnist-softmax, mnist-softmax-adam or mnist-mlp")
+	f.Uint64(flagTotalSteps, 0, "Optimiser steps of the job (required with --preset)")
+	f.Uint64(flagSegmentSteps, 0, "Steps between checkpoints (required with --preset)")
+	f.String(flagDataset, "", "Packed dataset file (reads root, rows and schema)")
+	f.String(flagDatasetRoot, "", "Dataset Merkle root (hex), without --dataset")
+	f.Uint64(flagRows, 0, "Dataset rows, without --dataset")
+	f.String(flagSchema, "", "Dataset row schema, without --dataset (e.g. kind=classification,feature=uint8,features=784,classes=10)")
+	f.String(flagDatasetURI, "", "Where workers fetch the dataset (file://, http://, https://)")
+	f.String(flagReward, "", "Reward, escrowed now (e.g. 1000000uhint)")
+	f.String(flagBond, "", "Bond each worker locks (e.g. 100000uhint)")
+	f.Uint32(flagSamples, 0, "Segments the chain samples from each transcript")
+	f.Float64(flagDetection, 0, "Target probability of catching a forger, instead of --samples (e.g. 0.99)")
+	f.Uint32(flagReplicas, 1, "Independent workers")
+	f.Duration(flagClaimWindow, time.Hour, "How long the task accepts claims")
+	f.Duration(flagCommitWindow, time.Hour, "How long a worker has from its claim to commit")
+	flags.AddTxFlagsToCmd(cmd)
+	return cmd
+}
+
+func buildPostTask(cmd *cobra.Command, cctx client.Context) (*taskstypes.MsgPostTask, error) {
+	f := cmd.Flags()
+	specFile, _ := f.GetString(flagSpec)
+	preset, _ := f.GetString(flagPreset)
+	total, _ := f.GetUint64(flagTotalSteps)
+	segment, _ := f.GetUint64(flagSegmentSteps)
+	var spec taskstypes.TrainingSpec
+	switch {
+	case specFile != "" && preset != "":
+		return nil, fmt.Errorf("give --%s or --%s, not both", flagSpec, flagPreset)
+	case specFile != "":
+		bz, err := os.ReadFile(specFile)
+		if err != nil {
+			return nil, err
+		}
+		if err := cctx.Codec.UnmarshalJSON(bz, &spec); err != nil {
+			return nil, fmt.Errorf("%s: not a TrainingSpec in proto JSON: %w", specFile, err)
+		}
+	case preset != "":
+		mk, ok := presets[preset]
+		if !ok {
+			return nil, fmt.Errorf("--%s %q: want mnist-softmax, mnist-softmax-adam or mnist-mlp", flagPreset, preset)
+		}
+		if total == 0 || segment == 0 {
+			return nil, fmt.Errorf("--%s needs --%s and --%s", flagPreset, flagTotalSteps, flagSegmentSteps)
+		}
+		spec = taskstypes.FromEngineSpec(mk(), total, segment, nil)
+	default:
+		return nil, fmt.Errorf("give the job with --%s FILE or --%s NAME", flagSpec, flagPreset)
+	}
+	if total > 0 {
+		spec.TotalSteps = total
+	}
+	if segment > 0 {
+		spec.SegmentSteps = segment
+	}
+	es, err := spec.EngineSpec()
+	if err != nil {
+		return nil, err
+	}
+
+	ref, err := datasetRef(cmd)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := ref.Schema.DatasetSchema()
+	if err != nil {
+		return nil, err
+	}
+	if err := ds.Compatible(es); err != nil {
+		return nil, fmt.Errorf("dataset does not fit the spec: %w", err)
+	}
+
+	msg := &taskstypes.MsgPostTask{Poster: cctx.GetFromAddress().String(), Spec: spec, Dataset: ref}
+	reward, _ := f.GetString(flagReward)
+	bond, _ := f.GetString(flagBond)
+	if msg.Reward, err = sdk.ParseCoinNormalized(reward); err != nil {
+		return nil, fmt.Errorf("--%s %q: %w", flagReward, reward, err)
+	}
+	if msg.Bond, err = sdk.ParseCoinNormalized(bond); err != nil {
+		return nil, fmt.Errorf("--%s %q: %w", flagBond, bond, err)
+	}
+	msg.Samples, _ = f.GetUint32(flagSamples)
+	detection, _ := f.GetFloat64(flagDetection)
+	switch {
+	case msg.Samples > 0 && detection > 0:
+		return nil, fmt.Errorf("give --%s or --%s, not both", flagSamples, flagDetection)
+	case detection > 0:
+		if detection >= 1 {
+			return nil, fmt.Errorf("--%s %v: a probability below 1, e.g. 0.99", flagDetection, detection)
+		}
+		msg.DetectionBps = uint32(math.Round(detection * 10_000))
+	case msg.Samples == 0:
+		return nil, fmt.Errorf("give --%s K or --%s P", flagSamples, flagDetection)
+	}
+	msg.Replicas, _ = f.GetUint32(flagReplicas)
+	msg.ClaimWindow, _ = f.GetDuration(flagClaimWindow)
+	msg.CommitWindow, _ = f.GetDuration(flagCommitWindow)
+	return msg, nil
+}
+
+// datasetRef reads --dataset FILE, or --dataset-root/--rows/--schema.
+func datasetRef(cmd *cobra.Command) (taskstypes.DatasetRef, error) {
+	f := cmd.Flags()
+	path, _ := f.GetString(flagDataset)
+	rootHex, _ := f.GetString(flagDatasetRoot)
+	rows, _ := f.GetUint64(flagRows)
+	schemaText, _ := f.GetString(flagSchema)
+	uri, _ := f.GetString(flagDatasetURI)
+	var ref taskstypes.DatasetRef
+	if path != "" {
+		if rootHex != "" || rows != 0 || schemaText != "" {
+			return ref, fmt.Errorf("--%s reads root, rows and schema from the file: drop --%s, --%s and --%s", flagDataset, flagDatasetRoot, flagRows, flagSchema)
+		}
+		file, err := dataset.Open(path)
+		if err != nil {
+			return ref, err
+		}
+		ref = taskstypes.DatasetRef{Root: file.Root(), Rows: file.Len(), Schema: taskstypes.FromDatasetSchema(file.Schema())}
+		if uri == "" {
+			abs, err := filepath.Abs(path)
+			if err != nil {
+				return ref, err
+			}
+			uri = "file://" + abs
+		}
+	} else {
+		if rootHex == "" || rows == 0 || schemaText == "" {
+			return ref, fmt.Errorf("give --%s FILE, or --%s, --%s and --%s", flagDataset, flagDatasetRoot, flagRows, flagSchema)
+		}
+		root, err := hex.DecodeString(strings.TrimPrefix(rootHex, "0x"))
+		if err != nil || len(root) != dataset.RootSize {
+			return ref, fmt.Errorf("--%s: want %d hex-encoded bytes", flagDatasetRoot, dataset.RootSize)
+		}
+		s, err := worker.ParseSchema(schemaText)
+		if err != nil {
+			return ref, err
+		}
+		ref = taskstypes.DatasetRef{Root: root, Rows: rows, Schema: taskstypes.FromDatasetSchema(s)}
+	}
+	if uri == "" {
+		return ref, fmt.Errorf("give --%s (where workers fetch the dataset)", flagDatasetURI)
+	}
+	ref.Uri = uri
+	return ref, nil
+}

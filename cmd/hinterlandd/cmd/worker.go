@@ -1,0 +1,314 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	sdkmath "cosmossdk.io/math"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/hinterland-ai/hinterland/x/tasks/worker"
+	"github.com/hinterland-ai/hinterland/x/verification/dataset"
+	"github.com/hinterland-ai/hinterland/x/verification/engine"
+)
+
+const (
+	flagWorkDir         = "work-dir"
+	flagServeAddr       = "serve-addr"
+	flagPublicURI       = "public-uri"
+	flagMaxConcurrent   = "max-concurrent"
+	flagMinRewardPerMAC = "min-reward-per-mac"
+	flagModels          = "models"
+	flagObjectives      = "objectives"
+	flagPollInterval    = "poll-interval"
+	flagLossEvery       = "loss-every"
+	flagForgeSegment    = "forge-segment"
+	flagForgeFraction   = "forge-fraction"
+	flagTxTimeout       = "tx-timeout"
+	flagProgress        = "progress"
+	flagBond            = "bond"
+	flagTask            = "task"
+	flagDataset         = "dataset"
+)
+
+func workerCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Train posted tasks for rewards, or watch other workers for fraud",
+		RunE:  client.ValidateCmd,
+	}
+	cmd.AddCommand(workerStartCmd(), workerWatchCmd(), workerEvaluateCmd())
+	return cmd
+}
+
+// addChainClientFlags adds what a long-running signer needs: key, node,
+// gRPC endpoint and fees.
+func addChainClientFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.String(flags.FlagFrom, "", "Name or address of the key that signs (required)")
+	f.String(flags.FlagNode, "tcp://localhost:26657", "CometBFT RPC endpoint of a node (also used for the event websocket)")
+	f.String(flags.FlagGRPC, "", "gRPC endpoint for queries and simulation (default: ABCI queries over --node)")
+	f.Bool(flags.FlagGRPCInsecure, false, "Use gRPC without TLS (local nodes)")
+	f.String(flags.FlagChainID, "", "Chain id (default: read from the node)")
+	f.String(flags.FlagGasPrices, "", "Gas price to pay fees at (default: the node's minimum gas price)")
+	f.Float64(flags.FlagGasAdjustment, 1.3, "Multiplier of the simulated gas")
+	f.Duration(flagTxTimeout, time.Minute, "How long to wait for a transaction to be included")
+	f.Duration(flagPollInterval, 5*time.Second, "How often to reconcile with the chain besides events")
+	flags.AddKeyringFlags(f)
+	_ = cmd.MarkFlagRequired(flags.FlagFrom)
+}
+
+// chainClient builds the worker library's client from the command's flags.
+func chainClient(cmd *cobra.Command, log *slog.Logger) (*worker.Client, error) {
+	cctx, err := client.GetClientTxContext(cmd)
+	if err != nil {
+		return nil, err
+	}
+	f := cmd.Flags()
+	prices, _ := f.GetString(flags.FlagGasPrices)
+	adj, _ := f.GetFloat64(flags.FlagGasAdjustment)
+	timeout, _ := f.GetDuration(flagTxTimeout)
+	return worker.NewClient(cmd.Context(), cctx, worker.ClientConfig{GasAdjustment: adj, GasPrices: prices, TxTimeout: timeout}, log)
+}
+
+// workDir returns --work-dir or <home>/worker.
+func workDir(cmd *cobra.Command) (string, error) {
+	dir, _ := cmd.Flags().GetString(flagWorkDir)
+	if dir == "" {
+		home, _ := cmd.Flags().GetString(flags.FlagHome)
+		if home == "" {
+			home = client.GetClientContextFromCmd(cmd).HomeDir
+		}
+		dir = filepath.Join(home, "worker")
+	}
+	return filepath.Abs(dir)
+}
+
+// signalContext ends on SIGINT or SIGTERM.
+func signalContext(cmd *cobra.Command) (context.Context, context.CancelFunc) {
+	parent := cmd.Context()
+	if parent == nil {
+		parent = context.Background()
+	}
+	return signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+}
+
+// workerOutput sets up the progress display and the structured logger:
+// --progress bar draws a bar on stdout (the default when stdout is a
+// terminal), --progress log writes log lines only.
+func workerOutput(cmd *cobra.Command) (*worker.Progress, *slog.Logger, error) {
+	mode, _ := cmd.Flags().GetString(flagProgress)
+	tty := term.IsTerminal(int(os.Stdout.Fd()))
+	switch mode {
+	case "auto":
+	case "bar":
+		tty = true
+	case "log":
+		tty = false
+	default:
+		return nil, nil, fmt.Errorf("--%s %q: want auto, bar or log", flagProgress, mode)
+	}
+	p := worker.NewProgress(os.Stdout, tty)
+	log := slog.New(slog.NewTextHandler(p.Writer(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	p.SetLogger(log)
+	return p, log, nil
+}
+
+func workerStartCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "start --from KEY",
+		Short: "Run the worker daemon: claim tasks, train, commit, answer challenges, serve checkpoints",
+		Long: `Run the worker daemon. It follows the chain (CometBFT events over the websocket,
+and a poll every --poll-interval), claims open tasks that pass the policy flags and
+that it can do (dataset fetched and checked against the task's Merkle root, reveals
+within the chain's limits, training within the commit window, bond and fees
+covered), trains them with the deterministic engine from the last checkpoint in
+--work-dir, commits the transcript, answers every challenge with a self-checked
+reveal, and serves its checkpoints at --serve-addr through the fraud window.
+
+Work dir layout: tasks/<id>/ (checkpoints, loss.csv, loss.png, txs.jsonl,
+report.json), datasets/ (downloads), models/ (base models for LoRA, and the final
+models of dense tasks).
+
+--forge-segment / --forge-fraction make the worker cheat on purpose, for tests
+and demos: it will be caught and slashed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			progress, log, err := workerOutput(cmd)
+			if err != nil {
+				return err
+			}
+			f := cmd.Flags()
+			cfg := worker.Config{Progress: progress, Log: log}
+			if cfg.WorkDir, err = workDir(cmd); err != nil {
+				return err
+			}
+			cfg.ServeAddr, _ = f.GetString(flagServeAddr)
+			cfg.PublicURI, _ = f.GetString(flagPublicURI)
+			cfg.PollInterval, _ = f.GetDuration(flagPollInterval)
+			cfg.LossEvery, _ = f.GetUint64(flagLossEvery)
+			cfg.Policy.MaxConcurrent, _ = f.GetInt(flagMaxConcurrent)
+			if cfg.Policy.MaxConcurrent < 1 {
+				return fmt.Errorf("--%s must be at least 1", flagMaxConcurrent)
+			}
+			rpm, _ := f.GetString(flagMinRewardPerMAC)
+			if cfg.Policy.MinRewardPerMAC, err = sdkmath.LegacyNewDecFromStr(rpm); err != nil || cfg.Policy.MinRewardPerMAC.IsNegative() {
+				return fmt.Errorf("--%s %q: want a non-negative decimal (reward base units per MAC)", flagMinRewardPerMAC, rpm)
+			}
+			models, _ := f.GetString(flagModels)
+			if cfg.Policy.Models, err = worker.ParseModels(models); err != nil {
+				return fmt.Errorf("--%s: %w", flagModels, err)
+			}
+			objectives, _ := f.GetString(flagObjectives)
+			if cfg.Policy.Objectives, err = worker.ParseObjectives(objectives); err != nil {
+				return fmt.Errorf("--%s: %w", flagObjectives, err)
+			}
+			forge, _ := f.GetUintSlice(flagForgeSegment)
+			for _, seg := range forge {
+				cfg.Forge.Segments = append(cfg.Forge.Segments, uint32(seg))
+			}
+			cfg.Forge.Fraction, _ = f.GetFloat64(flagForgeFraction)
+			if err := cfg.Forge.Validate(); err != nil {
+				return fmt.Errorf("--%s: %w", flagForgeFraction, err)
+			}
+			c, err := chainClient(cmd, log)
+			if err != nil {
+				return err
+			}
+			d, err := worker.NewDaemon(c, cfg)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := signalContext(cmd)
+			defer cancel()
+			return d.Run(ctx)
+		},
+	}
+	addChainClientFlags(cmd)
+	f := cmd.Flags()
+	f.String(flagWorkDir, "", "Work directory (default <home>/worker)")
+	f.String(flagServeAddr, "127.0.0.1:26680", "Address to serve checkpoints at (port 0 picks a free one)")
+	f.String(flagPublicURI, "", "Base URL others reach the checkpoint server at (default http://<serve-addr>)")
+	f.Int(flagMaxConcurrent, 1, "Tasks trained at the same time")
+	f.String(flagMinRewardPerMAC, "0", "Least reward per multiply-accumulate of training (reward base units, e.g. 0.00001)")
+	f.String(flagModels, "", "Models to accept, comma separated: linear, mlp (default all)")
+	f.String(flagObjectives, "", "Objectives to accept, comma separated: mse, softmax-ce, bradley-terry (default all)")
+	f.Uint64(flagLossEvery, 0, "Measure the minibatch loss every N steps for the loss curve (0: about 100 points)")
+	f.UintSlice(flagForgeSegment, nil, "CHEAT (tests/demos): corrupt the result of these segments")
+	f.Float64(flagForgeFraction, 0, "CHEAT (tests/demos): corrupt this fraction of segments (1 = all)")
+	f.String(flagProgress, "auto", "Progress display: auto (a bar on a terminal), bar, log")
+	return cmd
+}
+
+func workerWatchCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "watch --from KEY",
+		Short: "Run a watchtower: re-execute unverified segments of passed transcripts and challenge fraud",
+		Long: `Run a watchtower. For every passed transcript whose fraud window is open it fetches
+the worker's checkpoints from the transcript URI and the task's dataset (checked
+against its Merkle root), re-executes every segment the chain has not verified with
+the same engine and the same checks as the chain, and on a mismatch bonds a fraud
+challenge (MsgChallengeSegment) so that the worker must reveal that segment.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			f := cmd.Flags()
+			cfg := worker.WatchConfig{Log: log}
+			var err error
+			if cfg.WorkDir, err = workDir(cmd); err != nil {
+				return err
+			}
+			cfg.PollInterval, _ = f.GetDuration(flagPollInterval)
+			if b, _ := f.GetString(flagBond); b != "" {
+				if cfg.Bond, err = sdk.ParseCoinNormalized(b); err != nil {
+					return fmt.Errorf("--%s %q: %w", flagBond, b, err)
+				}
+			}
+			c, err := chainClient(cmd, log)
+			if err != nil {
+				return err
+			}
+			w, err := worker.NewWatcher(c, cfg)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := signalContext(cmd)
+			defer cancel()
+			return w.Run(ctx)
+		},
+	}
+	addChainClientFlags(cmd)
+	cmd.Flags().String(flagWorkDir, "", "Work directory for datasets and base models (default <home>/worker)")
+	cmd.Flags().String(flagBond, "", "Bond of each fraud challenge (default: the chain's min_challenge_bond)")
+	return cmd
+}
+
+func workerEvaluateCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "evaluate --task ID --dataset FILE",
+		Short: "Evaluate the final model of a trained task on a packed dataset (e.g. a test set)",
+		Long: `Evaluate the final model of a task this worker trained (read from --work-dir) on
+every row of a packed dataset with the task's objective, using the engine's
+forward pass. Prints rows, correct, accuracy and mean loss.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := workDir(cmd)
+			if err != nil {
+				return err
+			}
+			id, _ := cmd.Flags().GetUint64(flagTask)
+			path, _ := cmd.Flags().GetString(flagDataset)
+			if id == 0 || path == "" {
+				return fmt.Errorf("give --%s and --%s", flagTask, flagDataset)
+			}
+			td, err := worker.LoadTaskDir(filepath.Join(dir, "tasks", strconv.FormatUint(id, 10)))
+			if err != nil {
+				return fmt.Errorf("task %d in %s: %w", id, dir, err)
+			}
+			f, err := dataset.Open(path)
+			if err != nil {
+				return err
+			}
+			var base *engine.Model
+			if td.Task.Spec.LoraRank > 0 {
+				if base, err = worker.ReadModel(filepath.Join(dir, "models"), td.Task.Spec.BaseModelHash); err != nil {
+					return err
+				}
+			}
+			res, err := td.Evaluate(f, base)
+			if err != nil {
+				return err
+			}
+			one := float64(uint64(1) << td.Task.Spec.FracBits)
+			out := map[string]any{
+				"task": id, "dataset": path, "rows": res.Count, "correct": res.Correct,
+				"accuracy": float64(res.Correct) / float64(max(res.Count, 1)), "loss": float64(res.Loss) / one,
+			}
+			if o, _ := cmd.Flags().GetString(flags.FlagOutput); o == flags.OutputFormatJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(out)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "task %d on %s: %d/%d correct, accuracy %.2f%%, mean loss %.4f\n",
+				id, path, res.Correct, res.Count, 100*out["accuracy"].(float64), out["loss"])
+			return nil
+		},
+	}
+	cmd.Flags().String(flagWorkDir, "", "Work directory (default <home>/worker)")
+	cmd.Flags().Uint64(flagTask, 0, "Task id")
+	cmd.Flags().String(flagDataset, "", "Packed dataset file to evaluate on")
+	cmd.Flags().StringP(flags.FlagOutput, "o", "text", "Output format (text|json)")
+	return cmd
+}

@@ -1,0 +1,101 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cosmossdk.io/log/v2"
+
+	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
+	"github.com/cosmos/cosmos-sdk/testutil/simsx"
+	simtypes "github.com/cosmos/cosmos-sdk/types/simulation"
+	"github.com/cosmos/cosmos-sdk/x/simulation"
+	simcli "github.com/cosmos/cosmos-sdk/x/simulation/client/cli"
+
+	"github.com/hinterland-ai/hinterland/app"
+)
+
+// GenesisTime is the genesis time of every simulation: fixed, so that runs
+// of a seed are identical.
+var GenesisTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Config returns the simulator configuration of a run: seed, blocks, about
+// blockSize operations per block, committing every block, the app's genesis
+// block gas limit, an in-memory database, signatures checked.
+func Config(seed int64, blocks, blockSize int) simtypes.Config {
+	// simsx reads the signature switch from the simulator's flag variable.
+	simcli.FlagSigverifyTxValue = true
+	return simtypes.Config{
+		Seed:               seed,
+		InitialBlockHeight: 1,
+		GenesisTime:        GenesisTime.Unix(),
+		NumBlocks:          blocks,
+		BlockSize:          blockSize,
+		ChainID:            simsx.SimAppChainID,
+		Commit:             true,
+		DBBackend:          "memdb",
+		BlockMaxGas:        app.GenesisMaxBlockGas,
+	}
+}
+
+// Run is one simulation: the app at its last block and what it did.
+type Run struct {
+	Instance simsx.TestInstance[*SimApp]
+	App      *SimApp
+	Accounts []simtypes.Account
+	// LastBlockTime is the time of the last simulated block.
+	LastBlockTime time.Time
+	Summary       string
+}
+
+// AppStateFn is how a run starts: from a random genesis (nil) or from a
+// given app state with given accounts (after an import).
+type AppStateFn = simtypes.AppStateFn
+
+// Simulate runs cfg on a fresh app: from a random genesis when appState is
+// nil, otherwise from appState with accounts accs at genesisTime. The
+// Checker fails tb at the first block that breaks custody or the supply
+// accounting.
+func Simulate(tb testing.TB, cfg simtypes.Config, appState json.RawMessage, accs []simtypes.Account, genesisTime time.Time) *Run {
+	tb.Helper()
+	inst := simsx.NewSimulationAppInstance(tb, cfg, NewSimApp)
+	a := inst.App
+	a.Checker.Attach(tb)
+	reporter := simsx.NewBasicSimulationReporter()
+	ops, err := operations(a, reporter)
+	require.NoError(tb, err)
+
+	stateFn := simtestutil.AppStateFn(a.AppCodec(), a.SimulationManager(), a.DefaultGenesis())
+	randAccs := simtypes.RandomAccounts
+	if appState != nil {
+		stateFn = func(*rand.Rand, []simtypes.Account, simtypes.Config) (json.RawMessage, []simtypes.Account, string, time.Time) {
+			return appState, accs, cfg.ChainID, genesisTime
+		}
+		randAccs = func(*rand.Rand, int) []simtypes.Account { return accs }
+	}
+	logger := log.NewNopLogger()
+	if simcli.FlagVerboseValue {
+		logger = log.NewTestLogger(tb)
+	}
+	_, simAccs, err := simulation.SimulateFromSeedX(tb, logger, io.Discard, a.GetBaseApp(), stateFn, randAccs, ops,
+		app.BlockedAddresses(), cfg, a.AppCodec(), &simulation.DummyLogWriter{})
+	require.NoError(tb, err)
+	return &Run{
+		Instance: inst, App: a, Accounts: simAccs,
+		LastBlockTime: a.Checker.LastBlockTime,
+		Summary:       reporter.Summary().String(),
+	}
+}
+
+// Report is one line about a run for the test log.
+func (r *Run) Report() string {
+	c := r.App.Checker
+	return fmt.Sprintf("%d blocks, height %d, app hash %X; minted %s, burned %s", c.Blocks, r.App.LastBlockHeight(),
+		r.App.LastCommitID().Hash, c.Minted, c.Burned)
+}
