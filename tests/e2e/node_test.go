@@ -55,11 +55,11 @@ func freePort(t *testing.T) int {
 
 // node is one hinterlandd home and, once started, its process.
 type node struct {
-	t                          *testing.T
-	bin, home                  string
+	t                         *testing.T
+	bin, home                 string
 	rpc, p2p, grpc, api, prom int
-	cmd                        *exec.Cmd
-	log                        *os.File
+	cmd                       *exec.Cmd
+	log                       *os.File
 }
 
 func newNode(t *testing.T, bin string) *node {
