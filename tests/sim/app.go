@@ -8,7 +8,6 @@ import (
 	servertypes "github.com/cosmos/cosmos-sdk/server/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 	"github.com/cosmos/cosmos-sdk/x/auth"
-	authsims "github.com/cosmos/cosmos-sdk/x/auth/simulation"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	"github.com/hinterland-ai/hinterland/app"
@@ -31,6 +30,17 @@ func (a *SimApp) GetBaseApp() *baseapp.BaseApp { return a.App.BaseApp }
 // SimulationManager returns the simulation manager of every module.
 func (a *SimApp) SimulationManager() *module.SimulationManager { return a.sm }
 
+// baseGenesisAccounts makes every simulated account a plain account. (The
+// SDK's RandomGenesisAccounts also makes vesting accounts, which this app
+// does not register: it has no x/auth/vesting.)
+func baseGenesisAccounts(simState *module.SimulationState) authtypes.GenesisAccounts {
+	accs := make(authtypes.GenesisAccounts, len(simState.Accounts))
+	for i, acc := range simState.Accounts {
+		accs[i] = authtypes.NewBaseAccountWithAddress(acc.Address)
+	}
+	return accs
+}
+
 // NewSimApp builds the app on db with a fresh Checker attached; it has the
 // signature simsx expects of an app factory.
 func NewSimApp(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppOptions, baseAppOptions ...func(*baseapp.BaseApp)) *SimApp {
@@ -38,7 +48,7 @@ func NewSimApp(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertype
 	a := app.New(logger, db, false, appOpts, baseAppOptions...)
 	s := &SimApp{App: a}
 	s.sm = module.NewSimulationManagerFromAppModules(a.ModuleManager.Modules, map[string]module.AppModuleSimulation{
-		authtypes.ModuleName:         auth.NewAppModule(a.AppCodec(), a.AccountKeeper, authsims.RandomGenesisAccounts, nil),
+		authtypes.ModuleName:         auth.NewAppModule(a.AppCodec(), a.AccountKeeper, baseGenesisAccounts, nil),
 		verificationtypes.ModuleName: verification.NewAppModule(a.VerificationKeeper).WithTasks(a.TasksKeeper),
 	})
 	s.sm.RegisterStoreDecoders()

@@ -46,10 +46,10 @@ func (m msgServer) PostTask(ctx context.Context, msg *types.MsgPostTask) (*types
 	if err := msg.Dataset.Validate(es, params); err != nil {
 		return nil, err
 	}
-	if err := validateCoin("reward", msg.Reward, params.Denom, params.MinReward.String(), types.ErrInvalidReward); err != nil {
+	if err := validateCoin("reward", msg.Reward, params.Denom, types.ErrInvalidReward); err != nil {
 		return nil, err
 	}
-	if err := validateCoin("bond", msg.Bond, params.Denom, params.MinBond.String(), types.ErrInvalidBond); err != nil {
+	if err := validateCoin("bond", msg.Bond, params.Denom, types.ErrInvalidBond); err != nil {
 		return nil, err
 	}
 	if msg.Reward.Amount.LT(params.MinReward) {
@@ -149,15 +149,16 @@ func chooseSamples(msg *types.MsgPostTask, p types.Params) (uint32, error) {
 	}
 }
 
-func validateCoin(field string, c sdk.Coin, denom, min string, errType *errorsmod.Error) error {
+// validateCoin checks a coin's form and denom; the minimums are checked by the caller.
+func validateCoin(field string, c sdk.Coin, denom string, errType *errorsmod.Error) error {
+	if c.Amount.IsNil() {
+		return errorsmod.Wrapf(errType, "%s is missing", field)
+	}
 	if err := c.Validate(); err != nil {
 		return errorsmod.Wrapf(errType, "%s %s: %s", field, c, err)
 	}
 	if c.Denom != denom {
 		return errorsmod.Wrapf(errType, "%s denom %q must be %q", field, c.Denom, denom)
-	}
-	if !c.IsPositive() {
-		return errorsmod.Wrapf(errType, "%s must be at least %s%s", field, min, denom)
 	}
 	return nil
 }
