@@ -13,6 +13,7 @@ UNIT_PKGS := $(shell go list ./... 2>/dev/null | grep -v -e /tests/ -e /scripts/
 
 .DEFAULT_GOAL := help
 .PHONY: help build install test test-unit test-integration test-e2e test-race test-sim test-sim-long test-fuzz \
+        test-badinput test-faults \
         test-cross-arch lint proto-tools proto-gen proto-check bench bench-chain localnet localnet-4 localnet-stop \
         demo demo-cheat clean
 
@@ -26,12 +27,14 @@ build: ## Build build/hinterlandd
 install: ## Install hinterlandd into GOPATH/bin
 	go install -ldflags '$(LDFLAGS)' ./cmd/hinterlandd
 
-test: proto-tools ## Everything CI runs: lint, fresh protos, unit + integration + e2e tests, short sims and fuzzing, cross-arch golden hashes
+test: proto-tools ## Everything CI runs: lint, fresh protos, unit + integration + e2e tests, bad input, localnet faults, short sims and fuzzing, cross-arch golden hashes
 	./scripts/proto-check.sh
 	./scripts/lint-determinism.sh
 	$(MAKE) test-unit
 	$(MAKE) test-integration
 	$(MAKE) test-e2e
+	$(MAKE) test-badinput
+	$(MAKE) test-faults
 	$(MAKE) test-sim
 	$(MAKE) test-fuzz
 	$(MAKE) test-cross-arch
@@ -48,11 +51,17 @@ test-e2e: build ## Black-box tests of the real binary: processes, ports on 127.0
 test-race: ## Unit tests with the race detector
 	go test -race -count=1 -timeout 30m $(UNIT_PKGS)
 
-test-sim: ## Short simulation: app-hash determinism, import/export, invariants
-	go test -count=1 -timeout 20m ./tests/sim/... -run 'TestSim' -args -short-sim
+test-badinput: ## Bad-input corpus at CheckTx and in blocks on the in-process app (tests/badinput)
+	go test -count=1 -timeout 10m -v ./tests/badinput/... -run 'Test'
+
+test-faults: build ## Process faults on a 4-validator localnet under load: kill -9, SIGSTOP, halt, crash (tests/faults)
+	HINTERLANDD=$(BINARY) go test -count=1 -timeout 20m -v ./tests/faults/...
+
+test-sim: ## Short simulation: app-hash determinism, import/export, invariants every block (docs/RELIABILITY.md)
+	go test -count=1 -timeout 20m -v ./tests/sim/... -run 'TestSim|TestGenesis' -args -short-sim
 
 test-sim-long: ## Long simulations (see docs/RELIABILITY.md)
-	go test -count=1 -timeout 3h ./tests/sim/... -run 'TestSim' -args -long-sim
+	go test -count=1 -timeout 3h -v ./tests/sim/... -run 'TestSim|TestGenesis' -args -long-sim
 
 test-fuzz: ## Run every fuzz target briefly (FUZZTIME per target, default 10s)
 	./scripts/fuzz.sh $${FUZZTIME:-10s}
@@ -74,9 +83,10 @@ proto-gen: proto-tools ## Regenerate *.pb.go, *.pb.gw.go and docs/openapi from p
 proto-check: proto-tools ## Fail if the generated code is stale
 	./scripts/proto-check.sh
 
-bench: ## Engine benchmarks vs gonum, MNIST accuracy, reveal handler cost
+bench: ## Engine benchmarks vs gonum, MNIST accuracy, reveal handler cost, worker overhead vs the bare engine
 	./scripts/bench-engine.sh
 	go test -run '^$$' -bench . -benchtime 20x ./x/verification/keeper/
+	go test -run '^$$' -bench WorkerOverhead -benchtime 5x ./x/tasks/worker/
 
 bench-chain: build ## Load benchmark on one node and on four validators
 	./scripts/bench-chain.sh

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand"
 	"testing"
 	"time"
@@ -54,31 +55,37 @@ type Run struct {
 	Summary       string
 }
 
-// AppStateFn is how a run starts: from a random genesis (nil) or from a
-// given app state with given accounts (after an import).
-type AppStateFn = simtypes.AppStateFn
+// From is a run that starts from an exported state instead of a random
+// genesis.
+type From struct {
+	AppState json.RawMessage
+	Accounts []simtypes.Account
+	Time     time.Time
+	// Exclude are factories (by weight name) left out of this run, and why.
+	Exclude map[string]string
+}
 
-// Simulate runs cfg on a fresh app: from a random genesis when appState is
-// nil, otherwise from appState with accounts accs at genesisTime. The
-// Checker fails tb at the first block that breaks custody or the supply
-// accounting.
-func Simulate(tb testing.TB, cfg simtypes.Config, appState json.RawMessage, accs []simtypes.Account, genesisTime time.Time) *Run {
+// Simulate runs cfg on a fresh app, from a random genesis (from == nil) or
+// from an exported state. The Checker fails tb at the first block that
+// breaks custody or the supply accounting.
+func Simulate(tb testing.TB, cfg simtypes.Config, from *From) *Run {
 	tb.Helper()
 	inst := simsx.NewSimulationAppInstance(tb, cfg, NewSimApp)
 	a := inst.App
 	a.Checker.Attach(tb)
 	reporter := simsx.NewBasicSimulationReporter()
-	ops, err := operations(a, reporter)
-	require.NoError(tb, err)
-
+	exclude := maps.Clone(Excluded)
 	stateFn := simtestutil.AppStateFn(a.AppCodec(), a.SimulationManager(), a.DefaultGenesis())
 	randAccs := simtypes.RandomAccounts
-	if appState != nil {
+	if from != nil {
+		maps.Copy(exclude, from.Exclude)
 		stateFn = func(*rand.Rand, []simtypes.Account, simtypes.Config) (json.RawMessage, []simtypes.Account, string, time.Time) {
-			return appState, accs, cfg.ChainID, genesisTime
+			return from.AppState, from.Accounts, cfg.ChainID, from.Time
 		}
-		randAccs = func(*rand.Rand, int) []simtypes.Account { return accs }
+		randAccs = func(*rand.Rand, int) []simtypes.Account { return from.Accounts }
 	}
+	ops, err := operations(a, reporter, exclude)
+	require.NoError(tb, err)
 	logger := log.NewNopLogger()
 	if simcli.FlagVerboseValue {
 		logger = log.NewTestLogger(tb)

@@ -218,6 +218,29 @@ func (c *Chain) Height() int64 {
 	return h
 }
 
+// BlockTime returns the header time of block h.
+func (c *Chain) BlockTime(h int64) time.Time {
+	c.t.Helper()
+	res, err := http.Get(fmt.Sprintf("%s/block?height=%d", strings.Replace(c.RPC, "tcp://", "http://", 1), h))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var b struct {
+		Result struct {
+			Block struct {
+				Header struct {
+					Time time.Time `json:"time"`
+				} `json:"header"`
+			} `json:"block"`
+		} `json:"result"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&b); err != nil || b.Result.Block.Header.Time.IsZero() {
+		c.t.Fatalf("block %d: no header time (%v)", h, err)
+	}
+	return b.Result.Block.Header.Time
+}
+
 // WaitHeight waits until the chain reaches height h.
 func (c *Chain) WaitHeight(h int64, timeout time.Duration) {
 	c.t.Helper()

@@ -24,6 +24,10 @@ import (
 // BinaryEnv names the environment variable holding the hinterlandd path.
 const BinaryEnv = "HINTERLANDD"
 
+// LogsEnv, when set, prints the tail of every process log at the end of a
+// test that passed too (they are always printed when it fails).
+const LogsEnv = "CHAINPROC_LOGS"
+
 // Binary returns the hinterlandd binary under test: $HINTERLANDD, or
 // ../../build/hinterlandd (relative to the test's package directory, i.e.
 // the repository's build/ for packages two levels down). It fails the test,
@@ -108,7 +112,12 @@ func StartProcess(t testing.TB, name, logPath, bin string, args ...string) *Proc
 	}()
 	t.Cleanup(func() {
 		p.Stop()
-		if t.Failed() {
+		// A binary built with -race reports races on its output.
+		if out := p.Output(); strings.Contains(out, "WARNING: DATA RACE") {
+			i := strings.Index(out, "WARNING: DATA RACE")
+			t.Errorf("%s: data race:\n%s", name, out[i:min(len(out), i+4000)])
+		}
+		if t.Failed() || os.Getenv(LogsEnv) != "" {
 			t.Logf("--- last lines of %s (%s) ---\n%s", name, logPath, Tail(p.Output(), 40))
 		}
 	})
@@ -199,7 +208,7 @@ func Tail(s string, n int) string {
 }
 
 // Run runs bin with args to completion and returns its stdout; a non-zero
-// exit is an error carrying stderr.
+// exit is an error wrapping the *exec.ExitError and carrying stderr.
 func Run(bin string, args ...string) (string, error) {
 	cmd := exec.Command(bin, args...)
 	var stdout, stderr bytes.Buffer
@@ -208,8 +217,8 @@ func Run(bin string, args ...string) (string, error) {
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			return stdout.String(), fmt.Errorf("%s %s: exit %d: %s%s", filepath.Base(bin), strings.Join(args, " "),
-				ee.ExitCode(), stderr.String(), Tail(stdout.String(), 5))
+			return stdout.String(), fmt.Errorf("%s %s: %w: %s%s", filepath.Base(bin), strings.Join(args, " "),
+				err, stderr.String(), Tail(stdout.String(), 5))
 		}
 		return stdout.String(), err
 	}

@@ -116,10 +116,10 @@ func (AppModule) WeightedOperations(module.SimulationState) []simtypes.WeightedO
 
 // ProposalMsgsX registers the governance proposals of x/rewards.
 func (am AppModule) ProposalMsgsX(weights simsx.WeightSource, reg simsx.Registry) {
-	reg.Add(weights.Get("msg_update_rewards_params", 20), simulation.MsgUpdateParamsFactory(am.keeper))
+	reg.Add(weights.Get("msg_update_rewards_params", 50), simulation.MsgUpdateParamsFactory(am.keeper))
 }
 
 // WeightedOperationsX registers the x/rewards message factories.
 func (AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Registry) {
-	reg.Add(weights.Get("msg_fund_pool", 15), simulation.MsgFundPoolFactory())
+	reg.Add(weights.Get("msg_fund_pool", 20), simulation.MsgFundPoolFactory())
 }

@@ -120,12 +120,12 @@ func (AppModule) WeightedOperations(module.SimulationState) []simtypes.WeightedO
 
 // ProposalMsgsX registers the governance proposals of x/tasks.
 func (AppModule) ProposalMsgsX(weights simsx.WeightSource, reg simsx.Registry) {
-	reg.Add(weights.Get("msg_update_tasks_params", 20), simulation.MsgUpdateParamsFactory())
+	reg.Add(weights.Get("msg_update_tasks_params", 50), simulation.MsgUpdateParamsFactory())
 }
 
 // WeightedOperationsX registers the x/tasks message factories.
 func (am AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Registry) {
-	reg.Add(weights.Get("msg_post_task", 60), simulation.MsgPostTaskFactory(am.keeper))
-	reg.Add(weights.Get("msg_claim_task", 80), simulation.MsgClaimTaskFactory(am.keeper))
-	reg.Add(weights.Get("msg_cancel_task", 10), simulation.MsgCancelTaskFactory(am.keeper))
+	reg.Add(weights.Get("msg_post_task", 100), simulation.MsgPostTaskFactory(am.keeper))
+	reg.Add(weights.Get("msg_claim_task", 150), simulation.MsgClaimTaskFactory(am.keeper))
+	reg.Add(weights.Get("msg_cancel_task", 15), simulation.MsgCancelTaskFactory(am.keeper))
 }

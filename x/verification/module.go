@@ -136,7 +136,7 @@ func (AppModule) WeightedOperations(module.SimulationState) []simtypes.WeightedO
 
 // ProposalMsgsX registers the governance proposals of x/verification.
 func (AppModule) ProposalMsgsX(weights simsx.WeightSource, reg simsx.Registry) {
-	reg.Add(weights.Get("msg_update_verification_params", 20), simulation.MsgUpdateParamsFactory())
+	reg.Add(weights.Get("msg_update_verification_params", 50), simulation.MsgUpdateParamsFactory())
 }
 
 // WeightedOperationsX registers the x/verification message factories. They
@@ -146,7 +146,7 @@ func (am AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Re
 	if am.tasks == nil {
 		panic("x/verification simulation: the module has no x/tasks keeper; build it with WithTasks")
 	}
-	reg.Add(weights.Get("msg_commit_transcript", 80), simulation.MsgCommitTranscriptFactory(*am.tasks))
-	reg.Add(weights.Get("msg_reveal_segment", 120), simulation.MsgRevealSegmentFactory(am.keeper, *am.tasks))
-	reg.Add(weights.Get("msg_challenge_segment", 25), simulation.MsgChallengeSegmentFactory(am.keeper, *am.tasks))
+	reg.Add(weights.Get("msg_commit_transcript", 150), simulation.MsgCommitTranscriptFactory(*am.tasks))
+	reg.Add(weights.Get("msg_reveal_segment", 250), simulation.MsgRevealSegmentFactory(am.keeper, *am.tasks))
+	reg.Add(weights.Get("msg_challenge_segment", 50), simulation.MsgChallengeSegmentFactory(am.keeper, *am.tasks))
 }

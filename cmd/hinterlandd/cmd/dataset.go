@@ -103,7 +103,8 @@ Sources:
                                  kind=classification,feature=uint8,features=4,classes=3
                                  (kinds classification|regression|preference, features
                                  uint8|fixed32, frac=N fractional bits, default 16)`,
-		Args: cobra.NoArgs,
+		Args:         cobra.NoArgs,
+		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fl := cmd.Flags()
 			out, _ := fl.GetString("out")
@@ -200,9 +201,10 @@ func writePacked(path string, f *dataset.File) error {
 
 func datasetInspectCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "inspect FILE",
-		Short: "Check a packed dataset (every row against its Merkle root) and print root, rows, schema",
-		Args:  cobra.ExactArgs(1),
+		Use:          "inspect FILE",
+		Short:        "Check a packed dataset (every row against its Merkle root) and print root, rows, schema",
+		Args:         cobra.ExactArgs(1),
+		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := dataset.Open(args[0])
 			if err != nil {
@@ -225,7 +227,8 @@ func datasetServeCmd() *cobra.Command {
 		Short: "Serve the packed datasets of a directory over HTTP, for workers to fetch",
 		Long: `Serve the files of DIR over HTTP (GET /<name>). Every .hlds file is checked at start
 and listed with its root and URL: post tasks with that URL as --dataset-uri.`,
-		Args: cobra.ExactArgs(1),
+		Args:         cobra.ExactArgs(1),
+		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
 			addr, _ := cmd.Flags().GetString(flagAddr)

@@ -38,6 +38,17 @@ const (
 	flagCommitWindow = "commit-window"
 )
 
+// A preset's schedule unless --total-steps / --segment-steps say otherwise:
+// 200 segments of 4 steps. 4 steps of batch 32 touch at most 128 rows, so a
+// softmax MNIST reveal is about 230 KiB, and with 8 samples the chain
+// recomputes 4% of the training (the jobs BenchmarkReveal calibrates gas on).
+// Longer segments allow longer jobs within max_segments at the price of
+// larger reveals (25 steps: about 1 MiB).
+const (
+	presetTotalSteps   = 800
+	presetSegmentSteps = 4
+)
+
 // presets are the standard engine specs `tx tasks post --preset` offers.
 var presets = map[string]func() engine.Spec{ // looked up by name only
 	"mnist-softmax":      engine.DefaultSpecMNISTSoftmax,
@@ -64,9 +75,10 @@ func tasksPostCmd() *cobra.Command {
 		Long: `Post a training task. The job is a TrainingSpec (proto JSON, e.g.
 {"model":"MODEL_KIND_LINEAR","inputs":784,"outputs":10,"objective":"OBJECTIVE_SOFTMAX_CE",
  "optimizer":"OPTIMIZER_SGD","frac_bits":16,"batch_size":32,"learning_rate":1311,
- "momentum":58982,"total_steps":2000,"segment_steps":25})
-or a preset (mnist-softmax, mnist-softmax-adam, mnist-mlp) with --total-steps and
---segment-steps (which also override a spec file's).
+ "momentum":58982,"total_steps":800,"segment_steps":4})
+or a preset (mnist-softmax, mnist-softmax-adam, mnist-mlp; 800 steps in segments of
+4 unless --total-steps and --segment-steps say otherwise, which also override a spec
+file's schedule).
 
 The dataset is a packed file (--dataset, whose root, rows and schema are read and
 checked) or given by --dataset-root, --rows and --schema; workers fetch it from
@@ -75,24 +87,27 @@ checked) or given by --dataset-root, --rows and --schema; workers fetch it from
 k sampled segments per transcript: --samples k, or --detection P, the probability
 (0 < P < 1) of catching a worker that forges the chain's assumed fraction of
 segments, from which the chain derives k.`,
-		Args: cobra.NoArgs,
+		Args:         cobra.NoArgs,
+		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Check the job before touching the keyring.
+			msg, err := buildPostTask(cmd, client.GetClientContextFromCmd(cmd))
+			if err != nil {
+				return err
+			}
 			cctx, err := client.GetClientTxContext(cmd)
 			if err != nil {
-				return err
+				return fmt.Errorf("--%s: %w", flags.FlagFrom, err)
 			}
-			msg, err := buildPostTask(cmd, cctx)
-			if err != nil {
-				return err
-			}
+			msg.Poster = cctx.GetFromAddress().String()
 			return tx.GenerateOrBroadcastTxCLI(cctx, cmd.Flags(), msg)
 		},
 	}
 	f := cmd.Flags()
 	f.String(flagSpec, "", "TrainingSpec file (proto JSON)")
 	f.String(flagPreset, "", "Standard spec: mnist-softmax, mnist-softmax-adam or mnist-mlp")
-	f.Uint64(flagTotalSteps, 0, "Optimiser steps of the job (required with --preset)")
-	f.Uint64(flagSegmentSteps, 0, "Steps between checkpoints (required with --preset)")
+	f.Uint64(flagTotalSteps, 0, "Optimiser steps of the job (preset default 800)")
+	f.Uint64(flagSegmentSteps, 0, "Steps between checkpoints (preset default 4)")
 	f.String(flagDataset, "", "Packed dataset file (reads root, rows and schema)")
 	f.String(flagDatasetRoot, "", "Dataset Merkle root (hex), without --dataset")
 	f.Uint64(flagRows, 0, "Dataset rows, without --dataset")
@@ -132,10 +147,7 @@ func buildPostTask(cmd *cobra.Command, cctx client.Context) (*taskstypes.MsgPost
 		if !ok {
 			return nil, fmt.Errorf("--%s %q: want mnist-softmax, mnist-softmax-adam or mnist-mlp", flagPreset, preset)
 		}
-		if total == 0 || segment == 0 {
-			return nil, fmt.Errorf("--%s needs --%s and --%s", flagPreset, flagTotalSteps, flagSegmentSteps)
-		}
-		spec = taskstypes.FromEngineSpec(mk(), total, segment, nil)
+		spec = taskstypes.FromEngineSpec(mk(), presetTotalSteps, presetSegmentSteps, nil)
 	default:
 		return nil, fmt.Errorf("give the job with --%s FILE or --%s NAME", flagSpec, flagPreset)
 	}
@@ -162,7 +174,7 @@ func buildPostTask(cmd *cobra.Command, cctx client.Context) (*taskstypes.MsgPost
 		return nil, fmt.Errorf("dataset does not fit the spec: %w", err)
 	}
 
-	msg := &taskstypes.MsgPostTask{Poster: cctx.GetFromAddress().String(), Spec: spec, Dataset: ref}
+	msg := &taskstypes.MsgPostTask{Spec: spec, Dataset: ref}
 	reward, _ := f.GetString(flagReward)
 	bond, _ := f.GetString(flagBond)
 	if msg.Reward, err = sdk.ParseCoinNormalized(reward); err != nil {

@@ -56,7 +56,8 @@ result with the committed h_(I+1).
 
 Exit status: 0 the segment reproduces h_(I+1); 1 it does not (fraud: challenge it);
 2 the check could not be made (bad input, unreachable worker, wrong dataset, ...).`,
-		Args: cobra.NoArgs,
+		Args:         cobra.NoArgs,
+		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			match, err := verifySegment(cmd)
 			if err != nil {

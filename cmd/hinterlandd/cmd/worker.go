@@ -40,6 +40,7 @@ const (
 	flagForgeFraction   = "forge-fraction"
 	flagTxTimeout       = "tx-timeout"
 	flagProgress        = "progress"
+	flagProgressEvery   = "progress-interval"
 	flagBond            = "bond"
 	flagTask            = "task"
 	flagDataset         = "dataset"
@@ -76,7 +77,7 @@ func addChainClientFlags(cmd *cobra.Command) {
 func chainClient(cmd *cobra.Command, log *slog.Logger) (*worker.Client, error) {
 	cctx, err := client.GetClientTxContext(cmd)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--%s: %w", flags.FlagFrom, err)
 	}
 	f := cmd.Flags()
 	prices, _ := f.GetString(flags.FlagGasPrices)
@@ -123,6 +124,9 @@ func workerOutput(cmd *cobra.Command) (*worker.Progress, *slog.Logger, error) {
 		return nil, nil, fmt.Errorf("--%s %q: want auto, bar or log", flagProgress, mode)
 	}
 	p := worker.NewProgress(os.Stdout, tty)
+	if p.Interval, _ = cmd.Flags().GetDuration(flagProgressEvery); p.Interval <= 0 {
+		return nil, nil, fmt.Errorf("--%s must be positive", flagProgressEvery)
+	}
 	log := slog.New(slog.NewTextHandler(p.Writer(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	p.SetLogger(log)
 	return p, log, nil
@@ -146,7 +150,8 @@ models of dense tasks).
 
 --forge-segment / --forge-fraction make the worker cheat on purpose, for tests
 and demos: it will be caught and slashed.`,
-		Args: cobra.NoArgs,
+		Args:         cobra.NoArgs,
+		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			progress, log, err := workerOutput(cmd)
 			if err != nil {
@@ -211,6 +216,7 @@ and demos: it will be caught and slashed.`,
 	f.UintSlice(flagForgeSegment, nil, "CHEAT (tests/demos): corrupt the result of these segments")
 	f.Float64(flagForgeFraction, 0, "CHEAT (tests/demos): corrupt this fraction of segments (1 = all)")
 	f.String(flagProgress, "auto", "Progress display: auto (a bar on a terminal), bar, log")
+	f.Duration(flagProgressEvery, 5*time.Second, "Interval between progress log lines (--progress log)")
 	return cmd
 }
 
@@ -223,7 +229,8 @@ the worker's checkpoints from the transcript URI and the task's dataset (checked
 against its Merkle root), re-executes every segment the chain has not verified with
 the same engine and the same checks as the chain, and on a mismatch bonds a fraud
 challenge (MsgChallengeSegment) so that the worker must reveal that segment.`,
-		Args: cobra.NoArgs,
+		Args:         cobra.NoArgs,
+		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
 			f := cmd.Flags()
@@ -264,7 +271,8 @@ func workerEvaluateCmd() *cobra.Command {
 		Long: `Evaluate the final model of a task this worker trained (read from --work-dir) on
 every row of a packed dataset with the task's objective, using the engine's
 forward pass. Prints rows, correct, accuracy and mean loss.`,
-		Args: cobra.NoArgs,
+		Args:         cobra.NoArgs,
+		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir, err := workDir(cmd)
 			if err != nil {
@@ -277,7 +285,7 @@ forward pass. Prints rows, correct, accuracy and mean loss.`,
 			}
 			td, err := worker.LoadTaskDir(filepath.Join(dir, "tasks", strconv.FormatUint(id, 10)))
 			if err != nil {
-				return fmt.Errorf("task %d in %s: %w", id, dir, err)
+				return fmt.Errorf("no task %d trained in work dir %s: %w", id, dir, err)
 			}
 			f, err := dataset.Open(path)
 			if err != nil {

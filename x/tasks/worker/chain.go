@@ -258,27 +258,6 @@ func (c *Client) waitTx(ctx context.Context, hash string) (*TxResult, error) {
 	}
 }
 
-// IsCode reports whether err is a failed transaction (or simulation) with
-// the given registered error.
-func IsCode(err error, e interface {
-	ABCICode() uint32
-	Codespace() string
-},
-) bool {
-	var te *TxError
-	if !errors.As(err, &te) {
-		return false
-	}
-	if te.Result != nil {
-		return te.Result.Code == e.ABCICode() && te.Result.Codespace == e.Codespace()
-	}
-	// Simulation and CheckTx errors carry the registered message in the text.
-	if reg, ok := e.(error); ok {
-		return strings.Contains(te.Err.Error(), reg.Error())
-	}
-	return false
-}
-
 // ---------------------------------------------------------------------------
 // Queries.
 // ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -57,7 +58,7 @@ type Daemon struct {
 	mu       sync.Mutex
 	jobs     map[uint64]*trainJob // by task id; only looked up or counted
 	refused  map[uint64]refusal
-	sent     map[string]time.Time // reveal keys recently sent
+	sent     map[string]time.Time // reveals sent and commits failed recently, by "task/segment" and "commit/task"
 	last     map[uint64]string    // last logged state per task
 	finished map[uint64]bool      // report written
 	wg       sync.WaitGroup
@@ -65,6 +66,7 @@ type Daemon struct {
 
 type trainJob struct {
 	dir      *TaskDir
+	cancel   context.CancelFunc
 	done     chan struct{}
 	res      *TrainResult
 	err      error
@@ -137,6 +139,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.uri = strings.TrimSuffix(d.cfg.PublicURI, "/")
 	if d.uri == "" {
+		if host, _, _ := net.SplitHostPort(srv.Addr()); net.ParseIP(host).IsUnspecified() {
+			srv.Close()
+			return fmt.Errorf("checkpoints are served on all interfaces (%s): give --public-uri, the URL others reach them at", srv.Addr())
+		}
 		d.uri = "http://" + srv.Addr()
 	}
 	srvDone := make(chan error, 1)
@@ -222,13 +228,13 @@ func (d *Daemon) isFinished(id uint64) bool {
 }
 
 // note logs a task's state once per change.
-func (d *Daemon) note(id uint64, state string, msg string, args ...any) {
+func (d *Daemon) note(id uint64, state string, level slog.Level, msg string, args ...any) {
 	d.mu.Lock()
 	changed := d.last[id] != state
 	d.last[id] = state
 	d.mu.Unlock()
 	if changed {
-		d.log.Info(msg, append([]any{"task", id}, args...)...)
+		d.log.Log(context.Background(), level, msg, append([]any{"task", id}, args...)...)
 	}
 }
 
@@ -238,7 +244,7 @@ func (d *Daemon) note(id uint64, state string, msg string, args ...any) {
 
 func (d *Daemon) handleActive(ctx context.Context, t taskstypes.Task, a taskstypes.Assignment) {
 	if !time.Now().Before(a.CommitDeadline) {
-		d.note(t.Id, "deadline", "commit deadline has passed; the chain will slash this claim", "deadline", a.CommitDeadline)
+		d.note(t.Id, "deadline", slog.LevelWarn, "commit deadline has passed; the chain will slash this claim", "deadline", a.CommitDeadline)
 		return
 	}
 	d.mu.Lock()
@@ -246,7 +252,7 @@ func (d *Daemon) handleActive(ctx context.Context, t taskstypes.Task, a taskstyp
 	d.mu.Unlock()
 	if j == nil {
 		if err := d.startTraining(ctx, t); err != nil {
-			d.note(t.Id, "start-error: "+err.Error(), "cannot start training; will retry", "err", err)
+			d.note(t.Id, "start-error: "+err.Error(), slog.LevelWarn, "cannot start training; will retry", "err", err)
 		}
 		return
 	}
@@ -259,7 +265,7 @@ func (d *Daemon) handleActive(ctx context.Context, t taskstypes.Task, a taskstyp
 		if ctx.Err() != nil {
 			return
 		}
-		d.note(t.Id, "train-error: "+j.err.Error(), "training failed; will resume from the last checkpoint", "err", j.err)
+		d.note(t.Id, "train-error: "+j.err.Error(), slog.LevelError, "training failed; will resume from the last checkpoint", "err", j.err)
 		if time.Since(j.failedAt) > 30*time.Second {
 			d.mu.Lock()
 			delete(d.jobs, t.Id)
@@ -294,7 +300,8 @@ func (d *Daemon) startTraining(ctx context.Context, t taskstypes.Task) error {
 	if err != nil {
 		return err
 	}
-	j := &trainJob{dir: dir, done: make(chan struct{})}
+	jctx, cancel := context.WithCancel(ctx)
+	j := &trainJob{dir: dir, cancel: cancel, done: make(chan struct{})}
 	d.mu.Lock()
 	d.jobs[t.Id] = j
 	d.mu.Unlock()
@@ -305,7 +312,8 @@ func (d *Daemon) startTraining(ctx context.Context, t taskstypes.Task) error {
 	go func() {
 		defer d.wg.Done()
 		defer close(j.done)
-		j.res, j.err = Train(ctx, TrainConfig{Dir: dir, Job: job, Rows: src, LossEvery: d.cfg.LossEvery,
+		defer cancel()
+		j.res, j.err = Train(jctx, TrainConfig{Dir: dir, Job: job, Rows: src, LossEvery: d.cfg.LossEvery,
 			Forge: d.cfg.Forge, Progress: d.cfg.Progress, Log: d.log})
 		if j.err != nil {
 			j.failedAt = time.Now()
@@ -332,7 +340,17 @@ func (d *Daemon) startTraining(ctx context.Context, t taskstypes.Task) error {
 	return nil
 }
 
+// retryAfter is how long a failed commit waits before it is sent again.
+const retryAfter = 30 * time.Second
+
 func (d *Daemon) commit(ctx context.Context, t taskstypes.Task, j *trainJob) {
+	key := fmt.Sprintf("commit/%d", t.Id)
+	d.mu.Lock()
+	wait := time.Since(d.sent[key]) < retryAfter
+	d.mu.Unlock()
+	if wait {
+		return
+	}
 	tr, err := d.c.Transcript(ctx, t.Id, d.me)
 	if err != nil {
 		d.log.Warn("cannot check for a committed transcript", "task", t.Id, "err", err)
@@ -351,7 +369,10 @@ func (d *Daemon) commit(ctx context.Context, t taskstypes.Task, j *trainJob) {
 	res, err := d.c.Submit(ctx, msg)
 	d.recordTx(j.dir, "commit", nil, res)
 	if err != nil {
-		d.note(t.Id, "commit-error: "+err.Error(), "commit failed; will retry", "err", err)
+		d.mu.Lock()
+		d.sent[key] = time.Now()
+		d.mu.Unlock()
+		d.note(t.Id, "commit-error: "+err.Error(), slog.LevelError, "commit failed; will retry", "in", retryAfter, "err", err)
 		return
 	}
 	d.log.Info("transcript committed", "task", t.Id, "checkpoints", len(cps), "uri", msg.Uri, "tx", res.Hash,
@@ -381,9 +402,9 @@ func (d *Daemon) handleCommitted(ctx context.Context, t taskstypes.Task, params 
 	}
 	switch tr.Status {
 	case vtypes.TRANSCRIPT_STATUS_CHALLENGED:
-		d.note(t.Id, "challenged", "segments sampled; revealing", "sampled", tr.Sampled)
+		d.note(t.Id, "challenged", slog.LevelInfo, "segments sampled; revealing", "sampled", tr.Sampled)
 	case vtypes.TRANSCRIPT_STATUS_PASSED:
-		d.note(t.Id, "passed", "every sampled segment verified; fraud window open, serving checkpoints",
+		d.note(t.Id, "passed", slog.LevelInfo, "every sampled segment verified; fraud window open, serving checkpoints",
 			"verified", tr.Verified, "fraud_window_end", tr.FraudWindowEnd.Format(time.RFC3339))
 	}
 	chs, err := d.c.Challenges(ctx, t.Id, d.me)
@@ -396,7 +417,7 @@ func (d *Daemon) handleCommitted(ctx context.Context, t taskstypes.Task, params 
 			continue
 		}
 		if !time.Now().Before(ch.Deadline) {
-			d.note(t.Id, fmt.Sprintf("late-%d", ch.Segment), "reveal deadline passed", "segment", ch.Segment)
+			d.note(t.Id, fmt.Sprintf("late-%d", ch.Segment), slog.LevelError, "reveal deadline passed", "segment", ch.Segment)
 			continue
 		}
 		key := fmt.Sprintf("%d/%d", t.Id, ch.Segment)
@@ -492,7 +513,8 @@ func (d *Daemon) handleSettled(ctx context.Context, t taskstypes.Task, a tasksty
 	d.finished[t.Id] = true
 	d.mu.Unlock()
 	if j != nil {
-		<-j.done // a failed claim may still be training: wait for it to stop
+		j.cancel() // a failed claim may still be training: stop it
+		<-j.done
 	}
 	if a.Status == taskstypes.ASSIGNMENT_STATUS_VERIFIED {
 		d.log.Info("task verified and paid", "task", t.Id, "macs_total", trMACs(tr), "macs_verified", trVerified(tr))
@@ -646,7 +668,8 @@ func (d *Daemon) feasible(ctx context.Context, t taskstypes.Task, params vtypes.
 		return fmt.Errorf("training would take about %s here, more than %.0f%% of the %s commit window", est.Round(time.Second), d.cfg.MaxTrainShare*100, t.CommitWindow)
 	}
 	// Bond plus fees for the claim, the commit and every sampled reveal.
-	revealGas := params.GasPerMac*segMACs + params.GasPerRevealByte*revealBytes
+	revealGas := params.GasPerMac*segMACs + params.GasPerParamStep*job.Spec.TrainableParams()*t.Spec.SegmentSteps +
+		params.GasPerRevealByte*revealBytes
 	fees := d.c.Fee(uint64(float64(uint64(t.Samples+1)*revealGas+1_000_000) * d.c.cfg.GasAdjustment))
 	need := t.Bond.Amount.Add(fees.AmountOf(t.Bond.Denom))
 	bal, err := d.c.Balance(ctx, d.me, t.Bond.Denom)

@@ -40,7 +40,7 @@ const blockEvents = "tm.event='NewBlockEvents'"
 // subscriptions CometBFT allows a client by default.
 func Subscribe(ctx context.Context, node string, txQueries, blockTypes []string, poke func(string), log *slog.Logger) {
 	for ctx.Err() == nil {
-		if err := subscribeOnce(ctx, node, txQueries, blockTypes, poke); err != nil && ctx.Err() == nil {
+		if err := subscribeOnce(ctx, node, txQueries, blockTypes, poke, log); err != nil && ctx.Err() == nil {
 			log.Warn("event subscription lost; polling until it is back", "node", node, "err", err)
 		}
 		select {
@@ -53,7 +53,7 @@ func Subscribe(ctx context.Context, node string, txQueries, blockTypes []string,
 // staleAfter is how long without a block announcement before reconnecting.
 const staleAfter = 30 * time.Second
 
-func subscribeOnce(ctx context.Context, node string, txQueries, blockTypes []string, poke func(string)) error {
+func subscribeOnce(ctx context.Context, node string, txQueries, blockTypes []string, poke func(string), log *slog.Logger) error {
 	c, err := rpchttp.New(node, "/websocket")
 	if err != nil {
 		return err
@@ -97,6 +97,7 @@ func subscribeOnce(ctx context.Context, node string, txQueries, blockTypes []str
 			}
 		}(q)
 	}
+	log.Info("following chain events over the websocket", "node", node, "subscriptions", len(txQueries)+1)
 	poke("subscribed")
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()

@@ -23,7 +23,7 @@ type TrainStatus struct {
 
 // Progress shows training progress: on a terminal a bar redrawn in place
 // (log lines written through Writer clear and redraw it), otherwise one
-// structured log line every Interval and one per checkpoint.
+// structured log line every Interval and one at the last checkpoint.
 type Progress struct {
 	out      io.Writer
 	tty      bool
@@ -90,9 +90,10 @@ func (p *Progress) Update(s TrainStatus) {
 	}
 }
 
-// Checkpoint reports a checkpoint written.
+// Checkpoint reports a checkpoint written: logged like Update, but always
+// the last one.
 func (p *Progress) Checkpoint(s TrainStatus) {
-	if p.tty {
+	if p.tty || s.Checkpoint < s.Segments {
 		p.Update(s)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"image/color"
 	"io"
 	"os"
 	"path/filepath"
@@ -29,15 +30,35 @@ func (d *TaskDir) PlotLoss(points []LossPoint) error {
 	p.Title.Text = fmt.Sprintf("task %d: %s %s, %d steps", d.Task.Id, d.Task.Spec.Model, d.Task.Spec.Objective, d.Task.Spec.TotalSteps)
 	p.X.Label.Text = "step"
 	p.Y.Label.Text = "minibatch loss"
-	xy := make(plotter.XYs, len(points))
+	raw := make(plotter.XYs, len(points))
+	smooth := make(plotter.XYs, len(points))
+	// Each point is one minibatch, so the curve is noisy: the mean over the
+	// points within lossWindow/2 on either side shows the trend.
+	const lossWindow = 10
 	for i, pt := range points {
-		xy[i].X, xy[i].Y = float64(pt.Step), pt.Loss
+		raw[i].X, raw[i].Y = float64(pt.Step), pt.Loss
+		lo, hi := max(0, i-lossWindow/2), min(len(points), i+lossWindow/2+1)
+		var sum float64
+		for _, q := range points[lo:hi] {
+			sum += q.Loss
+		}
+		smooth[i].X, smooth[i].Y = float64(pt.Step), sum/float64(hi-lo)
 	}
-	line, err := plotter.NewLine(xy)
+	rawLine, err := plotter.NewLine(raw)
 	if err != nil {
 		return err
 	}
-	p.Add(plotter.NewGrid(), line)
+	rawLine.Color = color.Gray{Y: 170}
+	smoothLine, err := plotter.NewLine(smooth)
+	if err != nil {
+		return err
+	}
+	smoothLine.Width = vg.Points(2)
+	smoothLine.Color = color.RGBA{R: 20, G: 80, B: 200, A: 255}
+	p.Add(plotter.NewGrid(), rawLine, smoothLine)
+	p.Legend.Add("minibatch", rawLine)
+	p.Legend.Add(fmt.Sprintf("mean of %d", lossWindow+1), smoothLine)
+	p.Legend.Top = true
 	wt, err := p.WriterTo(7*vg.Inch, 4*vg.Inch, "png")
 	if err != nil {
 		return err

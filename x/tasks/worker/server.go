@@ -47,6 +47,9 @@ func (s *CheckpointServer) Listen(addr string) error {
 	return nil
 }
 
+// Close releases the listener of a server that will not Serve.
+func (s *CheckpointServer) Close() error { return s.ln.Close() }
+
 // Addr is the bound address.
 func (s *CheckpointServer) Addr() string { return s.ln.Addr().String() }
 

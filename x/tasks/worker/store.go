@@ -202,7 +202,8 @@ func checkpointStep(s taskstypes.TrainingSpec, i uint64) uint64 {
 }
 
 // LossPoint is one point of the loss curve: the mean loss of the minibatch
-// of step Step-1, measured after that step's update.
+// of step Step-1, measured after that step's update (at Step 0: the initial
+// model on the first minibatch).
 type LossPoint struct {
 	Step uint64
 	Loss float64

@@ -16,7 +16,7 @@ type TrainConfig struct {
 	Rows engine.RowSource
 	// LossEvery is the interval, in steps, at which the minibatch loss is
 	// measured for the loss curve (an extra forward pass over one batch);
-	// 0 picks about 100 points over the run, at least 16 steps apart.
+	// 0 picks about 100 points over the run (see lossInterval).
 	LossEvery uint64
 	Forge     ForgePlan
 	Progress  *Progress // nil shows nothing
@@ -37,12 +37,24 @@ type TrainResult struct {
 	Loss           []LossPoint
 }
 
-// lossInterval returns the loss measurement interval for a run of total steps.
-func lossInterval(every, total uint64) uint64 {
+// lossInterval returns the loss measurement interval: the configured one,
+// or about 100 points over the run, at least 16 steps apart, rounded to a
+// multiple or a divisor of the segment length so that measuring never splits
+// a segment into more engine calls than needed.
+func lossInterval(every, total, seg uint64) uint64 {
 	if every > 0 {
 		return every
 	}
-	return max(16, total/100)
+	target := max(16, total/100)
+	if target >= seg {
+		return seg * ((target + seg/2) / seg)
+	}
+	for d := target; d < seg; d++ {
+		if seg%d == 0 {
+			return d
+		}
+	}
+	return seg
 }
 
 // Train runs the task from its last good checkpoint on disk (or from h_0)
@@ -82,12 +94,20 @@ func Train(ctx context.Context, cfg TrainConfig) (*TrainResult, error) {
 	if res.Loss, err = cfg.Dir.ReadLoss(cur.Step); err != nil {
 		return nil, fmt.Errorf("task %d: reading loss.csv: %w", id, err)
 	}
+
+	every := lossInterval(cfg.LossEvery, spec.TotalSteps, spec.SegmentSteps)
+	if cur.Step == 0 {
+		// The curve starts at the initial loss, on the first batch.
+		ev, err := engine.Evaluate(cfg.Job, cur, cfg.Rows, engine.BatchIndices(cfg.Job, 0))
+		if err != nil {
+			return nil, fmt.Errorf("task %d: measuring the initial loss: %w", id, err)
+		}
+		res.Loss = []LossPoint{{Step: 0, Loss: float64(ev.Loss) / float64(uint64(1)<<cfg.Job.Spec.FracBits)}}
+	}
 	if err := cfg.Dir.ResetLoss(res.Loss); err != nil {
 		return nil, fmt.Errorf("task %d: writing loss.csv: %w", id, err)
 	}
 	flushed := len(res.Loss)
-
-	every := lossInterval(cfg.LossEvery, spec.TotalSteps)
 	start := time.Now()
 	resumedStep := cur.Step
 	status := TrainStatus{Task: id, Total: spec.TotalSteps, Segments: n, Loss: -1}

@@ -43,9 +43,14 @@ type Watcher struct {
 
 	trigger chan string
 	mu      sync.Mutex
-	checked map[string]bool      // "task/worker/segment" re-executed and found exact
-	caught  map[string]bool      // "task/worker" challenged
-	failed  map[string]time.Time // "task/worker/segment" that could not be checked, when
+	watched map[string]*watchState // by "task/worker", for transcripts in their fraud window
+}
+
+// watchState is what the watchtower knows of one transcript.
+type watchState struct {
+	checked map[uint32]bool      // re-executed and found exact
+	failed  map[uint32]time.Time // could not be checked, when
+	caught  bool                 // a fraud challenge was sent
 }
 
 // NewWatcher checks the configuration.
@@ -66,8 +71,7 @@ func NewWatcher(c *Client, cfg WatchConfig) (*Watcher, error) {
 	}
 	return &Watcher{c: c, cfg: cfg, log: cfg.Log, me: c.Address(),
 		data:    NewDatasetCache(filepath.Join(cfg.WorkDir, "datasets"), cfg.Log),
-		trigger: make(chan string, 1),
-		checked: make(map[string]bool), caught: make(map[string]bool), failed: make(map[string]time.Time)}, nil
+		trigger: make(chan string, 1), watched: make(map[string]*watchState)}, nil
 }
 
 func (w *Watcher) poke(reason string) {
@@ -106,11 +110,12 @@ func (w *Watcher) scan(ctx context.Context) {
 		}
 		tasks = append(tasks, ts...)
 	}
+	seen := make(map[string]bool)
 	for _, t := range tasks {
 		res, err := w.c.Verification.Transcripts(ctx, &vtypes.QueryTranscriptsRequest{TaskId: t.Id})
 		if err != nil {
 			w.log.Warn("cannot list transcripts", "task", t.Id, "err", err)
-			continue
+			return
 		}
 		for _, tr := range res.Transcripts {
 			if ctx.Err() != nil {
@@ -119,17 +124,30 @@ func (w *Watcher) scan(ctx context.Context) {
 			if tr.Status != vtypes.TRANSCRIPT_STATUS_PASSED || tr.Worker == w.me || !time.Now().Before(tr.FraudWindowEnd) {
 				continue
 			}
-			w.checkTranscript(ctx, t, tr)
+			key := fmt.Sprintf("%d/%s", t.Id, tr.Worker)
+			seen[key] = true
+			w.mu.Lock()
+			st := w.watched[key]
+			if st == nil {
+				st = &watchState{checked: make(map[uint32]bool), failed: make(map[uint32]time.Time)}
+				w.watched[key] = st
+			}
+			w.mu.Unlock()
+			w.checkTranscript(ctx, t, tr, st)
 		}
 	}
+	// Forget transcripts whose fraud window is over (or that were settled).
+	w.mu.Lock()
+	for key := range w.watched {
+		if !seen[key] {
+			delete(w.watched, key)
+		}
+	}
+	w.mu.Unlock()
 }
 
-func (w *Watcher) checkTranscript(ctx context.Context, t taskstypes.Task, tr vtypes.Transcript) {
-	tkey := fmt.Sprintf("%d/%s", t.Id, tr.Worker)
-	w.mu.Lock()
-	caught := w.caught[tkey]
-	w.mu.Unlock()
-	if caught {
+func (w *Watcher) checkTranscript(ctx context.Context, t taskstypes.Task, tr vtypes.Transcript, st *watchState) {
+	if st.caught {
 		return
 	}
 	n := uint32(t.Spec.Segments())
@@ -137,35 +155,23 @@ func (w *Watcher) checkTranscript(ctx context.Context, t taskstypes.Task, tr vty
 		if ctx.Err() != nil || !time.Now().Before(tr.FraudWindowEnd) {
 			return
 		}
-		key := fmt.Sprintf("%s/%d", tkey, seg)
-		w.mu.Lock()
-		done := w.checked[key]
-		failedAt, failed := w.failed[key]
-		w.mu.Unlock()
-		if done || slices.Contains(tr.Verified, seg) || (failed && time.Since(failedAt) < time.Minute) {
+		failedAt, failed := st.failed[seg]
+		if st.checked[seg] || slices.Contains(tr.Verified, seg) || (failed && time.Since(failedAt) < time.Minute) {
 			continue
 		}
 		check, err := w.recheck(ctx, t, tr, seg)
 		if err != nil {
-			w.mu.Lock()
-			w.failed[key] = time.Now()
-			w.mu.Unlock()
+			st.failed[seg] = time.Now()
 			w.log.Warn("cannot check segment", "task", t.Id, "worker", tr.Worker, "segment", seg, "err", err)
 			continue
 		}
 		if check.Match {
-			w.mu.Lock()
-			w.checked[key] = true
-			w.mu.Unlock()
+			st.checked[seg] = true
 			continue
 		}
 		w.log.Warn("FRAUD: segment does not reproduce the committed checkpoint", "task", t.Id, "worker", tr.Worker,
 			"segment", seg, "committed", check.Expected.String(), "recomputed", check.Got.String(), "reason", check.Reason)
-		if w.challenge(ctx, t, tr.Worker, seg) {
-			w.mu.Lock()
-			w.caught[tkey] = true
-			w.mu.Unlock()
-		}
+		st.caught = w.challenge(ctx, t, tr.Worker, seg)
 		return
 	}
 }

