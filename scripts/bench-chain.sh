@@ -7,6 +7,7 @@
 # included, and the reveal handler's p50/p99 measured in the same run.
 #   LOAD_DURATION=60s   load per network
 #   LOAD_BANK_RATE=40   bank sends per second offered
+#   LOAD_SENDERS=8      accounts sending them
 #   LOAD_WORKERS=6      training workers (claim, train, commit, reveal)
 #   LOAD_POSTERS=2      accounts keeping tasks open
 set -euo pipefail

@@ -2,14 +2,12 @@ package fuzz
 
 import (
 	"bytes"
-	"encoding/json"
 	"reflect"
 	"testing"
 
 	gogoproto "github.com/cosmos/gogoproto/proto"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
 
 	"github.com/hinterland-ai/hinterland/testutil/fixtures"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
@@ -67,67 +65,6 @@ func FuzzMsgUnmarshal(f *testing.F) {
 		twice, err := gogoproto.Marshal(m2)
 		if err != nil || !bytes.Equal(once, twice) {
 			t.Fatalf("%T does not re-encode stably", m)
-		}
-	})
-}
-
-// FuzzGenesis decodes JSON as each module's genesis: never a panic, and a
-// genesis that Validate accepts (what `genesis validate` checks) must load
-// with InitGenesis, custody funded as the bank genesis would.
-func FuzzGenesis(f *testing.F) {
-	w := newWorld(f)
-	cdc := w.f.Codec
-	tg, err := w.f.Tasks.ExportGenesis(w.f.Ctx)
-	must(f, err)
-	vg, err := w.f.Verification.ExportGenesis(w.f.Ctx)
-	must(f, err)
-	rg, err := w.f.Rewards.ExportGenesis(w.f.Ctx)
-	must(f, err)
-	for i, g := range []gogoproto.Message{tg, vg, rg, taskstypes.DefaultGenesis(), verificationtypes.DefaultGenesis(), rewardstypes.DefaultGenesis()} {
-		bz, err := cdc.MarshalJSON(g)
-		must(f, err)
-		f.Add(uint8(i), bz)
-	}
-	f.Add(uint8(0), []byte(`{"params":{},"next_task_id":"0","tasks":[{"id":"1"}]}`))
-	f.Fuzz(func(t *testing.T, which uint8, bz []byte) {
-		if !json.Valid(bz) {
-			return
-		}
-		branch, _ := w.f.Ctx.CacheContext()
-		switch which % 3 {
-		case 0:
-			var gs taskstypes.GenesisState
-			if cdc.UnmarshalJSON(bz, &gs) != nil || gs.Validate() != nil {
-				return
-			}
-			if err := w.f.Tasks.InitGenesis(branch, &gs); err != nil {
-				t.Fatalf("x/tasks genesis passes Validate but does not load: %v", err)
-			}
-		case 1:
-			var gs verificationtypes.GenesisState
-			if cdc.UnmarshalJSON(bz, &gs) != nil || gs.Validate() != nil {
-				return
-			}
-			if err := w.f.Verification.InitGenesis(branch, &gs); err != nil {
-				t.Fatalf("x/verification genesis passes Validate but does not load: %v", err)
-			}
-		default:
-			var gs rewardstypes.GenesisState
-			if cdc.UnmarshalJSON(bz, &gs) != nil || gs.Validate() != nil {
-				return
-			}
-			// A fresh chain: custody holds exactly what the genesis says.
-			held, have := gs.Held(), w.f.Bank.GetAllBalances(branch, w.f.Rewards.ModuleAddress())
-			if !held.IsAllGTE(have) {
-				return
-			}
-			if extra := held.Sub(have...); !extra.IsZero() {
-				must(t, w.f.Bank.MintCoins(branch, minttypes.ModuleName, extra))
-				must(t, w.f.Bank.SendCoinsFromModuleToModule(branch, minttypes.ModuleName, rewardstypes.ModuleName, extra))
-			}
-			if err := w.f.Rewards.InitGenesis(branch, &gs); err != nil {
-				t.Fatalf("x/rewards genesis passes Validate but does not load: %v", err)
-			}
 		}
 	})
 }

@@ -29,8 +29,9 @@ import (
 var data = fixtures.Synthetic(64)
 
 // Settings (environment): LOAD_DURATION (default 60s) of load per network,
-// LOAD_BANK_RATE bank sends per second offered (default 40), LOAD_WORKERS
-// training workers (default 6), LOAD_POSTERS (default 2).
+// LOAD_BANK_RATE bank sends per second offered (default 40) by LOAD_SENDERS
+// accounts (default 8), LOAD_WORKERS training workers (default 6),
+// LOAD_POSTERS (default 2).
 func setting(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
 		return v
@@ -76,6 +77,12 @@ type sentTx struct {
 
 func newTracker() *tracker {
 	return &tracker{sent: map[string]sentTx{}, included: map[kind]durations{}, failed: map[kind]int{}}
+}
+
+func (tr *tracker) pending() int {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return len(tr.sent)
 }
 
 func (tr *tracker) add(k kind, s localnet.Sent) {
@@ -159,7 +166,7 @@ func BenchmarkChain(b *testing.B) {
 func runLoad(b *testing.B, validators int) {
 	dur := duration()
 	bankRate := setting("LOAD_BANK_RATE", 40)
-	nWorkers, nPosters, nSenders := setting("LOAD_WORKERS", 6), setting("LOAD_POSTERS", 2), 8
+	nWorkers, nPosters, nSenders := setting("LOAD_WORKERS", 6), setting("LOAD_POSTERS", 2), setting("LOAD_SENDERS", 8)
 	var names []string
 	for i := range nSenders + nPosters + nWorkers {
 		names = append(names, fmt.Sprintf("user%d", i))
@@ -171,10 +178,10 @@ func runLoad(b *testing.B, validators int) {
 	senders, posters, workers := wallets[:nSenders], wallets[nSenders:nSenders+nPosters], wallets[nSenders+nPosters:]
 
 	tr := newTracker()
-	stop := make(chan struct{})
+	stop, stopWatch := make(chan struct{}), make(chan struct{})
+	watched := make(chan struct{})
+	go func() { defer close(watched); tr.watch(nd, stopWatch) }()
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); tr.watch(nd, stop) }()
 	handler := &revealTimer{}
 	wg.Add(1)
 	go func() { defer wg.Done(); handler.run(b, stop) }()
@@ -187,26 +194,28 @@ func runLoad(b *testing.B, validators int) {
 			return false
 		}
 	}
-	// Bank sends: an open-loop rate shared by the senders.
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(time.Second / time.Duration(bankRate))
-		defer tick.Stop()
-		r := rand.New(rand.NewPCG(1, 2))
-		for i := 0; !stopped(); i++ {
-			<-tick.C
-			w := senders[i%len(senders)]
-			to := wallets[r.IntN(len(wallets))]
-			s, err := n.Broadcast(nd, w, 200_000, &banktypes.MsgSend{FromAddress: w.Addr.String(), ToAddress: to.Addr.String(),
-				Amount: sdk.NewCoins(sdk.NewCoin("uhint", sdkmath.NewInt(1+r.Int64N(1000))))})
-			if err != nil {
-				_ = n.Refresh(nd, w)
-				continue
+	// Bank sends: an open-loop rate split across the senders, each sending in
+	// sequence order from its own goroutine.
+	for i, w := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(time.Second * time.Duration(len(senders)) / time.Duration(bankRate))
+			defer tick.Stop()
+			r := rand.New(rand.NewPCG(1, uint64(i)))
+			for !stopped() {
+				<-tick.C
+				to := wallets[r.IntN(len(wallets))]
+				s, err := n.Broadcast(nd, w, 200_000, &banktypes.MsgSend{FromAddress: w.Addr.String(), ToAddress: to.Addr.String(),
+					Amount: sdk.NewCoins(sdk.NewCoin("uhint", sdkmath.NewInt(1+r.Int64N(1000))))})
+				if err != nil {
+					_ = n.Refresh(nd, w)
+					continue
+				}
+				tr.add(bank, s)
 			}
-			tr.add(bank, s)
-		}
-	}()
+		}()
+	}
 	// Posters keep a few tasks open.
 	for _, p := range posters {
 		wg.Add(1)
@@ -240,8 +249,14 @@ func runLoad(b *testing.B, validators int) {
 	start := time.Now()
 	time.Sleep(dur)
 	close(stop)
-	wg.Wait()
 	elapsed := time.Since(start)
+	wg.Wait()
+	// Let the transactions still in mempools land (a few blocks).
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && tr.pending() > 0; {
+		time.Sleep(200 * time.Millisecond)
+	}
+	close(stopWatch)
+	<-watched
 	report(b, validators, tr, handler, elapsed)
 }
 

@@ -38,13 +38,13 @@ func operations(a *SimApp, reporter *simsx.BasicSimulationReporter, exclude map[
 		addressCodec: a.TxConfig().SigningContext().AddressCodec(), checker: a.Checker,
 	}
 	proposals := simsx.NewUniqueTypeRegistry()
-	for _, m := range a.sm.Modules {
+	for _, m := range a.SimulationManager().Modules {
 		if xm, ok := m.(simsx.HasProposalMsgsX); ok {
 			xm.ProposalMsgsX(weights, proposals)
 		}
 	}
 	reg := &registry{d: d}
-	for _, m := range a.sm.Modules {
+	for _, m := range a.SimulationManager().Modules {
 		switch xm := m.(type) {
 		case simsx.HasWeightedOperationsX:
 			xm.WeightedOperationsX(weights, reg)
@@ -61,15 +61,12 @@ func operations(a *SimApp, reporter *simsx.BasicSimulationReporter, exclude map[
 	return reg.ops, nil
 }
 
-// Excluded are the SDK factories the simulation leaves out, and why. (gov
-// submits a module's proposal at weight/25: the Hinterland modules register
-// theirs at 50.)
-var Excluded = map[string]string{
-	// app.go gives x/gov no legacy router, so MsgExecLegacyContent (a
-	// v1beta1 text proposal) panics in the gov handler; see
-	// tests/badinput TestLegacyTextProposal.
-	"legacy_text_proposal": "gov has no legacy router: MsgExecLegacyContent panics",
-}
+// Excluded are the SDK factories the simulation leaves out, and why. None
+// today: the legacy text proposal, left out while x/gov had no legacy router
+// (tests/badinput TestLegacyTextProposal), runs again. (gov submits a
+// module's proposal at weight/25: the Hinterland modules register theirs at
+// 50.)
+var Excluded = map[string]string{}
 
 // AfterZeroHeight are the factories left out of a run that starts from a
 // zero-height export, and why.

@@ -7,13 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"cosmossdk.io/collections"
 	collcodec "cosmossdk.io/collections/codec"
 
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
-
-	"github.com/stretchr/testify/require"
-
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"

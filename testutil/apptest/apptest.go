@@ -264,7 +264,7 @@ func (c *Chain) Deliver(txs ...[]byte) []*abci.ExecTxResult {
 	return res.TxResults
 }
 
-// String describes a result for test messages.
+// Describe renders a CheckTx or block result for test messages.
 func Describe(r interface {
 	GetCode() uint32
 	GetCodespace() string

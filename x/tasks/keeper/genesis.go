@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"time"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -11,7 +12,11 @@ import (
 	"github.com/hinterland-ai/hinterland/x/tasks/types"
 )
 
-// InitGenesis loads the state and rebuilds the indexes and deadline queues.
+// InitGenesis loads the state, rebuilds the secondary indexes and imports the
+// deadline queues exactly as exported: the queues are not a function of the
+// task and claim statuses (a task whose claim deadline passed with a claim in
+// flight stays assigned with no queue entry), so rebuilding them would change
+// the chain on export and import.
 func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 	if err := gs.Validate(); err != nil {
 		return errorsmod.Wrap(types.ErrInvalidGenesis, err.Error())
@@ -26,24 +31,24 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		if err := k.setTask(ctx, t); err != nil {
 			return err
 		}
-		if t.Status == types.TASK_STATUS_OPEN || t.Status == types.TASK_STATUS_ASSIGNED {
-			if err := k.ClaimQueue.Set(ctx, collections.Join(t.ClaimDeadline, t.Id)); err != nil {
-				return err
-			}
-		}
 	}
 	for _, a := range gs.Assignments {
 		if err := k.setAssignment(ctx, a); err != nil {
 			return err
 		}
-		if a.Status == types.ASSIGNMENT_STATUS_ACTIVE {
-			worker, err := k.authKeeper.AddressCodec().StringToBytes(a.Worker)
-			if err != nil {
-				return err
-			}
-			if err := k.CommitQueue.Set(ctx, collections.Join3(a.CommitDeadline, a.TaskId, sdk.AccAddress(worker))); err != nil {
-				return err
-			}
+	}
+	for _, e := range gs.ClaimQueue {
+		if err := k.ClaimQueue.Set(ctx, collections.Join(e.Deadline, e.TaskId)); err != nil {
+			return err
+		}
+	}
+	for _, e := range gs.CommitQueue {
+		worker, err := k.authKeeper.AddressCodec().StringToBytes(e.Worker)
+		if err != nil {
+			return err
+		}
+		if err := k.CommitQueue.Set(ctx, collections.Join3(e.Deadline, e.TaskId, sdk.AccAddress(worker))); err != nil {
+			return err
 		}
 	}
 	for _, m := range gs.Models {
@@ -79,6 +84,18 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	}
 	if err := k.Models.Walk(ctx, nil, func(_ []byte, m types.ModelRecord) (bool, error) {
 		gs.Models = append(gs.Models, m)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.ClaimQueue.Walk(ctx, nil, func(key collections.Pair[time.Time, uint64]) (bool, error) {
+		gs.ClaimQueue = append(gs.ClaimQueue, types.QueueEntry{Deadline: key.K1(), TaskId: key.K2()})
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.CommitQueue.Walk(ctx, nil, func(key collections.Triple[time.Time, uint64, sdk.AccAddress]) (bool, error) {
+		gs.CommitQueue = append(gs.CommitQueue, types.QueueEntry{Deadline: key.K1(), TaskId: key.K2(), Worker: key.K3().String()})
 		return false, nil
 	}); err != nil {
 		return nil, err

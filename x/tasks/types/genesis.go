@@ -71,6 +71,31 @@ func (gs GenesisState) Validate() error {
 			return fmt.Errorf("task %d: active is %d but %d assignments are active or committed", t.Id, t.Active, active[t.Id])
 		}
 	}
+	// Queue entries must point at a task (claim queue) or a claim (commit
+	// queue). Entries whose task or claim has since moved on are allowed: the
+	// end blocker skips them, as it does on the live chain.
+	for i, e := range gs.ClaimQueue {
+		if _, ok := tasks[e.TaskId]; !ok {
+			return fmt.Errorf("claim_queue[%d]: unknown task %d", i, e.TaskId)
+		}
+		if e.Worker != "" {
+			return fmt.Errorf("claim_queue[%d]: claim-queue entries name no worker (got %s)", i, e.Worker)
+		}
+	}
+	queued := make(map[akey]bool, len(gs.CommitQueue))
+	for i, e := range gs.CommitQueue {
+		if !seen[akey{e.TaskId, e.Worker}] {
+			return fmt.Errorf("commit_queue[%d]: no claim of task %d by %q", i, e.TaskId, e.Worker)
+		}
+		queued[akey{e.TaskId, e.Worker}] = true
+	}
+	// An active claim without its commit deadline in the queue would never
+	// time out and would hold its bond and slot for ever.
+	for i, a := range gs.Assignments {
+		if a.Status == ASSIGNMENT_STATUS_ACTIVE && !queued[akey{a.TaskId, a.Worker}] {
+			return fmt.Errorf("assignments[%d]: active claim of task %d by %s has no commit_queue entry", i, a.TaskId, a.Worker)
+		}
+	}
 	models := make(map[string]bool, len(gs.Models))
 	for i, m := range gs.Models {
 		if len(m.ModelHash) != HashLen {

@@ -5,18 +5,23 @@ package types
 
 import (
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -24,13 +29,18 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// GenesisState of x/tasks. Deadline queues are rebuilt from tasks and assignments.
+// GenesisState of x/tasks. The deadline queues are exported as they are, so
+// that an import reproduces the store exactly.
 type GenesisState struct {
 	Params      Params        `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
 	NextTaskId  uint64        `protobuf:"varint,2,opt,name=next_task_id,json=nextTaskId,proto3" json:"next_task_id,omitempty"`
 	Tasks       []Task        `protobuf:"bytes,3,rep,name=tasks,proto3" json:"tasks"`
 	Assignments []Assignment  `protobuf:"bytes,4,rep,name=assignments,proto3" json:"assignments"`
 	Models      []ModelRecord `protobuf:"bytes,5,rep,name=models,proto3" json:"models"`
+	// Tasks whose claim deadline the end blocker has yet to handle.
+	ClaimQueue []QueueEntry `protobuf:"bytes,6,rep,name=claim_queue,json=claimQueue,proto3" json:"claim_queue"`
+	// Active claims and their commit deadlines.
+	CommitQueue []QueueEntry `protobuf:"bytes,7,rep,name=commit_queue,json=commitQueue,proto3" json:"commit_queue"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
@@ -101,35 +111,122 @@ func (m *GenesisState) GetModels() []ModelRecord {
 	return nil
 }
 
+func (m *GenesisState) GetClaimQueue() []QueueEntry {
+	if m != nil {
+		return m.ClaimQueue
+	}
+	return nil
+}
+
+func (m *GenesisState) GetCommitQueue() []QueueEntry {
+	if m != nil {
+		return m.CommitQueue
+	}
+	return nil
+}
+
+// QueueEntry is one deadline-queue item: a task, and a worker for per-claim queues.
+type QueueEntry struct {
+	Deadline time.Time `protobuf:"bytes,1,opt,name=deadline,proto3,stdtime" json:"deadline"`
+	TaskId   uint64    `protobuf:"varint,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Worker   string    `protobuf:"bytes,3,opt,name=worker,proto3" json:"worker,omitempty"`
+}
+
+func (m *QueueEntry) Reset()         { *m = QueueEntry{} }
+func (m *QueueEntry) String() string { return proto.CompactTextString(m) }
+func (*QueueEntry) ProtoMessage()    {}
+func (*QueueEntry) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a3aa097002d32ded, []int{1}
+}
+func (m *QueueEntry) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueueEntry) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueueEntry.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueueEntry) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueueEntry.Merge(m, src)
+}
+func (m *QueueEntry) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueueEntry) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueueEntry.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueueEntry proto.InternalMessageInfo
+
+func (m *QueueEntry) GetDeadline() time.Time {
+	if m != nil {
+		return m.Deadline
+	}
+	return time.Time{}
+}
+
+func (m *QueueEntry) GetTaskId() uint64 {
+	if m != nil {
+		return m.TaskId
+	}
+	return 0
+}
+
+func (m *QueueEntry) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterType((*GenesisState)(nil), "hinterland.tasks.v1.GenesisState")
+	proto.RegisterType((*QueueEntry)(nil), "hinterland.tasks.v1.QueueEntry")
 }
 
 func init() { proto.RegisterFile("hinterland/tasks/v1/genesis.proto", fileDescriptor_a3aa097002d32ded) }
 
 var fileDescriptor_a3aa097002d32ded = []byte{
-	// 329 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0xcc, 0xc8, 0xcc, 0x2b,
-	0x49, 0x2d, 0xca, 0x49, 0xcc, 0x4b, 0xd1, 0x2f, 0x49, 0x2c, 0xce, 0x2e, 0xd6, 0x2f, 0x33, 0xd4,
-	0x4f, 0x4f, 0xcd, 0x4b, 0x2d, 0xce, 0x2c, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x46,
-	0x28, 0xd1, 0x03, 0x2b, 0xd1, 0x2b, 0x33, 0x94, 0x12, 0x4c, 0xcc, 0xcd, 0xcc, 0xcb, 0xd7, 0x07,
-	0x93, 0x10, 0x75, 0x52, 0x22, 0xe9, 0xf9, 0xe9, 0xf9, 0x60, 0xa6, 0x3e, 0x88, 0x05, 0x15, 0x95,
-	0xc7, 0x66, 0x41, 0x49, 0x65, 0x41, 0x2a, 0xd4, 0x78, 0xa5, 0xfd, 0x4c, 0x5c, 0x3c, 0xee, 0x10,
-	0x0b, 0x83, 0x4b, 0x12, 0x4b, 0x52, 0x85, 0xec, 0xb8, 0xd8, 0x0a, 0x12, 0x8b, 0x12, 0x73, 0x8b,
-	0x25, 0x18, 0x15, 0x18, 0x35, 0xb8, 0x8d, 0xa4, 0xf5, 0xb0, 0x38, 0x40, 0x2f, 0x00, 0xac, 0xc4,
-	0x89, 0xf3, 0xc4, 0x3d, 0x79, 0x86, 0x15, 0xcf, 0x37, 0x68, 0x31, 0x06, 0x41, 0x75, 0x09, 0x29,
-	0x70, 0xf1, 0xe4, 0xa5, 0x56, 0x94, 0xc4, 0x83, 0x94, 0xc6, 0x67, 0xa6, 0x48, 0x30, 0x29, 0x30,
-	0x6a, 0xb0, 0x04, 0x71, 0x81, 0xc4, 0x42, 0x12, 0x8b, 0xb3, 0x3d, 0x53, 0x84, 0xac, 0xb8, 0x58,
-	0xc1, 0xe6, 0x48, 0x30, 0x2b, 0x30, 0x6b, 0x70, 0x1b, 0x49, 0x62, 0xb5, 0x00, 0xa4, 0x16, 0xd9,
-	0x78, 0x88, 0x16, 0x21, 0x1f, 0x2e, 0xee, 0xc4, 0xe2, 0xe2, 0xcc, 0xf4, 0xbc, 0xdc, 0xd4, 0xbc,
-	0x92, 0x62, 0x09, 0x16, 0xb0, 0x09, 0xf2, 0x58, 0x4d, 0x70, 0x84, 0xab, 0x43, 0x36, 0x07, 0x59,
-	0xbb, 0x90, 0x33, 0x17, 0x5b, 0x6e, 0x7e, 0x4a, 0x6a, 0x4e, 0xb1, 0x04, 0x2b, 0xd8, 0x20, 0x05,
-	0xac, 0x06, 0xf9, 0x82, 0x94, 0x04, 0xa5, 0x26, 0xe7, 0x17, 0xa5, 0xa0, 0x78, 0x18, 0xa2, 0xd5,
-	0xc9, 0xfb, 0xc4, 0x23, 0x39, 0xc6, 0x0b, 0x8f, 0xe4, 0x18, 0x1f, 0x3c, 0x92, 0x63, 0x9c, 0xf0,
-	0x58, 0x8e, 0xe1, 0xc2, 0x63, 0x39, 0x86, 0x1b, 0x8f, 0xe5, 0x18, 0xa2, 0x0c, 0xd3, 0x33, 0x4b,
-	0x32, 0x4a, 0x93, 0xf4, 0x92, 0xf3, 0x73, 0xf5, 0x11, 0x06, 0xeb, 0x26, 0x66, 0x22, 0xf1, 0xf4,
-	0x2b, 0xa0, 0xf1, 0x02, 0x8e, 0x94, 0x24, 0x36, 0x70, 0xac, 0x18, 0x03, 0x02, 0x00, 0x00, 0xff,
-	0xff, 0xa8, 0x8b, 0x96, 0xc5, 0x19, 0x02, 0x00, 0x00,
+	// 497 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x94, 0x92, 0x41, 0x6f, 0xd3, 0x3c,
+	0x18, 0xc7, 0xeb, 0xb7, 0x5b, 0xb6, 0x39, 0xbd, 0xbc, 0x66, 0x12, 0x59, 0x91, 0xd2, 0xb0, 0x53,
+	0x85, 0xb4, 0x84, 0x8e, 0x1b, 0x07, 0xc4, 0x8a, 0x10, 0x42, 0x63, 0x12, 0x64, 0x3b, 0x71, 0xa9,
+	0xdc, 0xc4, 0x64, 0x56, 0x63, 0xbb, 0xd8, 0xee, 0xd8, 0xbe, 0xc5, 0xae, 0x7c, 0x03, 0x8e, 0x1c,
+	0xf8, 0x10, 0x3b, 0x4e, 0x9c, 0x90, 0x90, 0x00, 0xb5, 0x07, 0xbe, 0x06, 0x8a, 0xed, 0xae, 0x99,
+	0x14, 0x21, 0x71, 0xa9, 0xfa, 0xd8, 0xbf, 0xff, 0x2f, 0x8f, 0xf5, 0x3c, 0xf0, 0xfe, 0x29, 0xe5,
+	0x9a, 0xc8, 0x12, 0xf3, 0x3c, 0xd1, 0x58, 0x4d, 0x54, 0x72, 0x36, 0x48, 0x0a, 0xc2, 0x89, 0xa2,
+	0x2a, 0x9e, 0x4a, 0xa1, 0x05, 0xba, 0xb3, 0x42, 0x62, 0x83, 0xc4, 0x67, 0x83, 0xee, 0xff, 0x98,
+	0x51, 0x2e, 0x12, 0xf3, 0x6b, 0xb9, 0xee, 0x4e, 0x26, 0x14, 0x13, 0x6a, 0x64, 0xaa, 0xc4, 0x16,
+	0xee, 0x6a, 0xbb, 0x10, 0x85, 0xb0, 0xe7, 0xd5, 0x3f, 0x77, 0xda, 0x2b, 0x84, 0x28, 0x4a, 0x92,
+	0x98, 0x6a, 0x3c, 0x7b, 0x97, 0x68, 0xca, 0x88, 0xd2, 0x98, 0x4d, 0x97, 0x40, 0x53, 0x73, 0xfa,
+	0x62, 0x4a, 0x9c, 0x77, 0xf7, 0x7b, 0x1b, 0x76, 0x5e, 0xd8, 0x66, 0x8f, 0x35, 0xd6, 0x04, 0x3d,
+	0x81, 0xde, 0x14, 0x4b, 0xcc, 0x54, 0x00, 0x22, 0xd0, 0xf7, 0xf7, 0xef, 0xc5, 0x0d, 0xcd, 0xc7,
+	0xaf, 0x0d, 0x32, 0xdc, 0xba, 0xfa, 0xd1, 0x6b, 0x7d, 0xfa, 0xfd, 0xf9, 0x01, 0x48, 0x5d, 0x0a,
+	0x45, 0xb0, 0xc3, 0xc9, 0xb9, 0x1e, 0x55, 0xe8, 0x88, 0xe6, 0xc1, 0x7f, 0x11, 0xe8, 0xaf, 0xa5,
+	0xb0, 0x3a, 0x3b, 0xc1, 0x6a, 0xf2, 0x32, 0x47, 0x8f, 0xe1, 0xba, 0xf1, 0x04, 0xed, 0xa8, 0xdd,
+	0xf7, 0xf7, 0x77, 0x1a, 0x3f, 0x50, 0xb1, 0x75, 0xbd, 0x8d, 0xa0, 0x57, 0xd0, 0xc7, 0x4a, 0xd1,
+	0x82, 0x33, 0xc2, 0xb5, 0x0a, 0xd6, 0x8c, 0xa1, 0xd7, 0x68, 0x38, 0xb8, 0xe1, 0xea, 0x9e, 0x7a,
+	0x1c, 0x3d, 0x83, 0x1e, 0x13, 0x39, 0x29, 0x55, 0xb0, 0x6e, 0x44, 0x51, 0xa3, 0xe8, 0xa8, 0x42,
+	0x52, 0x92, 0x09, 0x99, 0xdf, 0x7a, 0xb0, 0x8d, 0xa2, 0x43, 0xe8, 0x67, 0x25, 0xa6, 0x6c, 0xf4,
+	0x7e, 0x46, 0x66, 0x24, 0xf0, 0xfe, 0xd2, 0xd2, 0x9b, 0x8a, 0x78, 0xce, 0xb5, 0xbc, 0xa8, 0x8b,
+	0xa0, 0x89, 0x9b, 0x3b, 0x74, 0x04, 0x3b, 0x99, 0x60, 0x8c, 0x6a, 0x67, 0xdb, 0xf8, 0x67, 0x9b,
+	0x6f, 0xf3, 0xe6, 0x72, 0xf7, 0x23, 0x80, 0x70, 0x85, 0xa1, 0xa7, 0x70, 0x33, 0x27, 0x38, 0x2f,
+	0x29, 0x27, 0x6e, 0xba, 0xdd, 0xd8, 0x6e, 0x50, 0xbc, 0xdc, 0xa0, 0xf8, 0x64, 0xb9, 0x41, 0xc3,
+	0xcd, 0x4a, 0x7a, 0xf9, 0xb3, 0x07, 0xd2, 0x9b, 0x14, 0xba, 0x0b, 0x37, 0x6e, 0x0f, 0xd6, 0xd3,
+	0x76, 0xa8, 0x0f, 0xa1, 0xf7, 0x41, 0xc8, 0x09, 0x91, 0x41, 0x3b, 0x02, 0xfd, 0xad, 0x61, 0xf0,
+	0xf5, 0xcb, 0xde, 0xb6, 0xdb, 0xe0, 0x83, 0x3c, 0x97, 0x44, 0xa9, 0x63, 0x2d, 0x29, 0x2f, 0x52,
+	0xc7, 0x0d, 0x0f, 0xaf, 0xe6, 0x21, 0xb8, 0x9e, 0x87, 0xe0, 0xd7, 0x3c, 0x04, 0x97, 0x8b, 0xb0,
+	0x75, 0xbd, 0x08, 0x5b, 0xdf, 0x16, 0x61, 0xeb, 0xed, 0xa0, 0xa0, 0xfa, 0x74, 0x36, 0x8e, 0x33,
+	0xc1, 0x92, 0xd5, 0xc3, 0xf7, 0x30, 0xad, 0x55, 0xc9, 0xb9, 0xdb, 0x67, 0xb3, 0xcc, 0x63, 0xcf,
+	0xf4, 0xff, 0xe8, 0x4f, 0x00, 0x00, 0x00, 0xff, 0xff, 0xfb, 0x2f, 0x57, 0xe6, 0x8d, 0x03, 0x00,
+	0x00,
 }
 
 func (m *GenesisState) Marshal() (dAtA []byte, err error) {
@@ -152,6 +249,34 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.CommitQueue) > 0 {
+		for iNdEx := len(m.CommitQueue) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.CommitQueue[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
+	if len(m.ClaimQueue) > 0 {
+		for iNdEx := len(m.ClaimQueue) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.ClaimQueue[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x32
+		}
+	}
 	if len(m.Models) > 0 {
 		for iNdEx := len(m.Models) - 1; iNdEx >= 0; iNdEx-- {
 			{
@@ -212,6 +337,49 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QueueEntry) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueueEntry) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueueEntry) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintGenesis(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.TaskId != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.TaskId))
+		i--
+		dAtA[i] = 0x10
+	}
+	n2, err2 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.Deadline, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.Deadline):])
+	if err2 != nil {
+		return 0, err2
+	}
+	i -= n2
+	i = encodeVarintGenesis(dAtA, i, uint64(n2))
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintGenesis(dAtA []byte, offset int, v uint64) int {
 	offset -= sovGenesis(v)
 	base := offset
@@ -251,6 +419,36 @@ func (m *GenesisState) Size() (n int) {
 			l = e.Size()
 			n += 1 + l + sovGenesis(uint64(l))
 		}
+	}
+	if len(m.ClaimQueue) > 0 {
+		for _, e := range m.ClaimQueue {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.CommitQueue) > 0 {
+		for _, e := range m.CommitQueue {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *QueueEntry) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.Deadline)
+	n += 1 + l + sovGenesis(uint64(l))
+	if m.TaskId != 0 {
+		n += 1 + sovGenesis(uint64(m.TaskId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovGenesis(uint64(l))
 	}
 	return n
 }
@@ -443,6 +641,208 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 			if err := m.Models[len(m.Models)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClaimQueue", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ClaimQueue = append(m.ClaimQueue, QueueEntry{})
+			if err := m.ClaimQueue[len(m.ClaimQueue)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CommitQueue", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.CommitQueue = append(m.CommitQueue, QueueEntry{})
+			if err := m.CommitQueue[len(m.CommitQueue)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipGenesis(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueueEntry) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowGenesis
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueueEntry: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueueEntry: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deadline", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.Deadline, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TaskId", wireType)
+			}
+			m.TaskId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TaskId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

@@ -11,9 +11,13 @@ import (
 	"github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
-// InitGenesis loads the state and rebuilds the queues from it: a committed
-// transcript is drawn at the first block, pending challenges keep their
-// deadlines and passed transcripts their fraud window.
+// InitGenesis loads the state and imports the draw, reveal and fraud queues
+// exactly as exported (the queues keep entries of transcripts that have moved
+// on, which the blockers skip, so they cannot be rebuilt from the statuses).
+// One adjustment: a draw entry above the new chain's first height, which a
+// zero-height export produces (the transcript was committed at height h of
+// the old chain, the new one restarts at 1), is moved down to the start
+// height, so the sample is drawn in the first blocks instead of after h more.
 func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 	if err := gs.Validate(); err != nil {
 		return errorsmod.Wrap(types.ErrInvalidGenesis, err.Error())
@@ -33,15 +37,6 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		if err := k.Transcripts.Set(ctx, collections.Join(t.TaskId, sdk.AccAddress(worker)), t); err != nil {
 			return err
 		}
-		switch t.Status {
-		case types.TRANSCRIPT_STATUS_COMMITTED:
-			err = k.DrawQueue.Set(ctx, collections.Join3(t.CommittedHeight, t.TaskId, sdk.AccAddress(worker)))
-		case types.TRANSCRIPT_STATUS_PASSED:
-			err = k.FraudQueue.Set(ctx, collections.Join3(t.FraudWindowEnd, t.TaskId, sdk.AccAddress(worker)))
-		}
-		if err != nil {
-			return err
-		}
 	}
 	for _, c := range gs.Challenges {
 		worker, err := ac.StringToBytes(c.Worker)
@@ -51,8 +46,27 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		if err := k.Challenges.Set(ctx, collections.Join3(c.TaskId, sdk.AccAddress(worker), c.Segment), c); err != nil {
 			return err
 		}
-		if c.Status == types.CHALLENGE_STATUS_PENDING {
-			if err := k.RevealQueue.Set(ctx, collections.Join3(c.Deadline, c.TaskId, sdk.AccAddress(worker))); err != nil {
+	}
+	start := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	for _, e := range gs.DrawQueue {
+		worker, err := ac.StringToBytes(e.Worker)
+		if err != nil {
+			return err
+		}
+		if err := k.DrawQueue.Set(ctx, collections.Join3(min(e.Height, start), e.TaskId, sdk.AccAddress(worker))); err != nil {
+			return err
+		}
+	}
+	for _, q := range []struct {
+		set     collections.KeySet[DeadlineKey]
+		entries []types.DeadlineEntry
+	}{{k.RevealQueue, gs.RevealQueue}, {k.FraudQueue, gs.FraudQueue}} {
+		for _, e := range q.entries {
+			worker, err := ac.StringToBytes(e.Worker)
+			if err != nil {
+				return err
+			}
+			if err := q.set.Set(ctx, collections.Join3(e.Deadline, e.TaskId, sdk.AccAddress(worker))); err != nil {
 				return err
 			}
 		}
@@ -95,6 +109,24 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		gs.Verdicts = append(gs.Verdicts, v)
 		return false, nil
 	}); err != nil {
+		return nil, err
+	}
+	if err := k.DrawQueue.Walk(ctx, nil, func(key collections.Triple[int64, uint64, sdk.AccAddress]) (bool, error) {
+		gs.DrawQueue = append(gs.DrawQueue, types.DrawEntry{Height: key.K1(), TaskId: key.K2(), Worker: key.K3().String()})
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	deadlines := func(q collections.KeySet[DeadlineKey], out *[]types.DeadlineEntry) error {
+		return q.Walk(ctx, nil, func(key DeadlineKey) (bool, error) {
+			*out = append(*out, types.DeadlineEntry{Deadline: key.K1(), TaskId: key.K2(), Worker: key.K3().String()})
+			return false, nil
+		})
+	}
+	if err := deadlines(k.RevealQueue, &gs.RevealQueue); err != nil {
+		return nil, err
+	}
+	if err := deadlines(k.FraudQueue, &gs.FraudQueue); err != nil {
 		return nil, err
 	}
 	return gs, nil

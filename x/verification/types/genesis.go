@@ -70,6 +70,49 @@ func (gs GenesisState) Validate() error {
 			}
 		}
 	}
+	// Queue entries must point at a transcript. Entries of transcripts that
+	// have moved on are allowed (the blockers skip them, as on the live chain),
+	// but a committed transcript needs its draw and a pending challenge its
+	// reveal deadline, or the worker's claim would never be decided.
+	drawn := make(map[tkey]bool, len(gs.DrawQueue))
+	for i, e := range gs.DrawQueue {
+		if _, ok := transcripts[tkey{e.TaskId, e.Worker}]; !ok {
+			return fmt.Errorf("draw_queue[%d]: no transcript of task %d by %q", i, e.TaskId, e.Worker)
+		}
+		if e.Height < 0 {
+			return fmt.Errorf("draw_queue[%d]: negative height %d", i, e.Height)
+		}
+		drawn[tkey{e.TaskId, e.Worker}] = true
+	}
+	type dkey struct {
+		tkey
+		deadline int64
+	}
+	revealDue := make(map[dkey]bool, len(gs.RevealQueue))
+	for _, q := range []struct {
+		name    string
+		entries []DeadlineEntry
+	}{{"reveal_queue", gs.RevealQueue}, {"fraud_queue", gs.FraudQueue}} {
+		name := q.name
+		for i, e := range q.entries {
+			if _, ok := transcripts[tkey{e.TaskId, e.Worker}]; !ok {
+				return fmt.Errorf("%s[%d]: no transcript of task %d by %q", name, i, e.TaskId, e.Worker)
+			}
+			if name == "reveal_queue" {
+				revealDue[dkey{tkey{e.TaskId, e.Worker}, e.Deadline.UnixNano()}] = true
+			}
+		}
+	}
+	for i, t := range gs.Transcripts {
+		if t.Status == TRANSCRIPT_STATUS_COMMITTED && !drawn[tkey{t.TaskId, t.Worker}] {
+			return fmt.Errorf("transcripts[%d]: committed transcript of task %d by %s has no draw_queue entry", i, t.TaskId, t.Worker)
+		}
+	}
+	for i, c := range gs.Challenges {
+		if c.Status == CHALLENGE_STATUS_PENDING && !revealDue[dkey{tkey{c.TaskId, c.Worker}, c.Deadline.UnixNano()}] {
+			return fmt.Errorf("challenges[%d]: pending challenge of segment %d has no reveal_queue entry at its deadline %s", i, c.Segment, c.Deadline)
+		}
+	}
 	ids := make(map[uint64]bool, len(gs.Verdicts))
 	for i, v := range gs.Verdicts {
 		if v.Id == 0 || v.Id >= gs.NextVerdictId || ids[v.Id] {

@@ -5,18 +5,23 @@ package types
 
 import (
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -24,13 +29,20 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// GenesisState of x/verification. Queues are rebuilt from transcripts and challenges.
+// GenesisState of x/verification. The queues are exported as they are, so
+// that an import reproduces the store exactly.
 type GenesisState struct {
 	Params        Params       `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
 	Transcripts   []Transcript `protobuf:"bytes,2,rep,name=transcripts,proto3" json:"transcripts"`
 	Challenges    []Challenge  `protobuf:"bytes,3,rep,name=challenges,proto3" json:"challenges"`
 	Verdicts      []Verdict    `protobuf:"bytes,4,rep,name=verdicts,proto3" json:"verdicts"`
 	NextVerdictId uint64       `protobuf:"varint,5,opt,name=next_verdict_id,json=nextVerdictId,proto3" json:"next_verdict_id,omitempty"`
+	// Transcripts awaiting their sample: drawn at the first block above height.
+	DrawQueue []DrawEntry `protobuf:"bytes,6,rep,name=draw_queue,json=drawQueue,proto3" json:"draw_queue"`
+	// Transcripts with challenges pending until deadline.
+	RevealQueue []DeadlineEntry `protobuf:"bytes,7,rep,name=reveal_queue,json=revealQueue,proto3" json:"reveal_queue"`
+	// Passed transcripts and the end of their fraud window.
+	FraudQueue []DeadlineEntry `protobuf:"bytes,8,rep,name=fraud_queue,json=fraudQueue,proto3" json:"fraud_queue"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
@@ -101,8 +113,151 @@ func (m *GenesisState) GetNextVerdictId() uint64 {
 	return 0
 }
 
+func (m *GenesisState) GetDrawQueue() []DrawEntry {
+	if m != nil {
+		return m.DrawQueue
+	}
+	return nil
+}
+
+func (m *GenesisState) GetRevealQueue() []DeadlineEntry {
+	if m != nil {
+		return m.RevealQueue
+	}
+	return nil
+}
+
+func (m *GenesisState) GetFraudQueue() []DeadlineEntry {
+	if m != nil {
+		return m.FraudQueue
+	}
+	return nil
+}
+
+type DrawEntry struct {
+	Height int64  `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"`
+	TaskId uint64 `protobuf:"varint,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Worker string `protobuf:"bytes,3,opt,name=worker,proto3" json:"worker,omitempty"`
+}
+
+func (m *DrawEntry) Reset()         { *m = DrawEntry{} }
+func (m *DrawEntry) String() string { return proto.CompactTextString(m) }
+func (*DrawEntry) ProtoMessage()    {}
+func (*DrawEntry) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ad1dd6f04c16c29b, []int{1}
+}
+func (m *DrawEntry) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *DrawEntry) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_DrawEntry.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *DrawEntry) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_DrawEntry.Merge(m, src)
+}
+func (m *DrawEntry) XXX_Size() int {
+	return m.Size()
+}
+func (m *DrawEntry) XXX_DiscardUnknown() {
+	xxx_messageInfo_DrawEntry.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_DrawEntry proto.InternalMessageInfo
+
+func (m *DrawEntry) GetHeight() int64 {
+	if m != nil {
+		return m.Height
+	}
+	return 0
+}
+
+func (m *DrawEntry) GetTaskId() uint64 {
+	if m != nil {
+		return m.TaskId
+	}
+	return 0
+}
+
+func (m *DrawEntry) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+type DeadlineEntry struct {
+	Deadline time.Time `protobuf:"bytes,1,opt,name=deadline,proto3,stdtime" json:"deadline"`
+	TaskId   uint64    `protobuf:"varint,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Worker   string    `protobuf:"bytes,3,opt,name=worker,proto3" json:"worker,omitempty"`
+}
+
+func (m *DeadlineEntry) Reset()         { *m = DeadlineEntry{} }
+func (m *DeadlineEntry) String() string { return proto.CompactTextString(m) }
+func (*DeadlineEntry) ProtoMessage()    {}
+func (*DeadlineEntry) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ad1dd6f04c16c29b, []int{2}
+}
+func (m *DeadlineEntry) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *DeadlineEntry) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_DeadlineEntry.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *DeadlineEntry) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_DeadlineEntry.Merge(m, src)
+}
+func (m *DeadlineEntry) XXX_Size() int {
+	return m.Size()
+}
+func (m *DeadlineEntry) XXX_DiscardUnknown() {
+	xxx_messageInfo_DeadlineEntry.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_DeadlineEntry proto.InternalMessageInfo
+
+func (m *DeadlineEntry) GetDeadline() time.Time {
+	if m != nil {
+		return m.Deadline
+	}
+	return time.Time{}
+}
+
+func (m *DeadlineEntry) GetTaskId() uint64 {
+	if m != nil {
+		return m.TaskId
+	}
+	return 0
+}
+
+func (m *DeadlineEntry) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterType((*GenesisState)(nil), "hinterland.verification.v1.GenesisState")
+	proto.RegisterType((*DrawEntry)(nil), "hinterland.verification.v1.DrawEntry")
+	proto.RegisterType((*DeadlineEntry)(nil), "hinterland.verification.v1.DeadlineEntry")
 }
 
 func init() {
@@ -110,29 +265,42 @@ func init() {
 }
 
 var fileDescriptor_ad1dd6f04c16c29b = []byte{
-	// 339 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x7c, 0x91, 0x31, 0x4f, 0x02, 0x31,
-	0x14, 0xc7, 0xaf, 0x80, 0x44, 0x8b, 0xc6, 0x78, 0x71, 0xb8, 0x30, 0x9c, 0x04, 0x23, 0xb9, 0x98,
-	0xd8, 0x06, 0x5c, 0x9c, 0x31, 0xc6, 0xe8, 0x44, 0xc0, 0x38, 0xb8, 0x90, 0x72, 0x57, 0x8f, 0x26,
-	0xd0, 0x5e, 0xda, 0x7a, 0xc1, 0x6f, 0xe1, 0xc7, 0x70, 0xf4, 0x63, 0x30, 0x32, 0x3a, 0x19, 0x03,
-	0x83, 0xab, 0x1f, 0xc1, 0x50, 0x4e, 0xa8, 0x83, 0xb7, 0x34, 0xaf, 0x2f, 0xbf, 0xf7, 0x7b, 0x2f,
-	0xf9, 0xc3, 0x60, 0xc8, 0xb8, 0xa6, 0x72, 0x44, 0x78, 0x84, 0x53, 0x2a, 0xd9, 0x23, 0x0b, 0x89,
-	0x66, 0x82, 0xe3, 0xb4, 0x89, 0x63, 0xca, 0xa9, 0x62, 0x0a, 0x25, 0x52, 0x68, 0xe1, 0x56, 0x37,
-	0x24, 0xb2, 0x49, 0x94, 0x36, 0xab, 0x07, 0x64, 0xcc, 0xb8, 0xc0, 0xe6, 0x5d, 0xe1, 0xd5, 0xc3,
-	0x58, 0xc4, 0xc2, 0x94, 0x78, 0x59, 0x65, 0xdd, 0x46, 0xce, 0x3a, 0xfd, 0x9c, 0xd0, 0x6c, 0x59,
-	0xfd, 0xbb, 0x00, 0x77, 0xaf, 0x57, 0xeb, 0x7b, 0x9a, 0x68, 0xea, 0x5e, 0xc1, 0x72, 0x42, 0x24,
-	0x19, 0x2b, 0x0f, 0xd4, 0x40, 0x50, 0x69, 0xd5, 0xd1, 0xff, 0xe7, 0xa0, 0x8e, 0x21, 0xdb, 0x3b,
-	0xd3, 0x8f, 0x23, 0xe7, 0xf5, 0xeb, 0xed, 0x14, 0x74, 0xb3, 0x61, 0xb7, 0x07, 0x2b, 0x5a, 0x12,
-	0xae, 0x42, 0xc9, 0x12, 0xad, 0xbc, 0x42, 0xad, 0x18, 0x54, 0x5a, 0x8d, 0x3c, 0xd7, 0xdd, 0x1a,
-	0xb7, 0x7d, 0xb6, 0xc5, 0xed, 0x40, 0x18, 0x0e, 0xc9, 0x68, 0x44, 0x79, 0x4c, 0x95, 0x57, 0x34,
-	0xce, 0x93, 0x3c, 0xe7, 0xe5, 0x2f, 0x6d, 0x2b, 0x2d, 0x87, 0x7b, 0x0b, 0xb7, 0x53, 0x2a, 0x23,
-	0x16, 0x6a, 0xe5, 0x95, 0x8c, 0xef, 0x38, 0xcf, 0x77, 0xbf, 0x62, 0x6d, 0xdb, 0x7a, 0xde, 0x6d,
-	0xc0, 0x7d, 0x4e, 0x27, 0xba, 0x9f, 0x35, 0xfa, 0x2c, 0xf2, 0xb6, 0x6a, 0x20, 0x28, 0x75, 0xf7,
-	0x96, 0xed, 0x6c, 0xf4, 0x26, 0x6a, 0x77, 0xa7, 0x73, 0x1f, 0xcc, 0xe6, 0x3e, 0xf8, 0x9c, 0xfb,
-	0xe0, 0x65, 0xe1, 0x3b, 0xb3, 0x85, 0xef, 0xbc, 0x2f, 0x7c, 0xe7, 0xe1, 0x22, 0x66, 0x7a, 0xf8,
-	0x34, 0x40, 0xa1, 0x18, 0xe3, 0xcd, 0x15, 0x67, 0x84, 0x59, 0x3f, 0x3c, 0xf9, 0x9b, 0xa7, 0x09,
-	0x73, 0x50, 0x36, 0x69, 0x9e, 0xff, 0x04, 0x00, 0x00, 0xff, 0xff, 0x76, 0x92, 0x88, 0x73, 0x66,
-	0x02, 0x00, 0x00,
+	// 560 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x93, 0xc1, 0x6e, 0xd3, 0x30,
+	0x18, 0xc7, 0x9b, 0xb5, 0x64, 0xad, 0xbb, 0x09, 0x61, 0x4d, 0x10, 0x7a, 0x48, 0xab, 0x22, 0xaa,
+	0x82, 0xb4, 0x84, 0x8d, 0x0b, 0x47, 0x28, 0x4c, 0x68, 0x5c, 0x18, 0xe9, 0x00, 0x89, 0x4b, 0xe5,
+	0xc6, 0x6e, 0x6a, 0x2d, 0xb1, 0x8b, 0xed, 0xb6, 0xdb, 0x5b, 0xec, 0x01, 0x78, 0x00, 0x8e, 0x1c,
+	0x78, 0x88, 0x1d, 0x27, 0x4e, 0x9c, 0x00, 0xb5, 0x07, 0xce, 0xbc, 0x01, 0x8a, 0xe3, 0x76, 0x99,
+	0x10, 0xe5, 0xc0, 0x2e, 0x51, 0xfe, 0x5f, 0xfe, 0xdf, 0x2f, 0xdf, 0x67, 0xf9, 0x0f, 0xda, 0x43,
+	0xca, 0x14, 0x11, 0x31, 0x62, 0xd8, 0x9f, 0x10, 0x41, 0x07, 0x34, 0x44, 0x8a, 0x72, 0xe6, 0x4f,
+	0x76, 0xfc, 0x88, 0x30, 0x22, 0xa9, 0xf4, 0x46, 0x82, 0x2b, 0x0e, 0x6b, 0x17, 0x4e, 0x2f, 0xef,
+	0xf4, 0x26, 0x3b, 0xb5, 0x1b, 0x28, 0xa1, 0x8c, 0xfb, 0xfa, 0x99, 0xd9, 0x6b, 0xb7, 0x43, 0x2e,
+	0x13, 0x2e, 0x7b, 0x5a, 0xf9, 0x99, 0x30, 0x9f, 0xb6, 0x22, 0x1e, 0xf1, 0xac, 0x9e, 0xbe, 0x99,
+	0x6a, 0x3d, 0xe2, 0x3c, 0x8a, 0x89, 0xaf, 0x55, 0x7f, 0x3c, 0xf0, 0x15, 0x4d, 0x88, 0x54, 0x28,
+	0x19, 0x19, 0x43, 0x6b, 0xc5, 0xa8, 0xea, 0x64, 0x44, 0x0c, 0xbe, 0xf9, 0xab, 0x04, 0x36, 0x9e,
+	0x67, 0xa3, 0x77, 0x15, 0x52, 0x04, 0xee, 0x01, 0x7b, 0x84, 0x04, 0x4a, 0xa4, 0x63, 0x35, 0xac,
+	0x76, 0x75, 0xb7, 0xe9, 0xfd, 0x7d, 0x15, 0xef, 0x40, 0x3b, 0x3b, 0x95, 0xb3, 0x6f, 0xf5, 0xc2,
+	0xc7, 0x9f, 0x9f, 0xee, 0x5b, 0x81, 0x69, 0x86, 0x5d, 0x50, 0x55, 0x02, 0x31, 0x19, 0x0a, 0x3a,
+	0x52, 0xd2, 0x59, 0x6b, 0x14, 0xdb, 0xd5, 0xdd, 0xd6, 0x2a, 0xd6, 0xe1, 0xd2, 0x9e, 0xe7, 0xe5,
+	0x29, 0xf0, 0x00, 0x80, 0x70, 0x88, 0xe2, 0x98, 0xb0, 0x88, 0x48, 0xa7, 0xa8, 0x99, 0x77, 0x57,
+	0x31, 0x9f, 0x2e, 0xdc, 0x79, 0x64, 0x8e, 0x01, 0x5f, 0x80, 0xf2, 0x84, 0x08, 0x4c, 0x43, 0x25,
+	0x9d, 0x92, 0xe6, 0xdd, 0x59, 0xc5, 0x7b, 0x93, 0x79, 0xf3, 0xb4, 0x65, 0x3f, 0x6c, 0x81, 0xeb,
+	0x8c, 0x1c, 0xab, 0x9e, 0x29, 0xf4, 0x28, 0x76, 0xae, 0x35, 0xac, 0x76, 0x29, 0xd8, 0x4c, 0xcb,
+	0xa6, 0x75, 0x1f, 0xc3, 0x97, 0x00, 0x60, 0x81, 0xa6, 0xbd, 0xf7, 0x63, 0x32, 0x26, 0x8e, 0xfd,
+	0xef, 0x2d, 0x9e, 0x09, 0x34, 0xdd, 0x63, 0x4a, 0x9c, 0xe4, 0xff, 0x5b, 0x49, 0x19, 0xaf, 0x52,
+	0x04, 0x7c, 0x0b, 0x36, 0x04, 0x99, 0x10, 0x14, 0x1b, 0xe4, 0xba, 0x46, 0xde, 0x5b, 0x89, 0x24,
+	0x08, 0xc7, 0x94, 0x91, 0x3f, 0xb0, 0xd5, 0x8c, 0x94, 0x81, 0x5f, 0x83, 0xea, 0x40, 0xa0, 0x31,
+	0x36, 0xdc, 0xf2, 0x7f, 0x70, 0x81, 0x06, 0x69, 0x6c, 0x93, 0x81, 0xca, 0x72, 0x25, 0x78, 0x13,
+	0xd8, 0x43, 0x42, 0xa3, 0xa1, 0xd2, 0xf7, 0xad, 0x18, 0x18, 0x05, 0x6f, 0x81, 0x75, 0x85, 0xe4,
+	0x51, 0x7a, 0x8a, 0x6b, 0xfa, 0x14, 0xed, 0x54, 0xee, 0x63, 0xf8, 0x00, 0xd8, 0x53, 0x2e, 0x8e,
+	0x88, 0x70, 0x8a, 0x0d, 0xab, 0x5d, 0xe9, 0x38, 0x5f, 0x3e, 0x6f, 0x6f, 0x99, 0xc8, 0x3c, 0xc1,
+	0x58, 0x10, 0x29, 0xbb, 0x4a, 0x50, 0x16, 0x05, 0xc6, 0xd7, 0xfc, 0x60, 0x81, 0xcd, 0x4b, 0x83,
+	0xc1, 0xc7, 0xa0, 0x8c, 0x4d, 0xc1, 0x5c, 0xf3, 0x9a, 0x97, 0x25, 0xca, 0x5b, 0x24, 0xca, 0x3b,
+	0x5c, 0x24, 0xaa, 0x53, 0x4e, 0xd7, 0x38, 0xfd, 0x5e, 0xb7, 0x82, 0x65, 0xd7, 0x15, 0x8e, 0xd7,
+	0x09, 0xce, 0x66, 0xae, 0x75, 0x3e, 0x73, 0xad, 0x1f, 0x33, 0xd7, 0x3a, 0x9d, 0xbb, 0x85, 0xf3,
+	0xb9, 0x5b, 0xf8, 0x3a, 0x77, 0x0b, 0xef, 0x1e, 0x45, 0x54, 0x0d, 0xc7, 0x7d, 0x2f, 0xe4, 0x89,
+	0x7f, 0x71, 0xe8, 0xdb, 0x88, 0xe6, 0x94, 0x7f, 0x7c, 0x39, 0xdf, 0x3a, 0xdc, 0x7d, 0x5b, 0xaf,
+	0xf1, 0xf0, 0x77, 0x00, 0x00, 0x00, 0xff, 0xff, 0x2d, 0xa8, 0xed, 0xfb, 0xb2, 0x04, 0x00, 0x00,
 }
 
 func (m *GenesisState) Marshal() (dAtA []byte, err error) {
@@ -155,6 +323,48 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.FraudQueue) > 0 {
+		for iNdEx := len(m.FraudQueue) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.FraudQueue[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x42
+		}
+	}
+	if len(m.RevealQueue) > 0 {
+		for iNdEx := len(m.RevealQueue) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.RevealQueue[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
+	if len(m.DrawQueue) > 0 {
+		for iNdEx := len(m.DrawQueue) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.DrawQueue[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x32
+		}
+	}
 	if m.NextVerdictId != 0 {
 		i = encodeVarintGenesis(dAtA, i, uint64(m.NextVerdictId))
 		i--
@@ -215,6 +425,89 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *DrawEntry) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *DrawEntry) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *DrawEntry) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintGenesis(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.TaskId != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.TaskId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Height != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.Height))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *DeadlineEntry) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *DeadlineEntry) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *DeadlineEntry) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintGenesis(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.TaskId != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.TaskId))
+		i--
+		dAtA[i] = 0x10
+	}
+	n2, err2 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.Deadline, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.Deadline):])
+	if err2 != nil {
+		return 0, err2
+	}
+	i -= n2
+	i = encodeVarintGenesis(dAtA, i, uint64(n2))
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintGenesis(dAtA []byte, offset int, v uint64) int {
 	offset -= sovGenesis(v)
 	base := offset
@@ -254,6 +547,61 @@ func (m *GenesisState) Size() (n int) {
 	}
 	if m.NextVerdictId != 0 {
 		n += 1 + sovGenesis(uint64(m.NextVerdictId))
+	}
+	if len(m.DrawQueue) > 0 {
+		for _, e := range m.DrawQueue {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.RevealQueue) > 0 {
+		for _, e := range m.RevealQueue {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.FraudQueue) > 0 {
+		for _, e := range m.FraudQueue {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *DrawEntry) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Height != 0 {
+		n += 1 + sovGenesis(uint64(m.Height))
+	}
+	if m.TaskId != 0 {
+		n += 1 + sovGenesis(uint64(m.TaskId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovGenesis(uint64(l))
+	}
+	return n
+}
+
+func (m *DeadlineEntry) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.Deadline)
+	n += 1 + l + sovGenesis(uint64(l))
+	if m.TaskId != 0 {
+		n += 1 + sovGenesis(uint64(m.TaskId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovGenesis(uint64(l))
 	}
 	return n
 }
@@ -447,6 +795,362 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DrawQueue", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.DrawQueue = append(m.DrawQueue, DrawEntry{})
+			if err := m.DrawQueue[len(m.DrawQueue)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RevealQueue", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.RevealQueue = append(m.RevealQueue, DeadlineEntry{})
+			if err := m.RevealQueue[len(m.RevealQueue)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FraudQueue", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.FraudQueue = append(m.FraudQueue, DeadlineEntry{})
+			if err := m.FraudQueue[len(m.FraudQueue)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipGenesis(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *DrawEntry) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowGenesis
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: DrawEntry: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: DrawEntry: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Height", wireType)
+			}
+			m.Height = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Height |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TaskId", wireType)
+			}
+			m.TaskId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TaskId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipGenesis(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *DeadlineEntry) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowGenesis
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: DeadlineEntry: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: DeadlineEntry: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deadline", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.Deadline, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TaskId", wireType)
+			}
+			m.TaskId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TaskId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipGenesis(dAtA[iNdEx:])
