@@ -112,8 +112,8 @@ func cases() []badCase {
 	revealCase := func(name string, want code, mutate func(*verificationtypes.MsgRevealSegment)) badCase {
 		return badCase{name: "reveal: " + name, from: workerI, check: ok, block: want,
 			tx: single(workerI, func(p *pair) sdk.Msg { return reveal(p, mutate) }),
-			// Rejected after the bytes were charged (2 gas per byte by default).
-			minGas: func(tx []byte) uint64 { return 2 * uint64(len(tx)) * 9 / 10 }}
+			// Rejected after the bytes were charged (gas_per_reveal_byte).
+			minGas: func(tx []byte) uint64 { return verificationtypes.DefaultGasPerRevealByte * uint64(len(tx)) * 9 / 10 }}
 	}
 	commit := func(p *pair, mutate func(*verificationtypes.MsgCommitTranscript)) *verificationtypes.MsgCommitTranscript {
 		m := p.ClaimedRun.Commit(p.acc(workerI).Addr)
@@ -371,7 +371,7 @@ func cases() []badCase {
 		commitCase("uri of another scheme", verErr(10), func(m *verificationtypes.MsgCommitTranscript) { m.Uri = "ftp://127.0.0.1/c" }),
 		{name: "commit: 5 000 checkpoints are charged per byte", from: workerI, check: ok, block: verErr(7),
 			tx: func(p *pair) ([]byte, apptest.TxOptions) {
-				o := apptest.TxOptions{Gas: 5_000_000}
+				o := apptest.TxOptions{Gas: 10_000_000}
 				m := commit(p, func(m *verificationtypes.MsgCommitTranscript) {
 					for len(m.Checkpoints) < 5_000 {
 						m.Checkpoints = append(m.Checkpoints, bytes.Repeat([]byte{7}, 32))
@@ -379,7 +379,9 @@ func cases() []badCase {
 				})
 				return p.bad(workerI, o, m), o
 			},
-			minGas: func(tx []byte) uint64 { return 10*uint64(len(tx)) + 2*uint64(len(tx))*9/10 }},
+			minGas: func(tx []byte) uint64 {
+				return 10*uint64(len(tx)) + verificationtypes.DefaultGasPerRevealByte*uint64(len(tx))*9/10
+			}},
 		{name: "commit: a transcript already committed", from: workerI, check: ok, block: verErr(5),
 			tx: single(workerI, func(p *pair) sdk.Msg { return p.ChallengedRun.Commit(p.acc(workerI).Addr) })},
 
