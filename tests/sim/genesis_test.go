@@ -111,27 +111,28 @@ func queues(t *testing.T, f *keepers.Fixture) map[string][]string {
 	return out
 }
 
-// requireRoundTrip exports the three modules and imports them into fresh
-// keepers (custody funded as a chain's bank genesis would), then requires
-// the same queues.
-func requireRoundTrip(t *testing.T, f *keepers.Fixture) {
+// restart exports the three modules of f and imports them into fresh keepers
+// whose context is at the given height and f's block time, with custody
+// funded as a chain's bank genesis would.
+func restart(t *testing.T, f *keepers.Fixture, height int64) *keepers.Fixture {
 	t.Helper()
-	tg, err := f.Tasks.ExportGenesis(f.Ctx)
-	require.NoError(t, err)
-	vg, err := f.Verification.ExportGenesis(f.Ctx)
-	require.NoError(t, err)
-	rg, err := f.Rewards.ExportGenesis(f.Ctx)
-	require.NoError(t, err)
-
+	snap := f.Snapshot(t)
 	g := keepers.New(t)
-	g.Ctx = g.Ctx.WithBlockTime(f.Ctx.BlockTime()).WithBlockHeight(f.Ctx.BlockHeight())
-	if held := rg.Held(); !held.IsZero() {
+	g.Ctx = g.Ctx.WithBlockTime(f.Ctx.BlockTime()).WithBlockHeight(height)
+	if held := snap.Rewards.Held(); !held.IsZero() {
 		require.NoError(t, g.Bank.MintCoins(g.Ctx, minttypes.ModuleName, held))
 		require.NoError(t, g.Bank.SendCoinsFromModuleToModule(g.Ctx, minttypes.ModuleName, rewardstypes.ModuleName, held))
 	}
-	require.NoError(t, g.Rewards.InitGenesis(g.Ctx, rg))
-	require.NoError(t, g.Tasks.InitGenesis(g.Ctx, tg))
-	require.NoError(t, g.Verification.InitGenesis(g.Ctx, vg))
+	require.NoError(t, g.Rewards.InitGenesis(g.Ctx, snap.Rewards))
+	require.NoError(t, g.Tasks.InitGenesis(g.Ctx, snap.Tasks))
+	require.NoError(t, g.Verification.InitGenesis(g.Ctx, snap.Verification))
+	return g
+}
+
+// requireRoundTrip restarts f at its own height and requires the same queues.
+func requireRoundTrip(t *testing.T, f *keepers.Fixture) {
+	t.Helper()
+	g := restart(t, f, f.Ctx.BlockHeight())
 	require.Equal(t, queues(t, f), queues(t, g), "deadline queues before export (expected) and after import (actual)")
 }
 
@@ -209,22 +210,8 @@ func TestGenesisZeroHeightDrawsCommittedTranscript(t *testing.T) {
 	e.f.Ctx = e.f.Ctx.WithBlockHeight(500)
 	e.claimCommit(t, gWorker)
 	require.Equal(t, verificationtypes.TRANSCRIPT_STATUS_COMMITTED, e.transcript(t, gWorker).Status)
-	tg, err := e.f.Tasks.ExportGenesis(e.f.Ctx)
-	require.NoError(t, err)
-	vg, err := e.f.Verification.ExportGenesis(e.f.Ctx)
-	require.NoError(t, err)
-	rg, err := e.f.Rewards.ExportGenesis(e.f.Ctx)
-	require.NoError(t, err)
-
 	// The restarted chain: genesis at height 0, first block at height 1.
-	g := keepers.New(t)
-	g.Ctx = g.Ctx.WithBlockTime(e.f.Ctx.BlockTime()).WithBlockHeight(0)
-	held := rg.Held()
-	require.NoError(t, g.Bank.MintCoins(g.Ctx, minttypes.ModuleName, held))
-	require.NoError(t, g.Bank.SendCoinsFromModuleToModule(g.Ctx, minttypes.ModuleName, rewardstypes.ModuleName, held))
-	require.NoError(t, g.Rewards.InitGenesis(g.Ctx, rg))
-	require.NoError(t, g.Tasks.InitGenesis(g.Ctx, tg))
-	require.NoError(t, g.Verification.InitGenesis(g.Ctx, vg))
+	g := restart(t, e.f, 0)
 	g.Advance(t, 5*time.Second) // block 1
 	g.Advance(t, 5*time.Second) // block 2
 	tr, err := g.Verification.GetTranscript(g.Ctx, e.id, gWorker)
