@@ -9,7 +9,7 @@ LDFLAGS  := -X github.com/cosmos/cosmos-sdk/version.Name=hinterland \
             -X github.com/cosmos/cosmos-sdk/version.Version=$(VERSION) \
             -X github.com/cosmos/cosmos-sdk/version.Commit=$(shell git rev-parse HEAD 2>/dev/null)
 # Packages whose tests link the whole app are few on purpose (see README).
-UNIT_PKGS := $(shell go list ./... 2>/dev/null | grep -v -e /tests/ -e /scripts/)
+UNIT_PKGS := $(shell go list ./... 2>/dev/null | grep -v -e /tests/)
 
 .DEFAULT_GOAL := help
 .PHONY: help build install test test-unit test-integration test-e2e test-race test-sim test-sim-long test-fuzz \
@@ -86,7 +86,7 @@ proto-check: proto-tools ## Fail if the generated code is stale
 bench: ## Engine benchmarks vs gonum, MNIST accuracy, reveal handler cost, worker overhead vs the bare engine
 	./scripts/bench-engine.sh
 	go test -run '^$$' -bench . -benchtime 20x ./x/verification/keeper/
-	go test -run '^$$' -bench WorkerOverhead -benchtime 5x ./x/tasks/worker/
+	go test -run '^$$' -bench WorkerOverhead -benchtime 5x ./worker/
 
 bench-chain: build ## Load benchmark on one node and on four validators
 	./scripts/bench-chain.sh
@@ -101,9 +101,11 @@ localnet-stop: ## Stop the four-validator localnet
 	./scripts/localnet4.sh stop
 
 demo: build ## The whole job: post an MNIST task, train, verify, pay, on a fresh local chain
+	./scripts/ensure-tools.sh demo
 	./scripts/demo.sh
 
 demo-cheat: build ## A forging worker is caught and slashed; an honest one then completes the task
+	./scripts/ensure-tools.sh demo
 	./scripts/demo.sh --cheat
 
 clean: ## Remove build outputs and local networks

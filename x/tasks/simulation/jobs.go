@@ -6,10 +6,10 @@ import (
 	"math/rand"
 	"sync"
 
+	"github.com/hinterland-ai/hinterland/pkg/dataset"
+	"github.com/hinterland-ai/hinterland/pkg/engine"
 	"github.com/hinterland-ai/hinterland/testutil/fixtures"
 	"github.com/hinterland-ai/hinterland/x/tasks/types"
-	"github.com/hinterland-ai/hinterland/x/verification/dataset"
-	"github.com/hinterland-ai/hinterland/x/verification/engine"
 )
 
 // The simulation posts small, real training jobs on synthetic datasets that

@@ -8,7 +8,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/hinterland-ai/hinterland/x/verification/engine"
+	"github.com/hinterland-ai/hinterland/pkg/engine"
 )
 
 // Defaults. The caps keep one commit a few KB (256 hashes = 8 KiB), bound the

@@ -8,8 +8,8 @@ import (
 
 	errorsmod "cosmossdk.io/errors"
 
-	"github.com/hinterland-ai/hinterland/x/verification/dataset"
-	"github.com/hinterland-ai/hinterland/x/verification/engine"
+	"github.com/hinterland-ai/hinterland/pkg/dataset"
+	"github.com/hinterland-ai/hinterland/pkg/engine"
 )
 
 // EngineSpec converts the on-chain spec to the engine's and validates it

@@ -9,6 +9,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/hinterland-ai/hinterland/pkg/recompute"
 	"github.com/hinterland-ai/hinterland/x/internal/queue"
 	"github.com/hinterland-ai/hinterland/x/verification/types"
 )
@@ -56,8 +57,8 @@ func (k Keeper) draw(ctx sdk.Context, taskID uint64, worker sdk.AccAddress, para
 	if err != nil {
 		return err
 	}
-	seed := ChallengeSeed(ctx.HeaderHash(), taskID, worker, t.TranscriptHash)
-	t.Sampled = DrawSegments(seed, task.Spec.Segments(), task.Samples)
+	seed := recompute.ChallengeSeed(ctx.HeaderHash(), taskID, worker, t.TranscriptHash)
+	t.Sampled = recompute.DrawSegments(seed, task.Spec.Segments(), task.Samples)
 	t.Status = types.TRANSCRIPT_STATUS_CHALLENGED
 	deadline := ctx.BlockTime().Add(params.RevealWindow)
 	var demanded []uint32

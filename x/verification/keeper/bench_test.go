@@ -12,13 +12,13 @@ import (
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/hinterland-ai/hinterland/pkg/dataset"
+	"github.com/hinterland-ai/hinterland/pkg/dataset/datasettest"
+	"github.com/hinterland-ai/hinterland/pkg/engine"
 	"github.com/hinterland-ai/hinterland/testutil/fixtures"
 	"github.com/hinterland-ai/hinterland/testutil/keepers"
 	taskskeeper "github.com/hinterland-ai/hinterland/x/tasks/keeper"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
-	"github.com/hinterland-ai/hinterland/x/verification/dataset"
-	"github.com/hinterland-ai/hinterland/x/verification/dataset/datasettest"
-	"github.com/hinterland-ai/hinterland/x/verification/engine"
 	"github.com/hinterland-ai/hinterland/x/verification/keeper"
 	"github.com/hinterland-ai/hinterland/x/verification/types"
 )

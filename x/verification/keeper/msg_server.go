@@ -10,8 +10,9 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/hinterland-ai/hinterland/pkg/engine"
+	"github.com/hinterland-ai/hinterland/pkg/recompute"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
-	"github.com/hinterland-ai/hinterland/x/verification/engine"
 	"github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
@@ -101,7 +102,7 @@ func (m msgServer) CommitTranscript(ctx context.Context, msg *types.MsgCommitTra
 		FinalOptHash:    msg.FinalOptHash,
 		Status:          types.TRANSCRIPT_STATUS_COMMITTED,
 		CommittedHeight: sdkCtx.BlockHeight(),
-		TranscriptHash:  TranscriptHash(msg.Checkpoints),
+		TranscriptHash:  recompute.TranscriptHash(msg.Checkpoints),
 		MacsTotal:       engine.MACsPerStep(job.Spec) * task.Spec.TotalSteps,
 	}
 	if err := m.Transcripts.Set(ctx, collections.Join(task.Id, sdk.AccAddress(worker)), t); err != nil {
@@ -222,7 +223,7 @@ func (m msgServer) RevealSegment(ctx context.Context, msg *types.MsgRevealSegmen
 	if err != nil {
 		return nil, err
 	}
-	rc, err := PrepareReveal(task, t.Checkpoints, msg.Segment, msg.StartState, msg.Rows, msg.BaseModel)
+	rc, err := recompute.PrepareReveal(task, t.Checkpoints, msg.Segment, msg.StartState, msg.Rows, msg.BaseModel)
 	if err != nil {
 		return nil, err
 	}

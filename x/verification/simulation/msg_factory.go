@@ -10,6 +10,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/testutil/simsx"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/hinterland-ai/hinterland/pkg/recompute"
 	taskskeeper "github.com/hinterland-ai/hinterland/x/tasks/keeper"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	"github.com/hinterland-ai/hinterland/x/verification/keeper"
@@ -106,7 +107,7 @@ func MsgRevealSegmentFactory(k keeper.Keeper, tk taskskeeper.Keeper) simsx.SimMs
 			reporter.Skipf("params: %s", err)
 			return nil, nil
 		}
-		rc, err := keeper.PrepareReveal(task, tr.Checkpoints, c.Segment, msg.StartState, msg.Rows, msg.BaseModel)
+		rc, err := recompute.PrepareReveal(task, tr.Checkpoints, c.Segment, msg.StartState, msg.Rows, msg.BaseModel)
 		if err == nil && (uint64(msg.Size()) > params.MaxRevealBytes || rc.MACs > params.MaxMacsPerReveal) {
 			reporter.Skip("reveal exceeds the current caps")
 			return nil, nil

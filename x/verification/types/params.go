@@ -8,7 +8,7 @@ import (
 )
 
 // Defaults. Gas per MAC, per parameter-step, per reveal byte and the
-// per-reveal cap are calibrated by BenchmarkReveal (x/verification/keeper;
+// per-reveal cap are calibrated by BenchmarkReveal (x/verification/keeper BenchmarkReveal;
 // docs/PERFORMANCE.md, "Gas calibration") against CalibratedMaxBlockGas: the
 // engine's portable kernel (what non-amd64 validators run) does about 1.3 ns
 // per MAC, and a reveal's bytes (decoding, hashing the states, verifying the

@@ -1,0 +1,122 @@
+package worker
+
+import (
+	"fmt"
+
+	"github.com/hinterland-ai/hinterland/pkg/dataset"
+	"github.com/hinterland-ai/hinterland/pkg/engine"
+	"github.com/hinterland-ai/hinterland/pkg/recompute"
+	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
+	vtypes "github.com/hinterland-ai/hinterland/x/verification/types"
+)
+
+// SegmentRows returns the rows a reveal of segment i of the task must carry:
+// exactly engine.SegmentIndices of its steps, sorted, each with the Merkle
+// aunts that prove it against the dataset root.
+func SegmentRows(task taskstypes.Task, job engine.Job, f *dataset.File, segment uint32) ([]vtypes.RowProof, error) {
+	first, steps := task.Spec.SegmentRange(uint64(segment))
+	idx := engine.SegmentIndices(job, first, steps)
+	rows := make([]vtypes.RowProof, len(idx))
+	for i, r := range idx {
+		b, err := f.RowBytes(r)
+		if err != nil {
+			return nil, err
+		}
+		p, err := f.Proof(r)
+		if err != nil {
+			return nil, err
+		}
+		rows[i] = vtypes.RowProof{Index: r, Row: b, Aunts: p.Aunts}
+	}
+	return rows, nil
+}
+
+// Prepare builds the reveal-shaped input of segment i from a start state and
+// the dataset file, and checks it exactly as the chain does
+// (recompute.PrepareReveal): the base model, the start state against h_i, the
+// row set and every Merkle proof. The returned Recomputation is what the
+// chain will run.
+func Prepare(task taskstypes.Task, checkpoints [][]byte, segment uint32, start []byte, f *dataset.File, base []byte) ([]vtypes.RowProof, *recompute.Recomputation, error) {
+	job, err := taskstypes.EngineJob(task)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := SegmentRows(task, job, f, segment)
+	if err != nil {
+		return nil, nil, fmt.Errorf("segment %d rows: %w", segment, err)
+	}
+	rc, err := recompute.PrepareReveal(task, checkpoints, segment, start, rows, base)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rows, rc, nil
+}
+
+// BuildReveal builds MsgRevealSegment for segment i and self-checks it with
+// recompute.PrepareReveal and the chain's size and work limits, so that a reveal
+// the chain would reject as malformed is never sent.
+func BuildReveal(worker string, task taskstypes.Task, checkpoints [][]byte, segment uint32, start []byte,
+	f *dataset.File, base []byte, params vtypes.Params,
+) (*vtypes.MsgRevealSegment, *recompute.Recomputation, error) {
+	rows, rc, err := Prepare(task, checkpoints, segment, start, f, base)
+	if err != nil {
+		return nil, nil, fmt.Errorf("task %d segment %d: self-check of the reveal failed: %w", task.Id, segment, err)
+	}
+	msg := &vtypes.MsgRevealSegment{Worker: worker, TaskId: task.Id, Segment: segment, StartState: start, Rows: rows}
+	if rc.Job.Spec.IsLoRA() {
+		msg.BaseModel = base
+	}
+	if size := uint64(msg.Size()); size > params.MaxRevealBytes {
+		return nil, nil, fmt.Errorf("task %d segment %d: reveal is %d bytes, max_reveal_bytes is %d", task.Id, segment, size, params.MaxRevealBytes)
+	}
+	if rc.MACs > params.MaxMacsPerReveal {
+		return nil, nil, fmt.Errorf("task %d segment %d: recomputation needs %d MACs, max_macs_per_reveal is %d", task.Id, segment, rc.MACs, params.MaxMacsPerReveal)
+	}
+	return msg, rc, nil
+}
+
+// SegmentCheck is the outcome of re-executing one segment off-chain.
+type SegmentCheck struct {
+	Match    bool
+	Got      engine.Hash // the recomputed h_(i+1)
+	Expected engine.Hash // the committed h_(i+1)
+	MACs     uint64
+	Reason   error // why it does not match (nil on a match)
+}
+
+// VerifySegment re-executes segment i from the given start state with rows
+// from the dataset file, exactly as the chain would on a reveal. An error
+// means the check could not be made (the start state is not the committed
+// h_i, the dataset is wrong, ...); a mismatch is reported in the result.
+func VerifySegment(task taskstypes.Task, checkpoints [][]byte, segment uint32, start []byte, f *dataset.File, base []byte) (SegmentCheck, error) {
+	_, rc, err := Prepare(task, checkpoints, segment, start, f, base)
+	if err != nil {
+		return SegmentCheck{}, err
+	}
+	match, got, meter, reason := rc.Run()
+	return SegmentCheck{Match: match, Got: got, Expected: rc.Expected, MACs: meter.MACs, Reason: reason}, nil
+}
+
+// EstimateRevealBytes bounds the size of the largest reveal of a task: the
+// start state, and per row the row bytes and its aunts, with protobuf
+// overhead. A worker checks it against max_reveal_bytes before claiming.
+func EstimateRevealBytes(task taskstypes.Task, spec engine.Spec, schema dataset.Schema) uint64 {
+	rowsPerSegment := min(task.Spec.SegmentSteps*uint64(spec.BatchSize), task.Dataset.Rows)
+	depth := uint64(0)
+	for n := task.Dataset.Rows; n > 1; n = (n + 1) / 2 {
+		depth++
+	}
+	perRow := uint64(schema.RowSize()) + depth*(32+2) + 16
+	params := spec.TrainableParams()
+	state := 64 + 4*params // parameters
+	switch {
+	case spec.Optimizer == engine.OptimizerAdam:
+		state += 12 * params
+	case spec.Momentum > 0:
+		state += 4 * params
+	}
+	if spec.IsLoRA() {
+		state += 4 * spec.Arch().ParamCount() // the base model travels too
+	}
+	return 256 + state + rowsPerSegment*perRow
+}
