@@ -9,16 +9,20 @@ import (
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
+	vtypes "github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
-// Typed proto events are indexed as <proto message name>.<field>.
-const (
-	evTaskPosted         = "hinterland.tasks.v1.EventTaskPosted"
-	evTaskReopened       = "hinterland.tasks.v1.EventTaskReopened"
-	evSegmentsChallenged = "hinterland.verification.v1.EventSegmentsChallenged"
-	evTranscriptPassed   = "hinterland.verification.v1.EventTranscriptPassed"
-	evTranscriptFailed   = "hinterland.verification.v1.EventTranscriptFailed"
-	evSegmentVerified    = "hinterland.verification.v1.EventSegmentVerified"
+// Typed proto events are indexed as <proto message name>.<field>; the names
+// come from the modules' types.
+var (
+	evTaskPosted         = taskstypes.EventTypeTaskPosted
+	evTaskReopened       = taskstypes.EventTypeTaskReopened
+	evSegmentsChallenged = vtypes.EventTypeSegmentsChallenged
+	evTranscriptPassed   = vtypes.EventTypeTranscriptPassed
+	evTranscriptFailed   = vtypes.EventTypeTranscriptFailed
+	evSegmentVerified    = vtypes.EventTypeSegmentVerified
 )
 
 // TxEvents is the query for transactions that emit a typed event.

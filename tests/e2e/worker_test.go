@@ -90,7 +90,7 @@ func (e *workerEnv) post(args ...string) uint64 {
 	base := []string{"tx", "tasks", "post", "--reward", fmt.Sprintf("%duhint", reward), "--bond", fmt.Sprintf("%duhint", bond),
 		"--claim-window", "10m", "--commit-window", "5m"}
 	r := e.c.MustTx("alice", append(base, args...)...)
-	id, ok := r.Attr("hinterland.tasks.v1.EventTaskPosted", "task_id")
+	id, ok := r.Attr(taskstypes.EventTypeTaskPosted, "task_id")
 	if !ok {
 		e.t.Fatalf("no EventTaskPosted in %+v", r.Events)
 	}

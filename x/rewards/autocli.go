@@ -28,7 +28,9 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "FundPool", Use: "fund-pool [amount]", Short: "Add coins to the compute-emission pool",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "amount"}}},
-				{RpcMethod: "UpdateParams", Skip: true}, // governance only
+				{RpcMethod: "UpdateParams", GovProposal: true, Use: "update-params-proposal [params]",
+					Short:          "Submit a governance proposal to replace the module parameters (JSON)",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}}},
 			},
 		},
 	}

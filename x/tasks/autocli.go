@@ -31,8 +31,10 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "task_id"}}},
 				{RpcMethod: "CancelTask", Use: "cancel [task-id]", Short: "Cancel a task nobody holds a claim on; the reward is refunded",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "task_id"}}},
-				{RpcMethod: "PostTask", Skip: true},     // `tx tasks post --spec FILE` (client/cli)
-				{RpcMethod: "UpdateParams", Skip: true}, // governance only
+				{RpcMethod: "PostTask", Skip: true}, // `tx tasks post --spec FILE` (client/cli)
+				{RpcMethod: "UpdateParams", GovProposal: true, Use: "update-params-proposal [params]",
+					Short:          "Submit a governance proposal to replace the module parameters (JSON)",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}}},
 			},
 		},
 	}

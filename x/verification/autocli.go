@@ -34,7 +34,9 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 						{ProtoField: "task_id"}, {ProtoField: "worker"}, {ProtoField: "segment"}, {ProtoField: "bond"}}},
 				{RpcMethod: "CommitTranscript", Skip: true}, // built by `hinterlandd worker`
 				{RpcMethod: "RevealSegment", Skip: true},    // built by `hinterlandd worker`
-				{RpcMethod: "UpdateParams", Skip: true},     // governance only
+				{RpcMethod: "UpdateParams", GovProposal: true, Use: "update-params-proposal [params]",
+					Short:          "Submit a governance proposal to replace the module parameters (JSON)",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}}},
 			},
 		},
 	}
