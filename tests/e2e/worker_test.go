@@ -17,6 +17,7 @@ import (
 	"github.com/hinterland-ai/hinterland/pkg/dataset"
 	"github.com/hinterland-ai/hinterland/pkg/dataset/datasettest"
 	"github.com/hinterland-ai/hinterland/testutil/chainproc"
+	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 )
 
 // The worker tests run the real binary: a one-validator chain with a short
