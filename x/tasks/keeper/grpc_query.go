@@ -1,6 +1,7 @@
 package keeper
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -78,8 +79,12 @@ func (q querier) Tasks(ctx context.Context, req *types.QueryTasksRequest) (*type
 		if req.Status != types.TASK_STATUS_UNSPECIFIED && t.Status != req.Status {
 			return false, nil
 		}
-		if poster != nil && t.Poster != req.Poster {
-			return false, nil
+		if poster != nil {
+			// Addresses are compared as bytes: an upper-case bech32 filter
+			// finds the tasks of the lower-case poster and vice versa.
+			if bz, err := ac.StringToBytes(t.Poster); err != nil || !bytes.Equal(bz, poster) {
+				return false, err
+			}
 		}
 		if worker != nil {
 			return q.Keeper.Assignments.Has(ctx, collections.Join(t.Id, worker))
@@ -102,7 +107,7 @@ func (q querier) Tasks(ctx context.Context, req *types.QueryTasksRequest) (*type
 	)
 	switch {
 	case poster != nil:
-		tasks, pageRes, err = query.CollectionFilteredPaginate(ctx, q.PosterIndex, page,
+		tasks, pageRes, err = query.CollectionFilteredPaginate(ctx, q.Keeper.Tasks.Indexes.Poster, page,
 			func(key collections.Pair[sdk.AccAddress, uint64], _ collections.NoValue) (bool, error) {
 				_, ok, err := byID(key.K2())
 				return ok, err
@@ -112,17 +117,17 @@ func (q querier) Tasks(ctx context.Context, req *types.QueryTasksRequest) (*type
 			},
 			query.WithCollectionPaginationPairPrefix[sdk.AccAddress, uint64](poster))
 	case worker != nil:
-		tasks, pageRes, err = query.CollectionFilteredPaginate(ctx, q.WorkerIndex, page,
-			func(key collections.Pair[sdk.AccAddress, uint64], _ collections.NoValue) (bool, error) {
-				_, ok, err := byID(key.K2())
+		tasks, pageRes, err = query.CollectionFilteredPaginate(ctx, q.Keeper.Assignments.Indexes.Worker, page,
+			func(key collections.Pair[sdk.AccAddress, collections.Pair[uint64, sdk.AccAddress]], _ collections.NoValue) (bool, error) {
+				_, ok, err := byID(key.K2().K1())
 				return ok, err
 			},
-			func(key collections.Pair[sdk.AccAddress, uint64], _ collections.NoValue) (types.Task, error) {
-				return q.Keeper.Tasks.Get(ctx, key.K2())
+			func(key collections.Pair[sdk.AccAddress, collections.Pair[uint64, sdk.AccAddress]], _ collections.NoValue) (types.Task, error) {
+				return q.Keeper.Tasks.Get(ctx, key.K2().K1())
 			},
-			query.WithCollectionPaginationPairPrefix[sdk.AccAddress, uint64](worker))
+			query.WithCollectionPaginationPairPrefix[sdk.AccAddress, collections.Pair[uint64, sdk.AccAddress]](worker))
 	case req.Status != types.TASK_STATUS_UNSPECIFIED:
-		tasks, pageRes, err = query.CollectionPaginate(ctx, q.StatusIndex, page,
+		tasks, pageRes, err = query.CollectionPaginate(ctx, q.Keeper.Tasks.Indexes.Status, page,
 			func(key collections.Pair[int32, uint64], _ collections.NoValue) (types.Task, error) {
 				return q.Keeper.Tasks.Get(ctx, key.K2())
 			},

@@ -25,15 +25,13 @@ type Keeper struct {
 	rewards      types.RewardsKeeper
 	authority    string
 
-	Schema      collections.Schema
-	Params      collections.Item[types.Params]
-	NextTaskID  collections.Sequence
-	Tasks       collections.Map[uint64, types.Task]
-	Assignments collections.Map[collections.Pair[uint64, sdk.AccAddress], types.Assignment]
-	// Secondary indexes, maintained by setTask and setAssignment only.
-	PosterIndex collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
-	StatusIndex collections.KeySet[collections.Pair[int32, uint64]]
-	WorkerIndex collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
+	Schema     collections.Schema
+	Params     collections.Item[types.Params]
+	NextTaskID collections.Sequence
+	// Tasks by id, indexed by poster and by status.
+	Tasks *collections.IndexedMap[uint64, types.Task, TaskIndexes]
+	// Assignments (claims) by (task, worker), indexed by worker.
+	Assignments *collections.IndexedMap[collections.Pair[uint64, sdk.AccAddress], types.Assignment, AssignmentIndexes]
 	// ClaimQueue holds (claim deadline, task) of tasks that still accept claims.
 	ClaimQueue collections.KeySet[collections.Pair[time.Time, uint64]]
 	// CommitQueue holds (commit deadline, task, worker) of active claims.
@@ -56,13 +54,12 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		authority:    authority,
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		NextTaskID:   collections.NewSequence(sb, types.NextTaskIDKey, "next_task_id"),
-		Tasks:        collections.NewMap(sb, types.TasksKey, "tasks", collections.Uint64Key, codec.CollValue[types.Task](cdc)),
-		Assignments: collections.NewMap(sb, types.AssignmentsKey, "assignments",
-			collections.PairKeyCodec(collections.Uint64Key, sdk.AccAddressKey), codec.CollValue[types.Assignment](cdc)),
-		PosterIndex: collections.NewKeySet(sb, types.PosterIndexKey, "poster_index", collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
-		StatusIndex: collections.NewKeySet(sb, types.StatusIndexKey, "status_index", collections.PairKeyCodec(collections.Int32Key, collections.Uint64Key)),
-		WorkerIndex: collections.NewKeySet(sb, types.WorkerIndexKey, "worker_index", collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
-		ClaimQueue:  collections.NewKeySet(sb, types.ClaimQueueKey, "claim_queue", collections.PairKeyCodec(sdk.TimeKey, collections.Uint64Key)),
+		Tasks: collections.NewIndexedMap(sb, types.TasksKey, "tasks", collections.Uint64Key,
+			codec.CollValue[types.Task](cdc), newTaskIndexes(sb, ak.AddressCodec())),
+		Assignments: collections.NewIndexedMap(sb, types.AssignmentsKey, "assignments",
+			collections.PairKeyCodec(collections.Uint64Key, sdk.AccAddressKey), codec.CollValue[types.Assignment](cdc),
+			newAssignmentIndexes(sb)),
+		ClaimQueue: collections.NewKeySet(sb, types.ClaimQueueKey, "claim_queue", collections.PairKeyCodec(sdk.TimeKey, collections.Uint64Key)),
 		CommitQueue: collections.NewKeySet(sb, types.CommitQueueKey, "commit_queue",
 			collections.TripleKeyCodec(sdk.TimeKey, collections.Uint64Key, sdk.AccAddressKey)),
 		Models: collections.NewMap(sb, types.ModelsKey, "models", collections.BytesKey, codec.CollValue[types.ModelRecord](cdc)),
@@ -96,34 +93,13 @@ func (k Keeper) GetAssignment(ctx context.Context, id uint64, worker sdk.AccAddr
 	return a, nil
 }
 
-// setTask stores a task and keeps the poster and status indexes in step.
-func (k Keeper) setTask(ctx context.Context, t types.Task) error {
-	old, err := k.Tasks.Get(ctx, t.Id)
-	if err == nil {
-		if err := k.StatusIndex.Remove(ctx, collections.Join(int32(old.Status), t.Id)); err != nil {
-			return err
-		}
-	}
-	poster, err := k.authKeeper.AddressCodec().StringToBytes(t.Poster)
-	if err != nil {
-		return err
-	}
-	if err := k.PosterIndex.Set(ctx, collections.Join(sdk.AccAddress(poster), t.Id)); err != nil {
-		return err
-	}
-	if err := k.StatusIndex.Set(ctx, collections.Join(int32(t.Status), t.Id)); err != nil {
-		return err
-	}
-	return k.Tasks.Set(ctx, t.Id, t)
-}
+// setTask stores a task; the poster and status indexes follow.
+func (k Keeper) setTask(ctx context.Context, t types.Task) error { return k.Tasks.Set(ctx, t.Id, t) }
 
-// setAssignment stores a claim and indexes it by worker.
+// setAssignment stores a claim; the worker index follows.
 func (k Keeper) setAssignment(ctx context.Context, a types.Assignment) error {
 	worker, err := k.authKeeper.AddressCodec().StringToBytes(a.Worker)
 	if err != nil {
-		return err
-	}
-	if err := k.WorkerIndex.Set(ctx, collections.Join(sdk.AccAddress(worker), a.TaskId)); err != nil {
 		return err
 	}
 	return k.Assignments.Set(ctx, collections.Join(a.TaskId, sdk.AccAddress(worker)), a)

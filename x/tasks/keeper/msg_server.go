@@ -29,76 +29,28 @@ func (m msgServer) PostTask(ctx context.Context, msg *types.MsgPostTask) (*types
 	// Spec and dataset size are user-chosen: charge for them before any work.
 	sdkCtx.GasMeter().ConsumeGas(params.GasPerSpecByte*uint64(msg.Spec.Size()+msg.Dataset.Size()), "tasks: spec bytes")
 
-	poster, err := m.authKeeper.AddressCodec().StringToBytes(msg.Poster)
-	if err != nil {
-		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "poster %q: %s", msg.Poster, err)
-	}
-	es, err := msg.Spec.EngineSpec()
+	v, err := m.validatePostTask(msg, params)
 	if err != nil {
 		return nil, err
-	}
-	if n := es.Arch().ParamCount(); n > params.MaxParams {
-		return nil, errorsmod.Wrapf(types.ErrInvalidSpec, "model has %d parameters, more than max_params %d", n, params.MaxParams)
-	}
-	if err := msg.Spec.ValidateSchedule(params); err != nil {
-		return nil, err
-	}
-	if err := msg.Dataset.Validate(es, params); err != nil {
-		return nil, err
-	}
-	if err := validateCoin("reward", msg.Reward, params.Denom, types.ErrInvalidReward); err != nil {
-		return nil, err
-	}
-	if err := validateCoin("bond", msg.Bond, params.Denom, types.ErrInvalidBond); err != nil {
-		return nil, err
-	}
-	if msg.Reward.Amount.LT(params.MinReward) {
-		return nil, errorsmod.Wrapf(types.ErrInvalidReward, "reward %s is below min_reward %s%s", msg.Reward, params.MinReward, params.Denom)
-	}
-	if msg.Bond.Amount.LT(params.MinBond) {
-		return nil, errorsmod.Wrapf(types.ErrInvalidBond, "bond %s is below min_bond %s%s", msg.Bond, params.MinBond, params.Denom)
-	}
-	replicas := msg.Replicas
-	if replicas == 0 {
-		replicas = 1
-	}
-	if replicas > params.MaxReplicas {
-		return nil, errorsmod.Wrapf(types.ErrInvalidReplicas, "replicas %d exceeds max_replicas %d", replicas, params.MaxReplicas)
-	}
-	if msg.Reward.Amount.QuoRaw(int64(replicas)).IsZero() {
-		return nil, errorsmod.Wrapf(types.ErrInvalidReward, "reward %s cannot pay %d replicas", msg.Reward, replicas)
-	}
-	samples, err := chooseSamples(msg, params)
-	if err != nil {
-		return nil, err
-	}
-	if n := msg.Spec.Segments(); uint64(samples) > n {
-		return nil, errorsmod.Wrapf(types.ErrInvalidSamples, "samples %d exceeds the %d segments of the job", samples, n)
-	}
-	if msg.ClaimWindow < params.MinClaimWindow || msg.ClaimWindow > params.MaxClaimWindow {
-		return nil, errorsmod.Wrapf(types.ErrInvalidWindow, "claim_window %s must be within [%s, %s]", msg.ClaimWindow, params.MinClaimWindow, params.MaxClaimWindow)
-	}
-	if msg.CommitWindow < params.MinCommitWindow || msg.CommitWindow > params.MaxCommitWindow {
-		return nil, errorsmod.Wrapf(types.ErrInvalidWindow, "commit_window %s must be within [%s, %s]", msg.CommitWindow, params.MinCommitWindow, params.MaxCommitWindow)
 	}
 
 	id, err := m.NextTaskID.Next(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := m.rewards.LockEscrow(ctx, id, poster, msg.Reward, replicas); err != nil {
+	if err := m.rewards.LockEscrow(ctx, id, v.poster, msg.Reward, v.replicas); err != nil {
 		return nil, err
 	}
 	now := sdkCtx.BlockTime()
 	task := types.Task{
 		Id:            id,
-		Poster:        msg.Poster,
+		Poster:        v.posterAddr,
 		Spec:          msg.Spec,
 		Dataset:       msg.Dataset,
 		Reward:        msg.Reward,
 		Bond:          msg.Bond,
-		Replicas:      replicas,
-		Samples:       samples,
+		Replicas:      v.replicas,
+		Samples:       v.samples,
 		DetectionBps:  msg.DetectionBps,
 		ClaimDeadline: now.Add(msg.ClaimWindow),
 		CommitWindow:  msg.CommitWindow,
@@ -106,7 +58,7 @@ func (m msgServer) PostTask(ctx context.Context, msg *types.MsgPostTask) (*types
 		Status:        types.TASK_STATUS_OPEN,
 		PostedHeight:  sdkCtx.BlockHeight(),
 		PostedAt:      now,
-		SpecHash:      types.SpecHash(es, msg.Spec),
+		SpecHash:      types.SpecHash(v.spec, msg.Spec),
 	}
 	if err := m.setTask(ctx, task); err != nil {
 		return nil, err
@@ -115,60 +67,22 @@ func (m msgServer) PostTask(ctx context.Context, msg *types.MsgPostTask) (*types
 		return nil, err
 	}
 	err = sdkCtx.EventManager().EmitTypedEvent(&types.EventTaskPosted{
-		TaskId: id, Poster: msg.Poster, Reward: msg.Reward.String(), Bond: msg.Bond.String(),
-		Replicas: replicas, Samples: samples, Model: msg.Spec.Model.String(), TotalSteps: msg.Spec.TotalSteps,
+		TaskId: id, Poster: v.posterAddr, Reward: msg.Reward.String(), Bond: msg.Bond.String(),
+		Replicas: v.replicas, Samples: v.samples, Model: msg.Spec.Model.String(), TotalSteps: msg.Spec.TotalSteps,
 		DatasetRoot: msg.Dataset.Root, ClaimDeadline: task.ClaimDeadline,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &types.MsgPostTaskResponse{TaskId: id, Samples: samples, Seed: task.Seed}, nil
-}
-
-// chooseSamples returns k: given directly, or derived from detection_bps.
-func chooseSamples(msg *types.MsgPostTask, p types.Params) (uint32, error) {
-	switch {
-	case msg.Samples > 0 && msg.DetectionBps > 0:
-		return 0, errorsmod.Wrap(types.ErrInvalidSamples, "give samples or detection_bps, not both")
-	case msg.Samples > 0:
-		if msg.Samples > p.MaxSamples {
-			return 0, errorsmod.Wrapf(types.ErrInvalidSamples, "samples %d exceeds max_samples %d", msg.Samples, p.MaxSamples)
-		}
-		return msg.Samples, nil
-	case msg.DetectionBps > 0:
-		k, err := types.DeriveSamples(msg.DetectionBps, p.AssumedForgedBps)
-		if err != nil {
-			return 0, errorsmod.Wrap(types.ErrInvalidSamples, err.Error())
-		}
-		if k > p.MaxSamples {
-			return 0, errorsmod.Wrapf(types.ErrInvalidSamples, "detection_bps %d needs %d samples, more than max_samples %d", msg.DetectionBps, k, p.MaxSamples)
-		}
-		return k, nil
-	default:
-		return 0, errorsmod.Wrap(types.ErrInvalidSamples, "give samples (k >= 1) or detection_bps")
-	}
-}
-
-// validateCoin checks a coin's form and denom; the minimums are checked by the caller.
-func validateCoin(field string, c sdk.Coin, denom string, errType *errorsmod.Error) error {
-	if c.Amount.IsNil() {
-		return errorsmod.Wrapf(errType, "%s is missing", field)
-	}
-	if err := c.Validate(); err != nil {
-		return errorsmod.Wrapf(errType, "%s %s: %s", field, c, err)
-	}
-	if c.Denom != denom {
-		return errorsmod.Wrapf(errType, "%s denom %q must be %q", field, c.Denom, denom)
-	}
-	return nil
+	return &types.MsgPostTaskResponse{TaskId: id, Samples: v.samples, Seed: task.Seed}, nil
 }
 
 // ClaimTask takes a replica slot and locks the worker's bond.
 func (m msgServer) ClaimTask(ctx context.Context, msg *types.MsgClaimTask) (*types.MsgClaimTaskResponse, error) {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	worker, err := m.authKeeper.AddressCodec().StringToBytes(msg.Worker)
+	worker, workerAddr, err := m.decodeAddress("worker", msg.Worker)
 	if err != nil {
-		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "worker %q: %s", msg.Worker, err)
+		return nil, err
 	}
 	t, err := m.GetTask(ctx, msg.TaskId)
 	if err != nil {
@@ -178,13 +92,15 @@ func (m msgServer) ClaimTask(ctx context.Context, msg *types.MsgClaimTask) (*typ
 	if t.Status != types.TASK_STATUS_OPEN || !now.Before(t.ClaimDeadline) {
 		return nil, errorsmod.Wrapf(types.ErrTaskNotOpen, "task %d is %s (claim deadline %s)", t.Id, t.Status, t.ClaimDeadline)
 	}
-	if t.Poster == msg.Worker {
+	if own, err := m.isPoster(t, worker); err != nil {
+		return nil, err
+	} else if own {
 		return nil, errorsmod.Wrapf(types.ErrOwnTask, "task %d", t.Id)
 	}
 	if has, err := m.Assignments.Has(ctx, collections.Join(t.Id, sdk.AccAddress(worker))); err != nil {
 		return nil, err
 	} else if has {
-		return nil, errorsmod.Wrapf(types.ErrAlreadyClaimed, "task %d worker %s", t.Id, msg.Worker)
+		return nil, errorsmod.Wrapf(types.ErrAlreadyClaimed, "task %d worker %s", t.Id, workerAddr)
 	}
 	bond, err := m.rewards.RequiredBond(ctx, worker, t.Bond)
 	if err != nil {
@@ -195,7 +111,7 @@ func (m msgServer) ClaimTask(ctx context.Context, msg *types.MsgClaimTask) (*typ
 	}
 	a := types.Assignment{
 		TaskId:         t.Id,
-		Worker:         msg.Worker,
+		Worker:         workerAddr,
 		Bond:           bond,
 		Status:         types.ASSIGNMENT_STATUS_ACTIVE,
 		ClaimedAt:      now,
@@ -213,7 +129,7 @@ func (m msgServer) ClaimTask(ctx context.Context, msg *types.MsgClaimTask) (*typ
 		return nil, err
 	}
 	err = sdkCtx.EventManager().EmitTypedEvent(&types.EventTaskClaimed{
-		TaskId: t.Id, Worker: msg.Worker, Bond: bond.String(), CommitDeadline: a.CommitDeadline,
+		TaskId: t.Id, Worker: workerAddr, Bond: bond.String(), CommitDeadline: a.CommitDeadline,
 	})
 	if err != nil {
 		return nil, err
@@ -223,14 +139,17 @@ func (m msgServer) ClaimTask(ctx context.Context, msg *types.MsgClaimTask) (*typ
 
 // CancelTask refunds a task that no worker holds or held a claim on.
 func (m msgServer) CancelTask(ctx context.Context, msg *types.MsgCancelTask) (*types.MsgCancelTaskResponse, error) {
-	if _, err := m.authKeeper.AddressCodec().StringToBytes(msg.Poster); err != nil {
+	poster, err := m.authKeeper.AddressCodec().StringToBytes(msg.Poster)
+	if err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "poster %q: %s", msg.Poster, err)
 	}
 	t, err := m.GetTask(ctx, msg.TaskId)
 	if err != nil {
 		return nil, err
 	}
-	if t.Poster != msg.Poster {
+	if own, err := m.isPoster(t, poster); err != nil {
+		return nil, err
+	} else if !own {
 		return nil, errorsmod.Wrapf(types.ErrNotPoster, "task %d was posted by %s", t.Id, t.Poster)
 	}
 	if t.Status != types.TASK_STATUS_OPEN && t.Status != types.TASK_STATUS_ASSIGNED {

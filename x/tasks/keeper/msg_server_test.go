@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -8,7 +9,9 @@ import (
 	sdkmath "cosmossdk.io/math"
 	"github.com/stretchr/testify/require"
 
+	abci "github.com/cometbft/cometbft/abci/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/gogoproto/proto"
 
 	"github.com/hinterland-ai/hinterland/testutil/fixtures"
 	"github.com/hinterland-ai/hinterland/testutil/keepers"
@@ -217,6 +220,10 @@ func TestClaimRejections(t *testing.T) {
 		{"unknown task", nil, func(uint64) *types.MsgClaimTask { return &types.MsgClaimTask{Worker: worker.String(), TaskId: 99} }, types.ErrTaskNotFound},
 		{"bad worker", nil, func(id uint64) *types.MsgClaimTask { return &types.MsgClaimTask{Worker: "x", TaskId: id} }, types.ErrInvalidAddress},
 		{"own task", nil, func(id uint64) *types.MsgClaimTask { return &types.MsgClaimTask{Worker: poster.String(), TaskId: id} }, types.ErrOwnTask},
+		// bech32 also accepts the all-upper-case spelling of the poster's address.
+		{"own task, upper-case address", nil, func(id uint64) *types.MsgClaimTask {
+			return &types.MsgClaimTask{Worker: strings.ToUpper(poster.String()), TaskId: id}
+		}, types.ErrOwnTask},
 		{"claimed twice", func(f *keepers.Fixture, ms types.MsgServer, id uint64) {
 			_, err := ms.ClaimTask(f.Ctx, &types.MsgClaimTask{Worker: worker.String(), TaskId: id})
 			if err != nil {
@@ -331,4 +338,86 @@ func TestDeadlines(t *testing.T) {
 	has, err := f.Tasks.ClaimQueue.Has(f.Ctx, collectionsPair(task))
 	require.NoError(t, err)
 	require.False(t, has, "queue entry removed")
+}
+
+// An address spelled in upper case is the same account: state keeps the
+// canonical spelling, the poster and worker filters of the Tasks query find
+// its tasks under either spelling, and cancelling works under either.
+func TestUpperCaseAddressesAreTheSameAccount(t *testing.T) {
+	f, ms := setup(t)
+	upper := func(a sdk.AccAddress) string { return strings.ToUpper(a.String()) }
+	id := post(t, f, ms, func(m *types.MsgPostTask) { m.Poster = upper(poster) })
+	other := post(t, f, ms, nil)
+
+	task, err := f.Tasks.GetTask(f.Ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, poster.String(), task.Poster, "state stores the canonical spelling")
+
+	_, err = ms.ClaimTask(f.Ctx, &types.MsgClaimTask{Worker: upper(worker), TaskId: id})
+	require.NoError(t, err)
+	a, err := f.Tasks.GetAssignment(f.Ctx, id, worker)
+	require.NoError(t, err)
+	require.Equal(t, worker.String(), a.Worker)
+
+	q := keeper.NewQuerier(f.Tasks)
+	for _, spelling := range []string{poster.String(), upper(poster)} {
+		res, err := q.Tasks(f.Ctx, &types.QueryTasksRequest{Poster: spelling})
+		require.NoError(t, err)
+		require.Len(t, res.Tasks, 2, "poster filter %s", spelling)
+	}
+	for _, spelling := range []string{worker.String(), upper(worker)} {
+		res, err := q.Tasks(f.Ctx, &types.QueryTasksRequest{Worker: spelling})
+		require.NoError(t, err)
+		require.Len(t, res.Tasks, 1, "worker filter %s", spelling)
+		require.Equal(t, id, res.Tasks[0].Id)
+	}
+	// Both filters at once: the worker index is walked and the poster compared as bytes.
+	res, err := q.Tasks(f.Ctx, &types.QueryTasksRequest{Worker: worker.String(), Poster: upper(poster)})
+	require.NoError(t, err)
+	require.Len(t, res.Tasks, 1)
+
+	_, err = ms.CancelTask(f.Ctx, &types.MsgCancelTask{Poster: upper(poster), TaskId: other})
+	require.NoError(t, err)
+	task, err = f.Tasks.GetTask(f.Ctx, other)
+	require.NoError(t, err)
+	require.Equal(t, types.TASK_STATUS_CANCELLED, task.Status)
+	f.RequireCustody(t)
+}
+
+// PostTask, ClaimTask and UpdateParams emit the typed events a worker or dApp
+// follows, with the values of the new state.
+func TestTypedEvents(t *testing.T) {
+	f, ms := setup(t)
+	f.Ctx = f.Ctx.WithEventManager(sdk.NewEventManager())
+	id := post(t, f, ms, nil)
+	_, err := ms.ClaimTask(f.Ctx, &types.MsgClaimTask{Worker: worker.String(), TaskId: id})
+	require.NoError(t, err)
+	params, err := f.Tasks.GetParams(f.Ctx)
+	require.NoError(t, err)
+	params.MaxReplicas++
+	_, err = ms.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.Tasks.Authority(), Params: params})
+	require.NoError(t, err)
+
+	byType := map[string]sdk.Event{}
+	for _, e := range f.Ctx.EventManager().Events() {
+		byType[e.Type] = e
+	}
+	for _, want := range []proto.Message{&types.EventTaskPosted{}, &types.EventTaskClaimed{}, &types.EventParamsUpdated{}} {
+		e, ok := byType[proto.MessageName(want)]
+		require.True(t, ok, "no %s event", proto.MessageName(want))
+		msg, err := sdk.ParseTypedEvent(abci.Event(e))
+		require.NoError(t, err)
+		switch ev := msg.(type) {
+		case *types.EventTaskPosted:
+			require.Equal(t, id, ev.TaskId)
+			require.Equal(t, poster.String(), ev.Poster)
+		case *types.EventTaskClaimed:
+			require.Equal(t, id, ev.TaskId)
+			require.Equal(t, worker.String(), ev.Worker)
+		case *types.EventParamsUpdated:
+			require.Equal(t, params, ev.Params)
+			require.Equal(t, f.Tasks.Authority(), ev.Authority)
+		}
+	}
+	require.Equal(t, types.EventTypeTaskPosted, proto.MessageName(&types.EventTaskPosted{}))
 }

@@ -68,8 +68,8 @@ func window(r *rand.Rand, lo, hi, spread time.Duration) time.Duration {
 func tasksWithStatus(ctx context.Context, k keeper.Keeper, statuses ...types.TaskStatus) ([]types.Task, error) {
 	var out []types.Task
 	for _, s := range statuses {
-		err := k.StatusIndex.Walk(ctx, collections.NewPrefixedPairRange[int32, uint64](int32(s)), func(key collections.Pair[int32, uint64]) (bool, error) {
-			t, err := k.Tasks.Get(ctx, key.K2())
+		err := k.Tasks.Indexes.Status.Walk(ctx, collections.NewPrefixedPairRange[int32, uint64](int32(s)), func(_ int32, id uint64) (bool, error) {
+			t, err := k.Tasks.Get(ctx, id)
 			if err != nil {
 				return true, err
 			}

@@ -34,9 +34,9 @@ func (m msgServer) CommitTranscript(ctx context.Context, msg *types.MsgCommitTra
 	}
 	sdkCtx.GasMeter().ConsumeGas(params.GasPerRevealByte*uint64(msg.Size()), "verification: transcript bytes")
 
-	worker, err := m.authKeeper.AddressCodec().StringToBytes(msg.Worker)
+	worker, workerAddr, err := m.decodeAddress("worker", msg.Worker)
 	if err != nil {
-		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "worker %q: %s", msg.Worker, err)
+		return nil, err
 	}
 	task, err := m.tasks.GetTask(ctx, msg.TaskId)
 	if err != nil {
@@ -48,7 +48,7 @@ func (m msgServer) CommitTranscript(ctx context.Context, msg *types.MsgCommitTra
 	if has, err := m.Transcripts.Has(ctx, collections.Join(msg.TaskId, sdk.AccAddress(worker))); err != nil {
 		return nil, err
 	} else if has {
-		return nil, errorsmod.Wrapf(types.ErrTranscriptExists, "task %d worker %s", msg.TaskId, msg.Worker)
+		return nil, errorsmod.Wrapf(types.ErrTranscriptExists, "task %d worker %s", msg.TaskId, workerAddr)
 	}
 	n := task.Spec.Segments()
 	if uint64(len(msg.Checkpoints)) != n+1 {
@@ -95,7 +95,7 @@ func (m msgServer) CommitTranscript(ctx context.Context, msg *types.MsgCommitTra
 
 	t := types.Transcript{
 		TaskId:          task.Id,
-		Worker:          msg.Worker,
+		Worker:          workerAddr,
 		Checkpoints:     msg.Checkpoints,
 		Uri:             msg.Uri,
 		FinalModelHash:  msg.FinalModelHash,
@@ -115,7 +115,7 @@ func (m msgServer) CommitTranscript(ctx context.Context, msg *types.MsgCommitTra
 		return nil, err
 	}
 	err = sdkCtx.EventManager().EmitTypedEvent(&types.EventTranscriptCommitted{
-		TaskId: task.Id, Worker: msg.Worker, Segments: uint32(n), TranscriptHash: t.TranscriptHash, Uri: msg.Uri,
+		TaskId: task.Id, Worker: workerAddr, Segments: uint32(n), TranscriptHash: t.TranscriptHash, Uri: msg.Uri,
 	})
 	if err != nil {
 		return nil, err
@@ -260,14 +260,13 @@ func (m msgServer) ChallengeSegment(ctx context.Context, msg *types.MsgChallenge
 	if err != nil {
 		return nil, err
 	}
-	ac := m.authKeeper.AddressCodec()
-	challenger, err := ac.StringToBytes(msg.Challenger)
+	challenger, challengerAddr, err := m.decodeAddress("challenger", msg.Challenger)
 	if err != nil {
-		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "challenger %q: %s", msg.Challenger, err)
+		return nil, err
 	}
-	worker, err := ac.StringToBytes(msg.Worker)
+	worker, workerAddr, err := m.decodeAddress("worker", msg.Worker)
 	if err != nil {
-		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "worker %q: %s", msg.Worker, err)
+		return nil, err
 	}
 	if bytes.Equal(challenger, worker) {
 		return nil, errorsmod.Wrapf(types.ErrSelfChallenge, "task %d", msg.TaskId)
@@ -306,15 +305,15 @@ func (m msgServer) ChallengeSegment(ctx context.Context, msg *types.MsgChallenge
 	}
 	deadline := sdkCtx.BlockTime().Add(params.RevealWindow)
 	c := types.Challenge{
-		TaskId: msg.TaskId, Worker: msg.Worker, Segment: msg.Segment, Kind: types.CHALLENGE_KIND_FRAUD,
-		Challenger: msg.Challenger, Bond: msg.Bond, Deadline: deadline,
+		TaskId: msg.TaskId, Worker: workerAddr, Segment: msg.Segment, Kind: types.CHALLENGE_KIND_FRAUD,
+		Challenger: challengerAddr, Bond: msg.Bond, Deadline: deadline,
 	}
 	if err := m.addChallenge(ctx, c, worker); err != nil {
 		return nil, err
 	}
 	err = sdkCtx.EventManager().EmitTypedEvent(&types.EventSegmentsChallenged{
-		TaskId: msg.TaskId, Worker: msg.Worker, Segments: []uint32{msg.Segment}, Kind: c.Kind.String(),
-		Deadline: deadline, Challenger: msg.Challenger,
+		TaskId: msg.TaskId, Worker: workerAddr, Segments: []uint32{msg.Segment}, Kind: c.Kind.String(),
+		Deadline: deadline, Challenger: challengerAddr,
 	})
 	if err != nil {
 		return nil, err

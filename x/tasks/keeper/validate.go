@@ -1,0 +1,146 @@
+package keeper
+
+import (
+	"bytes"
+
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/hinterland-ai/hinterland/pkg/engine"
+	"github.com/hinterland-ai/hinterland/x/tasks/types"
+)
+
+// validPost is what validatePostTask establishes about a MsgPostTask.
+type validPost struct {
+	poster     sdk.AccAddress
+	posterAddr string // the poster in canonical (lower-case bech32) form
+	spec       engine.Spec
+	replicas   uint32
+	samples    uint32
+}
+
+// validatePostTask checks every field of a MsgPostTask against the engine and
+// the params, before any state is touched; each failure is a registered error
+// naming the field and the limit.
+func (k Keeper) validatePostTask(msg *types.MsgPostTask, params types.Params) (validPost, error) {
+	var v validPost
+	var err error
+	if v.poster, v.posterAddr, err = k.decodeAddress("poster", msg.Poster); err != nil {
+		return v, err
+	}
+	es, err := msg.Spec.EngineSpec()
+	if err != nil {
+		return v, err
+	}
+	if n := es.Arch().ParamCount(); n > params.MaxParams {
+		return v, errorsmod.Wrapf(types.ErrInvalidSpec, "model has %d parameters, more than max_params %d", n, params.MaxParams)
+	}
+	if err := msg.Spec.ValidateSchedule(params); err != nil {
+		return v, err
+	}
+	if err := msg.Dataset.Validate(es, params); err != nil {
+		return v, err
+	}
+	if err := validateCoin("reward", msg.Reward, params.Denom, types.ErrInvalidReward); err != nil {
+		return v, err
+	}
+	if err := validateCoin("bond", msg.Bond, params.Denom, types.ErrInvalidBond); err != nil {
+		return v, err
+	}
+	if msg.Reward.Amount.LT(params.MinReward) {
+		return v, errorsmod.Wrapf(types.ErrInvalidReward, "reward %s is below min_reward %s%s", msg.Reward, params.MinReward, params.Denom)
+	}
+	if msg.Bond.Amount.LT(params.MinBond) {
+		return v, errorsmod.Wrapf(types.ErrInvalidBond, "bond %s is below min_bond %s%s", msg.Bond, params.MinBond, params.Denom)
+	}
+	replicas := msg.Replicas
+	if replicas == 0 {
+		replicas = 1
+	}
+	if replicas > params.MaxReplicas {
+		return v, errorsmod.Wrapf(types.ErrInvalidReplicas, "replicas %d exceeds max_replicas %d", replicas, params.MaxReplicas)
+	}
+	if msg.Reward.Amount.QuoRaw(int64(replicas)).IsZero() {
+		return v, errorsmod.Wrapf(types.ErrInvalidReward, "reward %s cannot pay %d replicas", msg.Reward, replicas)
+	}
+	v.spec, v.replicas = es, replicas
+	samples, err := chooseSamples(msg, params)
+	if err != nil {
+		return v, err
+	}
+	if n := msg.Spec.Segments(); uint64(samples) > n {
+		return v, errorsmod.Wrapf(types.ErrInvalidSamples, "samples %d exceeds the %d segments of the job", samples, n)
+	}
+	if msg.ClaimWindow < params.MinClaimWindow || msg.ClaimWindow > params.MaxClaimWindow {
+		return v, errorsmod.Wrapf(types.ErrInvalidWindow, "claim_window %s must be within [%s, %s]", msg.ClaimWindow, params.MinClaimWindow, params.MaxClaimWindow)
+	}
+	if msg.CommitWindow < params.MinCommitWindow || msg.CommitWindow > params.MaxCommitWindow {
+		return v, errorsmod.Wrapf(types.ErrInvalidWindow, "commit_window %s must be within [%s, %s]", msg.CommitWindow, params.MinCommitWindow, params.MaxCommitWindow)
+	}
+	v.samples = samples
+	return v, nil
+}
+
+// decodeAddress decodes a message's address field and returns it with its
+// canonical (lower-case bech32) spelling, which is what state stores.
+func (k Keeper) decodeAddress(field, addr string) (sdk.AccAddress, string, error) {
+	ac := k.authKeeper.AddressCodec()
+	bz, err := ac.StringToBytes(addr)
+	if err != nil {
+		return nil, "", errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: %s", field, addr, err)
+	}
+	canonical, err := ac.BytesToString(bz)
+	if err != nil {
+		return nil, "", errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: %s", field, addr, err)
+	}
+	return bz, canonical, nil
+}
+
+// isPoster tells whether addr is the task's poster, comparing address bytes
+// (bech32 accepts an all-upper-case spelling of the same address).
+func (k Keeper) isPoster(t types.Task, addr []byte) (bool, error) {
+	poster, err := k.authKeeper.AddressCodec().StringToBytes(t.Poster)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(poster, addr), nil
+}
+
+// chooseSamples returns k: given directly, or derived from detection_bps.
+func chooseSamples(msg *types.MsgPostTask, p types.Params) (uint32, error) {
+	switch {
+	case msg.Samples > 0 && msg.DetectionBps > 0:
+		return 0, errorsmod.Wrap(types.ErrInvalidSamples, "give samples or detection_bps, not both")
+	case msg.Samples > 0:
+		if msg.Samples > p.MaxSamples {
+			return 0, errorsmod.Wrapf(types.ErrInvalidSamples, "samples %d exceeds max_samples %d", msg.Samples, p.MaxSamples)
+		}
+		return msg.Samples, nil
+	case msg.DetectionBps > 0:
+		k, err := types.DeriveSamples(msg.DetectionBps, p.AssumedForgedBps)
+		if err != nil {
+			return 0, errorsmod.Wrap(types.ErrInvalidSamples, err.Error())
+		}
+		if k > p.MaxSamples {
+			return 0, errorsmod.Wrapf(types.ErrInvalidSamples, "detection_bps %d needs %d samples, more than max_samples %d", msg.DetectionBps, k, p.MaxSamples)
+		}
+		return k, nil
+	default:
+		return 0, errorsmod.Wrap(types.ErrInvalidSamples, "give samples (k >= 1) or detection_bps")
+	}
+}
+
+// validateCoin checks a coin's form and denom; the minimums are checked by the caller.
+func validateCoin(field string, c sdk.Coin, denom string, errType *errorsmod.Error) error {
+	if c.Amount.IsNil() {
+		return errorsmod.Wrapf(errType, "%s is missing", field)
+	}
+	if err := c.Validate(); err != nil {
+		return errorsmod.Wrapf(errType, "%s %s: %s", field, c, err)
+	}
+	if c.Denom != denom {
+		return errorsmod.Wrapf(errType, "%s denom %q must be %q", field, c.Denom, denom)
+	}
+	return nil
+}
