@@ -180,12 +180,7 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	bApp.SetInterfaceRegistry(interfaceRegistry)
 	bApp.SetTxEncoder(txConfig.TxEncoder())
 
-	keys := storetypes.NewKVStoreKeys(
-		authtypes.StoreKey, banktypes.StoreKey, stakingtypes.StoreKey, slashingtypes.StoreKey,
-		distrtypes.StoreKey, minttypes.StoreKey, govtypes.StoreKey, consensustypes.StoreKey,
-		upgradetypes.StoreKey, evidencetypes.StoreKey, feegrant.StoreKey, epochstypes.StoreKey,
-		taskstypes.StoreKey, verificationtypes.StoreKey, rewardstypes.StoreKey,
-	)
+	keys := storetypes.NewKVStoreKeys(storeKeyNames...)
 	if err := bApp.RegisterStreamingServices(appOpts, keys); err != nil {
 		panic(err)
 	}
@@ -279,27 +274,11 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	app.BasicModuleManager.RegisterLegacyAminoCodec(legacyAmino)
 	app.BasicModuleManager.RegisterInterfaces(interfaceRegistry)
 
-	app.ModuleManager.SetOrderPreBlockers(upgradetypes.ModuleName, authtypes.ModuleName)
-	app.ModuleManager.SetOrderBeginBlockers(
-		minttypes.ModuleName, distrtypes.ModuleName, slashingtypes.ModuleName, evidencetypes.ModuleName,
-		stakingtypes.ModuleName, epochstypes.ModuleName, verificationtypes.ModuleName, genutiltypes.ModuleName,
-	)
-	// x/bank first (v0.54); x/verification before x/tasks so that a reveal
-	// deadline fails a worker before its task's claim deadline is looked at.
-	app.ModuleManager.SetOrderEndBlockers(
-		banktypes.ModuleName, govtypes.ModuleName, stakingtypes.ModuleName, feegrant.ModuleName,
-		verificationtypes.ModuleName, taskstypes.ModuleName, genutiltypes.ModuleName,
-	)
-	// genutil after staking (validators) and auth (params); rewards after bank
-	// (it checks its custody balance).
-	genesisOrder := []string{
-		authtypes.ModuleName, banktypes.ModuleName, distrtypes.ModuleName, stakingtypes.ModuleName,
-		slashingtypes.ModuleName, govtypes.ModuleName, minttypes.ModuleName, genutiltypes.ModuleName,
-		evidencetypes.ModuleName, feegrant.ModuleName, upgradetypes.ModuleName, consensustypes.ModuleName,
-		epochstypes.ModuleName, rewardstypes.ModuleName, taskstypes.ModuleName, verificationtypes.ModuleName,
-	}
-	app.ModuleManager.SetOrderInitGenesis(genesisOrder...)
-	app.ModuleManager.SetOrderExportGenesis(genesisOrder...)
+	app.ModuleManager.SetOrderPreBlockers(orderPreBlockers...)
+	app.ModuleManager.SetOrderBeginBlockers(orderBeginBlockers...)
+	app.ModuleManager.SetOrderEndBlockers(orderEndBlockers...)
+	app.ModuleManager.SetOrderInitGenesis(orderGenesis...)
+	app.ModuleManager.SetOrderExportGenesis(orderGenesis...)
 
 	app.configurator = module.NewConfigurator(appCodec, app.MsgServiceRouter(), app.GRPCQueryRouter())
 	if err := app.ModuleManager.RegisterServices(app.configurator); err != nil {

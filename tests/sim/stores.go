@@ -10,22 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/collections"
-	collcodec "cosmossdk.io/collections/codec"
 
 	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
-	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
-	consensustypes "github.com/cosmos/cosmos-sdk/x/consensus/types"
-	distrtypes "github.com/cosmos/cosmos-sdk/x/distribution/types"
-	epochstypes "github.com/cosmos/cosmos-sdk/x/epochs/types"
-	evidencetypes "github.com/cosmos/cosmos-sdk/x/evidence/types"
 	"github.com/cosmos/cosmos-sdk/x/feegrant"
-	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
-	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
 	slashingtypes "github.com/cosmos/cosmos-sdk/x/slashing/types"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
-	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
@@ -44,14 +34,6 @@ var skipPrefixes = map[string][][]byte{
 	},
 	feegrant.StoreKey:      {feegrant.FeeAllowanceQueueKeyPrefix},
 	slashingtypes.StoreKey: {slashingtypes.ValidatorMissedBlockBitmapKeyPrefix},
-}
-
-// storeNames are every KV store of the app.
-var storeNames = []string{
-	authtypes.StoreKey, banktypes.StoreKey, stakingtypes.StoreKey, slashingtypes.StoreKey,
-	distrtypes.StoreKey, minttypes.StoreKey, govtypes.StoreKey, consensustypes.StoreKey,
-	upgradetypes.StoreKey, evidencetypes.StoreKey, feegrant.StoreKey, epochstypes.StoreKey,
-	taskstypes.StoreKey, verificationtypes.StoreKey, rewardstypes.StoreKey,
 }
 
 // entryDiff is one key whose entry differs: present only before the export
@@ -99,55 +81,26 @@ func diffStores(a, b storetypes.KVStore, skip [][]byte) []entryDiff {
 	return diff
 }
 
-// keyDecoder names and decodes the keys of one collection.
+// keyDecoder names the keys of one collection.
 type keyDecoder struct {
 	name   string
 	prefix []byte
-	decode func([]byte) string
 }
 
-func decoderOf[K any](name string, prefix collections.Prefix, kc collcodec.KeyCodec[K]) keyDecoder {
-	return keyDecoder{name: name, prefix: prefix.Bytes(), decode: func(b []byte) string {
-		_, k, err := kc.Decode(b)
-		if err != nil {
-			return fmt.Sprintf("%X (undecodable: %v)", b, err)
-		}
-		return kc.Stringify(k)
-	}}
-}
-
-// keyNames decodes the keys of the Hinterland stores' collections.
+// keyNames names the collections of the Hinterland stores, from the keepers'
+// own schemas (so a new collection is named without editing this file).
 func keyNames(a *SimApp) map[string][]keyDecoder {
-	t, v, r := a.TasksKeeper, a.VerificationKeeper, a.RewardsKeeper
-	return map[string][]keyDecoder{
-		taskstypes.StoreKey: {
-			decoderOf("tasks", taskstypes.TasksKey, t.Tasks.KeyCodec()),
-			decoderOf("assignments", taskstypes.AssignmentsKey, t.Assignments.KeyCodec()),
-			decoderOf("poster_index", taskstypes.PosterIndexKey, t.PosterIndex.KeyCodec()),
-			decoderOf("status_index", taskstypes.StatusIndexKey, t.StatusIndex.KeyCodec()),
-			decoderOf("worker_index", taskstypes.WorkerIndexKey, t.WorkerIndex.KeyCodec()),
-			decoderOf("claim_queue", taskstypes.ClaimQueueKey, t.ClaimQueue.KeyCodec()),
-			decoderOf("commit_queue", taskstypes.CommitQueueKey, t.CommitQueue.KeyCodec()),
-			decoderOf("models", taskstypes.ModelsKey, t.Models.KeyCodec()),
-		},
-		verificationtypes.StoreKey: {
-			decoderOf("transcripts", verificationtypes.TranscriptsKey, v.Transcripts.KeyCodec()),
-			decoderOf("challenges", verificationtypes.ChallengesKey, v.Challenges.KeyCodec()),
-			decoderOf("verdicts", verificationtypes.VerdictsKey, v.Verdicts.KeyCodec()),
-			decoderOf("task_verdicts", verificationtypes.TaskVerdictKey, v.TaskVerdicts.KeyCodec()),
-			decoderOf("draw_queue", verificationtypes.DrawQueueKey, v.DrawQueue.KeyCodec()),
-			decoderOf("reveal_queue", verificationtypes.RevealQueueKey, v.RevealQueue.KeyCodec()),
-			decoderOf("fraud_queue", verificationtypes.FraudQueueKey, v.FraudQueue.KeyCodec()),
-		},
-		rewardstypes.StoreKey: {
-			decoderOf("escrows", rewardstypes.EscrowsKey, r.Escrows.KeyCodec()),
-			decoderOf("worker_bonds", rewardstypes.WorkerBondsKey, r.WorkerBonds.KeyCodec()),
-			decoderOf("challenge_bonds", rewardstypes.ChallengeBondsKey, r.ChallengeBonds.KeyCodec()),
-			decoderOf("reputations", rewardstypes.ReputationsKey, r.Reputations.KeyCodec()),
-			decoderOf("leaderboard", rewardstypes.LeaderboardKey, r.Leaderboard.KeyCodec()),
-			decoderOf("epoch_work", rewardstypes.EpochWorkKey, r.EpochWork.KeyCodec()),
-		},
+	out := map[string][]keyDecoder{}
+	for store, schema := range map[string]collections.Schema{
+		taskstypes.StoreKey:        a.TasksKeeper.Schema,
+		verificationtypes.StoreKey: a.VerificationKeeper.Schema,
+		rewardstypes.StoreKey:      a.RewardsKeeper.Schema,
+	} {
+		for _, c := range schema.ListCollections() {
+			out[store] = append(out[store], keyDecoder{name: c.GetName(), prefix: c.GetPrefix()})
+		}
 	}
+	return out
 }
 
 // describeDiff lists differing entries (at most 40), their collection and
@@ -158,7 +111,7 @@ func describeDiff(decoders []keyDecoder, diff []entryDiff) string {
 		name := fmt.Sprintf("%X", d.key)
 		for _, kd := range decoders {
 			if bytes.HasPrefix(d.key, kd.prefix) {
-				name = kd.name + " " + kd.decode(d.key[len(kd.prefix):])
+				name = fmt.Sprintf("%s %X", kd.name, d.key[len(kd.prefix):])
 				break
 			}
 		}
@@ -178,7 +131,7 @@ func CompareStores(tb testing.TB, a, b *SimApp, ctxA, ctxB sdk.Context) map[stri
 	tb.Helper()
 	counts := map[string]int{}
 	var failed []string
-	for _, name := range storeNames {
+	for _, name := range a.StoreKeyNames() {
 		ka, kb := a.GetKey(name), b.GetKey(name)
 		require.NotNil(tb, ka, "store %s", name)
 		sa, sb := ctxA.KVStore(ka), ctxB.KVStore(kb)

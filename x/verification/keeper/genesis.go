@@ -75,9 +75,6 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		if err := k.Verdicts.Set(ctx, v.Id, v); err != nil {
 			return err
 		}
-		if err := k.TaskVerdicts.Set(ctx, collections.Join(v.TaskId, v.Id)); err != nil {
-			return err
-		}
 	}
 	return nil
 }

@@ -86,7 +86,7 @@ func (q querier) Verdicts(ctx context.Context, req *types.QueryVerdictsRequest) 
 		err      error
 	)
 	if req.TaskId != 0 {
-		verdicts, pageRes, err = query.CollectionPaginate(ctx, q.TaskVerdicts, req.Pagination,
+		verdicts, pageRes, err = query.CollectionPaginate(ctx, q.Keeper.Verdicts.Indexes.Task, req.Pagination,
 			func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Verdict, error) {
 				return q.Keeper.Verdicts.Get(ctx, key.K2())
 			},

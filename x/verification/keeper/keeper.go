@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"cosmossdk.io/collections"
+	"cosmossdk.io/collections/indexes"
 	"cosmossdk.io/core/store"
 	errorsmod "cosmossdk.io/errors"
 
@@ -40,11 +41,10 @@ type Keeper struct {
 	Params      collections.Item[types.Params]
 	Transcripts collections.Map[TranscriptKey, types.Transcript]
 	Challenges  collections.Map[ChallengeKey, types.Challenge]
-	Verdicts    collections.Map[uint64, types.Verdict]
+	// Verdicts by id, indexed by task.
+	Verdicts    *collections.IndexedMap[uint64, types.Verdict, VerdictIndexes]
 	NextVerdict collections.Sequence
-	// TaskVerdicts indexes verdicts by task: (task, verdict id).
-	TaskVerdicts collections.KeySet[collections.Pair[uint64, uint64]]
-	DrawQueue    collections.KeySet[collections.Triple[int64, uint64, sdk.AccAddress]]
+	DrawQueue   collections.KeySet[collections.Triple[int64, uint64, sdk.AccAddress]]
 	RevealQueue  collections.KeySet[DeadlineKey]
 	FraudQueue   collections.KeySet[DeadlineKey]
 }
@@ -68,9 +68,9 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 			collections.PairKeyCodec(collections.Uint64Key, sdk.AccAddressKey), codec.CollValue[types.Transcript](cdc)),
 		Challenges: collections.NewMap(sb, types.ChallengesKey, "challenges",
 			collections.TripleKeyCodec(collections.Uint64Key, sdk.AccAddressKey, collections.Uint32Key), codec.CollValue[types.Challenge](cdc)),
-		Verdicts:     collections.NewMap(sb, types.VerdictsKey, "verdicts", collections.Uint64Key, codec.CollValue[types.Verdict](cdc)),
-		NextVerdict:  collections.NewSequence(sb, types.NextVerdictKey, "next_verdict"),
-		TaskVerdicts: collections.NewKeySet(sb, types.TaskVerdictKey, "task_verdicts", collections.PairKeyCodec(collections.Uint64Key, collections.Uint64Key)),
+		Verdicts: collections.NewIndexedMap(sb, types.VerdictsKey, "verdicts", collections.Uint64Key,
+			codec.CollValue[types.Verdict](cdc), newVerdictIndexes(sb)),
+		NextVerdict: collections.NewSequence(sb, types.NextVerdictKey, "next_verdict"),
 		DrawQueue: collections.NewKeySet(sb, types.DrawQueueKey, "draw_queue",
 			collections.TripleKeyCodec(collections.Int64Key, collections.Uint64Key, sdk.AccAddressKey)),
 		RevealQueue: collections.NewKeySet(sb, types.RevealQueueKey, "reveal_queue", deadlineKey),
@@ -82,6 +82,21 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 	}
 	k.Schema = schema
 	return k
+}
+
+// VerdictIndexes index the verdicts by task.
+type VerdictIndexes struct {
+	Task *indexes.Multi[uint64, uint64, types.Verdict]
+}
+
+// IndexesList implements collections.Indexes.
+func (i VerdictIndexes) IndexesList() []collections.Index[uint64, types.Verdict] {
+	return []collections.Index[uint64, types.Verdict]{i.Task}
+}
+
+func newVerdictIndexes(sb *collections.SchemaBuilder) VerdictIndexes {
+	return VerdictIndexes{Task: indexes.NewMulti(sb, types.TaskVerdictKey, "verdicts_by_task", collections.Uint64Key,
+		collections.Uint64Key, func(_ uint64, v types.Verdict) (uint64, error) { return v.TaskId, nil })}
 }
 
 // Authority is the address allowed to update params.
@@ -117,10 +132,7 @@ func (k Keeper) addVerdict(ctx context.Context, v types.Verdict) error {
 	}
 	v.Id = id
 	v.Height = sdk.UnwrapSDKContext(ctx).BlockHeight()
-	if err := k.Verdicts.Set(ctx, id, v); err != nil {
-		return err
-	}
-	return k.TaskVerdicts.Set(ctx, collections.Join(v.TaskId, id))
+	return k.Verdicts.Set(ctx, id, v)
 }
 
 // addChallenge stores a pending challenge and schedules its deadline.
