@@ -239,53 +239,75 @@ func decodeState(b []byte) (*State, error) {
 		return nil, errors.New("state encoding: optimiser part length does not match the remaining bytes")
 	}
 	ob := d.take(olen)
+	rank, err := s.decodeModelPart(mb)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.decodeOptPart(ob, rank); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
 
+// decodeModelPart reads the model part (architecture, then dense layers or
+// LoRA adapters) into s and returns the LoRA rank (0 when dense).
+func (s *State) decodeModelPart(mb []byte) (rank uint32, err error) {
 	md := decoder{b: mb}
 	if v := md.u8(); v != modelVersion {
-		return nil, fmt.Errorf("state encoding: model part version %d, want %d", v, modelVersion)
+		return 0, fmt.Errorf("state encoding: model part version %d, want %d", v, modelVersion)
 	}
 	part := md.u8()
 	a, err := md.arch()
 	if err != nil {
-		return nil, fmt.Errorf("state encoding: %w", err)
+		return 0, fmt.Errorf("state encoding: %w", err)
 	}
 	s.Arch = a
-	var rank uint32
 	switch part {
 	case partDense:
 		if want := 4 * int(a.ParamCount()); md.remaining() != want {
-			return nil, fmt.Errorf("state encoding: %d parameter bytes, want %d", md.remaining(), want)
+			return 0, fmt.Errorf("state encoding: %d parameter bytes, want %d", md.remaining(), want)
 		}
 		s.Layers = md.layers(a)
 	case partLoRA:
-		l := &LoRAState{Rank: md.u32(), Alpha: md.u32()}
-		copy(l.BaseHash[:], md.take(hashSize))
-		if md.bad {
-			return nil, errors.New("state encoding: truncated LoRA header")
-		}
-		if l.Rank == 0 || l.Rank > MaxLoRARank || l.Alpha == 0 {
-			return nil, fmt.Errorf("state encoding: LoRA rank %d / alpha %d invalid", l.Rank, l.Alpha)
-		}
-		if n := loraParamCount(a, l.Rank); n > MaxParams || md.remaining() != 4*int(n) {
-			return nil, fmt.Errorf("state encoding: %d adapter bytes for %d parameters (limit %d)", md.remaining(), n, MaxParams)
-		}
-		for _, dd := range a.dims() {
-			l.Adapters = append(l.Adapters, Adapter{A: md.i32s(int(l.Rank) * dd[0]), B: md.i32s(dd[1] * int(l.Rank))})
+		l, err := md.lora(a)
+		if err != nil {
+			return 0, err
 		}
 		s.LoRA, rank = l, l.Rank
 	default:
-		return nil, fmt.Errorf("state encoding: unknown model part kind %d", part)
+		return 0, fmt.Errorf("state encoding: unknown model part kind %d", part)
 	}
-	if err := md.finish("state encoding: model part"); err != nil {
-		return nil, err
-	}
+	return rank, md.finish("state encoding: model part")
+}
 
+// lora reads a LoRA header and its adapters for architecture a.
+func (md *decoder) lora(a Arch) (*LoRAState, error) {
+	l := &LoRAState{Rank: md.u32(), Alpha: md.u32()}
+	copy(l.BaseHash[:], md.take(hashSize))
+	if md.bad {
+		return nil, errors.New("state encoding: truncated LoRA header")
+	}
+	if l.Rank == 0 || l.Rank > MaxLoRARank || l.Alpha == 0 {
+		return nil, fmt.Errorf("state encoding: LoRA rank %d / alpha %d invalid", l.Rank, l.Alpha)
+	}
+	if n := loraParamCount(a, l.Rank); n > MaxParams || md.remaining() != 4*int(n) {
+		return nil, fmt.Errorf("state encoding: %d adapter bytes for %d parameters (limit %d)", md.remaining(), n, MaxParams)
+	}
+	for _, dd := range a.dims() {
+		l.Adapters = append(l.Adapters, Adapter{A: md.i32s(int(l.Rank) * dd[0]), B: md.i32s(dd[1] * int(l.Rank))})
+	}
+	return l, nil
+}
+
+// decodeOptPart reads the optimiser part (kind, then momentum or Adam moments
+// sized by the trained tensors) into s.
+func (s *State) decodeOptPart(ob []byte, rank uint32) error {
 	od := decoder{b: ob}
 	if v := od.u8(); v != optVersion {
-		return nil, fmt.Errorf("state encoding: optimiser part version %d, want %d", v, optVersion)
+		return fmt.Errorf("state encoding: optimiser part version %d, want %d", v, optVersion)
 	}
 	s.Opt.Kind = OptKind(od.u8())
-	sizes := trainedSizes(a, rank)
+	sizes := trainedSizes(s.Arch, rank)
 	total := 0
 	for _, n := range sizes {
 		total += n
@@ -298,10 +320,10 @@ func decodeState(b []byte) (*State, error) {
 	case OptAdam:
 		want = 12 * total
 	default:
-		return nil, fmt.Errorf("state encoding: unknown optimiser kind %d", s.Opt.Kind)
+		return fmt.Errorf("state encoding: unknown optimiser kind %d", s.Opt.Kind)
 	}
 	if od.remaining() != want {
-		return nil, fmt.Errorf("state encoding: optimiser part has %d bytes, want %d", od.remaining(), want)
+		return fmt.Errorf("state encoding: optimiser part has %d bytes, want %d", od.remaining(), want)
 	}
 	switch s.Opt.Kind {
 	case OptMomentum:
@@ -316,16 +338,13 @@ func decodeState(b []byte) (*State, error) {
 			v := od.i64s(n)
 			for _, x := range v {
 				if x < 0 {
-					return nil, errors.New("state encoding: negative Adam second moment")
+					return errors.New("state encoding: negative Adam second moment")
 				}
 			}
 			s.Opt.V = append(s.Opt.V, v)
 		}
 	}
-	if err := od.finish("state encoding: optimiser part"); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return od.finish("state encoding: optimiser part")
 }
 
 // checkSpec verifies that the state has the shapes and kinds the spec

@@ -45,8 +45,8 @@ type Keeper struct {
 	Verdicts    *collections.IndexedMap[uint64, types.Verdict, VerdictIndexes]
 	NextVerdict collections.Sequence
 	DrawQueue   collections.KeySet[collections.Triple[int64, uint64, sdk.AccAddress]]
-	RevealQueue  collections.KeySet[DeadlineKey]
-	FraudQueue   collections.KeySet[DeadlineKey]
+	RevealQueue collections.KeySet[DeadlineKey]
+	FraudQueue  collections.KeySet[DeadlineKey]
 }
 
 // NewKeeper builds the keeper.

@@ -12,7 +12,7 @@ func DefaultGenesis() *GenesisState {
 }
 
 // Validate checks params, duplicates and references between transcripts,
-// challenges and verdicts.
+// challenges, deadline queues and verdicts.
 func (gs GenesisState) Validate() error {
 	if err := gs.Params.Validate(); err != nil {
 		return fmt.Errorf("params: %w", err)
@@ -20,99 +20,167 @@ func (gs GenesisState) Validate() error {
 	if gs.NextVerdictId == 0 {
 		return fmt.Errorf("next_verdict_id must be at least 1")
 	}
-	type tkey struct {
-		task   uint64
-		worker string
+	transcripts, err := gs.validateTranscripts()
+	if err != nil {
+		return err
 	}
-	transcripts := make(map[tkey]Transcript, len(gs.Transcripts))
+	if err := gs.validateChallenges(transcripts); err != nil {
+		return err
+	}
+	if err := gs.validateQueues(transcripts); err != nil {
+		return err
+	}
+	return gs.validateVerdicts()
+}
+
+// claimKey identifies a transcript: task and worker address bytes (so two
+// spellings of one address are the same worker).
+type claimKey struct {
+	task   uint64
+	worker string
+}
+
+func newClaimKey(task uint64, worker string) (claimKey, error) {
+	addr, err := sdk.AccAddressFromBech32(worker)
+	if err != nil {
+		return claimKey{}, err
+	}
+	return claimKey{task, string(addr)}, nil
+}
+
+// Validate checks one transcript on its own.
+func (t Transcript) Validate() error {
+	if len(t.Checkpoints) < 2 {
+		return fmt.Errorf("needs at least 2 checkpoints")
+	}
+	for j, h := range t.Checkpoints {
+		if len(h) != HashLen {
+			return fmt.Errorf("checkpoints[%d] must be %d bytes", j, HashLen)
+		}
+	}
+	if t.Status == TRANSCRIPT_STATUS_UNSPECIFIED {
+		return fmt.Errorf("status is unspecified")
+	}
+	return nil
+}
+
+// Validate checks one challenge against its transcript.
+func (c Challenge) Validate(t Transcript) error {
+	if uint64(c.Segment)+1 >= uint64(len(t.Checkpoints)) {
+		return fmt.Errorf("segment %d out of range", c.Segment)
+	}
+	if c.Kind == CHALLENGE_KIND_FRAUD {
+		if _, err := sdk.AccAddressFromBech32(c.Challenger); err != nil {
+			return fmt.Errorf("challenger: %w", err)
+		}
+	}
+	return nil
+}
+
+func (gs GenesisState) validateTranscripts() (map[claimKey]Transcript, error) {
+	transcripts := make(map[claimKey]Transcript, len(gs.Transcripts))
 	for i, t := range gs.Transcripts {
-		k := tkey{t.TaskId, t.Worker}
+		k, err := newClaimKey(t.TaskId, t.Worker)
+		if err != nil {
+			return nil, fmt.Errorf("transcripts[%d].worker: %w", i, err)
+		}
 		if _, dup := transcripts[k]; dup {
-			return fmt.Errorf("transcripts[%d]: duplicate transcript of task %d by %s", i, t.TaskId, t.Worker)
+			return nil, fmt.Errorf("transcripts[%d]: duplicate transcript of task %d by %s", i, t.TaskId, t.Worker)
+		}
+		if err := t.Validate(); err != nil {
+			return nil, fmt.Errorf("transcripts[%d]: %w", i, err)
 		}
 		transcripts[k] = t
-		if _, err := sdk.AccAddressFromBech32(t.Worker); err != nil {
-			return fmt.Errorf("transcripts[%d].worker: %w", i, err)
-		}
-		if len(t.Checkpoints) < 2 {
-			return fmt.Errorf("transcripts[%d]: needs at least 2 checkpoints", i)
-		}
-		for j, h := range t.Checkpoints {
-			if len(h) != HashLen {
-				return fmt.Errorf("transcripts[%d].checkpoints[%d] must be %d bytes", i, j, HashLen)
-			}
-		}
-		if t.Status == TRANSCRIPT_STATUS_UNSPECIFIED {
-			return fmt.Errorf("transcripts[%d].status is unspecified", i)
-		}
 	}
+	return transcripts, nil
+}
+
+func (gs GenesisState) validateChallenges(transcripts map[claimKey]Transcript) error {
 	type ckey struct {
-		tkey
+		claimKey
 		segment uint32
 	}
-	challenges := make(map[ckey]bool, len(gs.Challenges))
+	seen := make(map[ckey]bool, len(gs.Challenges))
 	for i, c := range gs.Challenges {
-		k := ckey{tkey{c.TaskId, c.Worker}, c.Segment}
-		if challenges[k] {
+		tk, err := newClaimKey(c.TaskId, c.Worker)
+		if err != nil {
+			return fmt.Errorf("challenges[%d].worker: %w", i, err)
+		}
+		k := ckey{tk, c.Segment}
+		if seen[k] {
 			return fmt.Errorf("challenges[%d]: duplicate challenge of segment %d", i, c.Segment)
 		}
-		challenges[k] = true
-		t, ok := transcripts[k.tkey]
+		seen[k] = true
+		t, ok := transcripts[tk]
 		if !ok {
 			return fmt.Errorf("challenges[%d]: no transcript of task %d by %s", i, c.TaskId, c.Worker)
 		}
-		if uint64(c.Segment)+1 >= uint64(len(t.Checkpoints)) {
-			return fmt.Errorf("challenges[%d]: segment %d out of range", i, c.Segment)
-		}
-		if c.Kind == CHALLENGE_KIND_FRAUD {
-			if _, err := sdk.AccAddressFromBech32(c.Challenger); err != nil {
-				return fmt.Errorf("challenges[%d].challenger: %w", i, err)
-			}
+		if err := c.Validate(t); err != nil {
+			return fmt.Errorf("challenges[%d]: %w", i, err)
 		}
 	}
-	// Queue entries must point at a transcript. Entries of transcripts that
-	// have moved on are allowed (the blockers skip them, as on the live chain),
-	// but a committed transcript needs its draw and a pending challenge its
-	// reveal deadline, or the worker's claim would never be decided.
-	drawn := make(map[tkey]bool, len(gs.DrawQueue))
+	return nil
+}
+
+// validateQueues: queue entries must point at a transcript. Entries of
+// transcripts that have moved on are allowed (the blockers skip them, as on
+// the live chain), but a committed transcript needs its draw and a pending
+// challenge its reveal deadline, or the worker's claim would never be decided.
+func (gs GenesisState) validateQueues(transcripts map[claimKey]Transcript) error {
+	entryKey := func(name string, i int, task uint64, worker string) (claimKey, error) {
+		k, err := newClaimKey(task, worker)
+		if err != nil {
+			return k, fmt.Errorf("%s[%d].worker: %w", name, i, err)
+		}
+		if _, ok := transcripts[k]; !ok {
+			return k, fmt.Errorf("%s[%d]: no transcript of task %d by %q", name, i, task, worker)
+		}
+		return k, nil
+	}
+	drawn := make(map[claimKey]bool, len(gs.DrawQueue))
 	for i, e := range gs.DrawQueue {
-		if _, ok := transcripts[tkey{e.TaskId, e.Worker}]; !ok {
-			return fmt.Errorf("draw_queue[%d]: no transcript of task %d by %q", i, e.TaskId, e.Worker)
+		k, err := entryKey("draw_queue", i, e.TaskId, e.Worker)
+		if err != nil {
+			return err
 		}
 		if e.Height < 0 {
 			return fmt.Errorf("draw_queue[%d]: negative height %d", i, e.Height)
 		}
-		drawn[tkey{e.TaskId, e.Worker}] = true
+		drawn[k] = true
 	}
 	type dkey struct {
-		tkey
+		claimKey
 		deadline int64
 	}
 	revealDue := make(map[dkey]bool, len(gs.RevealQueue))
-	for _, q := range []struct {
-		name    string
-		entries []DeadlineEntry
-	}{{"reveal_queue", gs.RevealQueue}, {"fraud_queue", gs.FraudQueue}} {
-		name := q.name
-		for i, e := range q.entries {
-			if _, ok := transcripts[tkey{e.TaskId, e.Worker}]; !ok {
-				return fmt.Errorf("%s[%d]: no transcript of task %d by %q", name, i, e.TaskId, e.Worker)
-			}
-			if name == "reveal_queue" {
-				revealDue[dkey{tkey{e.TaskId, e.Worker}, e.Deadline.UnixNano()}] = true
-			}
+	for i, e := range gs.RevealQueue {
+		k, err := entryKey("reveal_queue", i, e.TaskId, e.Worker)
+		if err != nil {
+			return err
+		}
+		revealDue[dkey{k, e.Deadline.UnixNano()}] = true
+	}
+	for i, e := range gs.FraudQueue {
+		if _, err := entryKey("fraud_queue", i, e.TaskId, e.Worker); err != nil {
+			return err
 		}
 	}
 	for i, t := range gs.Transcripts {
-		if t.Status == TRANSCRIPT_STATUS_COMMITTED && !drawn[tkey{t.TaskId, t.Worker}] {
+		k, _ := newClaimKey(t.TaskId, t.Worker) // checked by validateTranscripts
+		if t.Status == TRANSCRIPT_STATUS_COMMITTED && !drawn[k] {
 			return fmt.Errorf("transcripts[%d]: committed transcript of task %d by %s has no draw_queue entry", i, t.TaskId, t.Worker)
 		}
 	}
 	for i, c := range gs.Challenges {
-		if c.Status == CHALLENGE_STATUS_PENDING && !revealDue[dkey{tkey{c.TaskId, c.Worker}, c.Deadline.UnixNano()}] {
+		k, _ := newClaimKey(c.TaskId, c.Worker) // checked by validateChallenges
+		if c.Status == CHALLENGE_STATUS_PENDING && !revealDue[dkey{k, c.Deadline.UnixNano()}] {
 			return fmt.Errorf("challenges[%d]: pending challenge of segment %d has no reveal_queue entry at its deadline %s", i, c.Segment, c.Deadline)
 		}
 	}
+	return nil
+}
+
+func (gs GenesisState) validateVerdicts() error {
 	ids := make(map[uint64]bool, len(gs.Verdicts))
 	for i, v := range gs.Verdicts {
 		if v.Id == 0 || v.Id >= gs.NextVerdictId || ids[v.Id] {
