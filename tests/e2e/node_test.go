@@ -6,16 +6,13 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,44 +23,23 @@ import (
 
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
+	"github.com/hinterland-ai/hinterland/cmd/hinterlandd/cmd/ports"
+	"github.com/hinterland-ai/hinterland/testutil/chainproc"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	verificationtypes "github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
-// binary is the hinterlandd under test.
-func binary(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("HINTERLANDD")
-	if bin == "" {
-		bin = "../../build/hinterlandd"
-	}
-	abs, err := filepath.Abs(bin)
-	require.NoError(t, err)
-	if _, err := os.Stat(abs); err != nil {
-		t.Fatalf("hinterlandd not found at %s: run `make build` (or `make test-e2e`), or set HINTERLANDD", abs)
-	}
-	return abs
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// node is one hinterlandd home and, once started, its process.
+// node is one hinterlandd home that the tests set up with the CLI, as an
+// operator would, and then start: a chainproc.Node (node 0 of the port
+// layout from a free base, started, stopped and watched by chainproc).
 type node struct {
-	t                         *testing.T
-	bin, home                 string
-	rpc, p2p, grpc, api, prom int
-	cmd                       *exec.Cmd
-	log                       *os.File
+	*chainproc.Node
+	t *testing.T
 }
 
 func newNode(t *testing.T, bin string) *node {
-	return &node{t: t, bin: bin, home: t.TempDir(), rpc: freePort(t), p2p: freePort(t), grpc: freePort(t), api: freePort(t), prom: freePort(t)}
+	return &node{Node: chainproc.NewNode(t, bin, t.TempDir(), chainproc.FreeBase(t, 1), 0), t: t}
 }
 
 // run runs a CLI command against this home and returns stdout; it fails the
@@ -76,128 +52,28 @@ func (n *node) run(args ...string) string {
 }
 
 func (n *node) try(args ...string) (string, error) {
-	args = append(args, "--home", n.home)
-	cmd := exec.Command(n.bin, args...)
+	args = append(args, "--home", n.Home)
+	cmd := exec.Command(n.Bin, args...)
 	cmd.Stdin = strings.NewReader("")
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
 
-func (n *node) nodeFlag() string { return fmt.Sprintf("tcp://127.0.0.1:%d", n.rpc) }
+// configure puts every listener on the node's ports (127.0.0.1), uses 1 s
+// blocks, and points the CLI at the node and the test keyring.
+func (n *node) configure() { n.WriteConfig(time.Second, "") }
 
-// setTOML replaces `key = ...` lines (first match after [section], or at top
-// level when section is "") in a config file.
-func setTOML(t *testing.T, path, section, key, value string) {
-	bz, err := os.ReadFile(path)
-	require.NoError(t, err)
-	lines := strings.Split(string(bz), "\n")
-	in := section == ""
-	for i, l := range lines {
-		trim := strings.TrimSpace(l)
-		if strings.HasPrefix(trim, "[") {
-			in = trim == "["+section+"]"
-			continue
-		}
-		if in && strings.HasPrefix(trim, key+" =") {
-			lines[i] = key + " = " + value
-			require.NoError(t, os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o600))
-			return
-		}
-	}
-	t.Fatalf("%s: no %q in [%s]", path, key, section)
-}
-
-// configure puts every listener on 127.0.0.1 free ports and uses 1 s blocks.
-func (n *node) configure() {
-	cfg := filepath.Join(n.home, "config", "config.toml")
-	app := filepath.Join(n.home, "config", "app.toml")
-	setTOML(n.t, cfg, "rpc", "laddr", fmt.Sprintf("%q", n.nodeFlag()))
-	setTOML(n.t, cfg, "rpc", "pprof_laddr", `""`)
-	setTOML(n.t, cfg, "p2p", "laddr", fmt.Sprintf(`"tcp://127.0.0.1:%d"`, n.p2p))
-	setTOML(n.t, cfg, "instrumentation", "prometheus_listen_addr", fmt.Sprintf(`"127.0.0.1:%d"`, n.prom))
-	setTOML(n.t, cfg, "consensus", "timeout_commit", `"1s"`)
-	setTOML(n.t, app, "api", "address", fmt.Sprintf(`"tcp://127.0.0.1:%d"`, n.api))
-	setTOML(n.t, app, "grpc", "address", fmt.Sprintf(`"127.0.0.1:%d"`, n.grpc))
-	setTOML(n.t, filepath.Join(n.home, "config", "client.toml"), "", "node", fmt.Sprintf("%q", n.nodeFlag()))
-	setTOML(n.t, filepath.Join(n.home, "config", "client.toml"), "", "keyring-backend", `"test"`)
-}
-
+// start starts the node and waits for its first blocks; it is stopped at
+// the end of the test.
 func (n *node) start() {
 	n.t.Helper()
-	var err error
-	n.log, err = os.Create(filepath.Join(n.home, "node.log"))
-	require.NoError(n.t, err)
-	n.cmd = exec.Command(n.bin, "start", "--home", n.home)
-	n.cmd.Stdout, n.cmd.Stderr = n.log, n.log
-	require.NoError(n.t, n.cmd.Start())
-	n.t.Cleanup(n.stop)
-	n.waitHeight(2)
-}
-
-func (n *node) stop() {
-	if n.cmd == nil || n.cmd.Process == nil {
-		return
-	}
-	_ = n.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = n.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = n.cmd.Process.Kill()
-		<-done
-	}
-	n.cmd = nil
-	_ = n.log.Close()
-}
-
-func (n *node) height() int64 {
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/status", n.rpc))
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
-	var st struct {
-		Result struct {
-			SyncInfo struct {
-				Height string `json:"latest_block_height"`
-			} `json:"sync_info"`
-		} `json:"result"`
-	}
-	if json.NewDecoder(resp.Body).Decode(&st) != nil {
-		return 0
-	}
-	var h int64
-	_, _ = fmt.Sscan(st.Result.SyncInfo.Height, &h)
-	return h
-}
-
-func (n *node) waitHeight(h int64) {
-	n.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if n.height() >= h {
-			return
-		}
-		if n.cmd != nil && n.cmd.ProcessState != nil {
-			break
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
-	log, _ := os.ReadFile(filepath.Join(n.home, "node.log"))
-	n.t.Fatalf("height %d not reached; node log tail:\n%s", h, tail(string(log), 3000))
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
+	n.Start()
+	n.WaitHeight(2, 60*time.Second)
 }
 
 func (n *node) rest(path string) []byte {
 	n.t.Helper()
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", n.api, path))
+	resp, err := http.Get(n.API + path)
 	require.NoError(n.t, err)
 	defer resp.Body.Close()
 	bz, err := io.ReadAll(resp.Body)
@@ -207,7 +83,7 @@ func (n *node) rest(path string) []byte {
 }
 
 func (n *node) grpcConn() *grpc.ClientConn {
-	conn, err := grpc.NewClient(fmt.Sprintf("127.0.0.1:%d", n.grpc), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(n.GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(n.t, err)
 	n.t.Cleanup(func() { conn.Close() })
 	return conn
@@ -249,7 +125,7 @@ var txHashRe = regexp.MustCompile(`"txhash":"([0-9A-F]+)"`)
 // gRPC and REST; gRPC reflection and the OpenAPI document; export, then a new
 // chain from the exported genesis holds the same balances.
 func TestNodeLifecycle(t *testing.T) {
-	bin := binary(t)
+	bin := chainproc.Binary(t)
 	n, addrs := initChain(t, bin)
 	n.start()
 
@@ -301,25 +177,25 @@ func TestNodeLifecycle(t *testing.T) {
 	// The OpenAPI document of the custom REST routes is served with the swagger.
 	require.Contains(t, string(n.rest("/hinterland/openapi.json")), "/hinterland/tasks/v1/tasks/{id}")
 	// Prometheus is on.
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", n.prom))
+	resp, err := http.Get("http://" + n.Addr(ports.Prometheus) + "/metrics")
 	require.NoError(t, err)
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.Contains(t, string(metrics), "cometbft_consensus_height")
 
 	// Export, then start a new chain from the exported genesis.
-	n.stop()
+	n.Stop()
 	exported := n.run("export")
 	n2 := newNode(t, bin)
 	n2.run("init", "e2e-node-2")
 	for _, f := range []string{"priv_validator_key.json", "node_key.json"} {
-		bz, err := os.ReadFile(filepath.Join(n.home, "config", f))
+		bz, err := os.ReadFile(filepath.Join(n.Home, "config", f))
 		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(n2.home, "config", f), bz, 0o600))
+		require.NoError(t, os.WriteFile(filepath.Join(n2.Home, "config", f), bz, 0o600))
 	}
 	start := strings.Index(exported, "{")
 	require.GreaterOrEqual(t, start, 0, exported)
-	require.NoError(t, os.WriteFile(filepath.Join(n2.home, "config", "genesis.json"), []byte(exported[start:]), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(n2.Home, "config", "genesis.json"), []byte(exported[start:]), 0o600))
 	require.Contains(t, n2.run("genesis", "validate"), "is a valid genesis file")
 	n2.configure()
 	n2.start()
@@ -356,9 +232,9 @@ func (n *node) balanceFromExport(exported, addr string) string {
 // TestGenesisValidateRejects: `genesis validate` names the problem in a bad
 // genesis (invalid Hinterland params, a duplicate account).
 func TestGenesisValidateRejects(t *testing.T) {
-	bin := binary(t)
+	bin := chainproc.Binary(t)
 	n, _ := initChain(t, bin)
-	path := filepath.Join(n.home, "config", "genesis.json")
+	path := filepath.Join(n.Home, "config", "genesis.json")
 	good, err := os.ReadFile(path)
 	require.NoError(t, err)
 

@@ -35,7 +35,7 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	gogoproto "github.com/cosmos/gogoproto/proto"
 
-	"github.com/hinterland-ai/hinterland/testutil/localnet"
+	"github.com/hinterland-ai/hinterland/testutil/chainproc"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 )
@@ -48,7 +48,7 @@ const (
 )
 
 func TestFaults(t *testing.T) {
-	n := localnet.New(t, localnet.Options{})
+	n := chainproc.NewNetwork(t, chainproc.NetworkOptions{})
 	n.Start(2 * time.Minute)
 	wallets := n.Wallets(n.Nodes[0])
 	l := startLoad(t, n, wallets)
@@ -69,7 +69,7 @@ func TestFaults(t *testing.T) {
 		victim.Start()
 		start := time.Now()
 		target := n.Nodes[0].Height()
-		n.WaitHeight([]*localnet.Node{victim}, target, 2*time.Minute)
+		n.WaitHeight([]*chainproc.Node{victim}, target, 2*time.Minute)
 		record("kill -9 of 1 validator (down %d blocks): restarted node at the tip in %.1f s", target-down, time.Since(start).Seconds())
 		requireSameChain(t, n.Nodes, target)
 	})
@@ -78,11 +78,11 @@ func TestFaults(t *testing.T) {
 		victim := n.Nodes[2]
 		victim.Pause()
 		frozen := n.MaxHeight()
-		n.WaitHeight([]*localnet.Node{n.Nodes[0], n.Nodes[1], n.Nodes[3]}, frozen+5, blockWait)
+		n.WaitHeight([]*chainproc.Node{n.Nodes[0], n.Nodes[1], n.Nodes[3]}, frozen+5, blockWait)
 		victim.Resume()
 		start := time.Now()
 		target := n.Nodes[0].Height()
-		n.WaitHeight([]*localnet.Node{victim}, target, 2*time.Minute)
+		n.WaitHeight([]*chainproc.Node{victim}, target, 2*time.Minute)
 		record("SIGSTOP of 1 validator (frozen %d blocks): resumed node at the tip in %.1f s", target-frozen, time.Since(start).Seconds())
 		requireSameChain(t, n.Nodes, target)
 	})
@@ -91,7 +91,7 @@ func TestFaults(t *testing.T) {
 		a, b := n.Nodes[1], n.Nodes[3]
 		a.Kill()
 		b.Kill()
-		survivors := []*localnet.Node{n.Nodes[0], n.Nodes[2]}
+		survivors := []*chainproc.Node{n.Nodes[0], n.Nodes[2]}
 		// Let an in-flight round finish, then watch: no validator set with 2
 		// of 4 votes can commit a block.
 		time.Sleep(3 * time.Second)
@@ -127,7 +127,7 @@ func TestFaults(t *testing.T) {
 		restarted := time.Now()
 		top := h
 		for _, nd := range n.Nodes {
-			n.WaitHeight([]*localnet.Node{nd}, h, 2*time.Minute)
+			n.WaitHeight([]*chainproc.Node{nd}, h, 2*time.Minute)
 			top = max(top, nd.Height())
 		}
 		n.WaitHeight(n.Nodes, top+1, 3*time.Minute)
@@ -161,13 +161,13 @@ func TestFaults(t *testing.T) {
 			continue
 		}
 		counted[fmt.Sprintf("%X", s.Hash)] = true
-		found, code, _ := localnet.TxResult(n.Nodes[0], s.Hash)
+		found, code, _ := n.Nodes[0].FindTx(s.Hash)
 		if !found {
 			continue // accepted by a node that died before gossiping it
 		}
 		included++
 		for _, nd := range n.Nodes[1:] {
-			f2, c2, _ := localnet.TxResult(nd, s.Hash)
+			f2, c2, _ := nd.FindTx(s.Hash)
 			require.True(t, f2, "node%d lacks tx %X", nd.Index, s.Hash)
 			require.Equal(t, code, c2)
 		}
@@ -188,7 +188,7 @@ func TestFaults(t *testing.T) {
 	t.Logf("recovery summary:\n  %s", strings.Join(recoveries, "\n  "))
 }
 
-func heights(nodes []*localnet.Node) []int64 {
+func heights(nodes []*chainproc.Node) []int64 {
 	var out []int64
 	for _, nd := range nodes {
 		out = append(out, nd.Height())
@@ -198,7 +198,7 @@ func heights(nodes []*localnet.Node) []int64 {
 
 // requireSameChain requires every node to have the same block (hence app
 // hash) at every height from 1 to h.
-func requireSameChain(t *testing.T, nodes []*localnet.Node, h int64) {
+func requireSameChain(t *testing.T, nodes []*chainproc.Node, h int64) {
 	t.Helper()
 	for height := int64(1); height <= h; height++ {
 		want, err := nodes[0].BlockHash(height)
@@ -241,7 +241,7 @@ func (b books) String() string {
 }
 
 // queryAt runs a query at a height.
-func queryAt(nd *localnet.Node, h int64, path string, req, res gogoproto.Message) error {
+func queryAt(nd *chainproc.Node, h int64, path string, req, res gogoproto.Message) error {
 	bz, err := gogoproto.Marshal(req)
 	if err != nil {
 		return err
@@ -260,7 +260,7 @@ func queryAt(nd *localnet.Node, h int64, path string, req, res gogoproto.Message
 
 // state reads the books at height h from nd: every task, its escrow and
 // bonds, every balance.
-func state(t *testing.T, nd *localnet.Node, h int64) books {
+func state(t *testing.T, nd *chainproc.Node, h int64) books {
 	t.Helper()
 	b := books{escrows: map[uint64]string{}, bonds: map[uint64]string{}, tasks: map[uint64]string{}, balances: map[string]string{}}
 	var tasks taskstypes.QueryTasksResponse

@@ -11,8 +11,8 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
+	"github.com/hinterland-ai/hinterland/testutil/chainproc"
 	"github.com/hinterland-ai/hinterland/testutil/fixtures"
-	"github.com/hinterland-ai/hinterland/testutil/localnet"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 )
 
@@ -29,7 +29,7 @@ const (
 
 // sent is a transaction the load generator had accepted by a node.
 type sent struct {
-	localnet.Sent
+	chainproc.Sent
 	kind kind
 	from string
 }
@@ -39,8 +39,8 @@ type sent struct {
 // broadcast (node down, paused, or halted mempool) resynchronises the
 // wallet's sequence from another node and moves on.
 type load struct {
-	net     *localnet.Network
-	wallets []*localnet.Wallet
+	net     *chainproc.Network
+	wallets []*chainproc.Wallet
 	stop    chan struct{}
 	done    sync.WaitGroup
 
@@ -50,7 +50,7 @@ type load struct {
 	posted  []uint64 // task ids seen open, for claims
 }
 
-func startLoad(t *testing.T, n *localnet.Network, wallets []*localnet.Wallet) *load {
+func startLoad(t *testing.T, n *chainproc.Network, wallets []*chainproc.Wallet) *load {
 	l := &load{net: n, wallets: wallets, stop: make(chan struct{})}
 	l.done.Add(1)
 	go l.run()
@@ -68,8 +68,8 @@ func (l *load) halt() {
 }
 
 // up are the nodes that answer.
-func (l *load) up() []*localnet.Node {
-	var out []*localnet.Node
+func (l *load) up() []*chainproc.Node {
+	var out []*chainproc.Node
 	for _, nd := range l.net.Nodes {
 		if nd.Running() && !nd.Paused() {
 			out = append(out, nd)
@@ -131,9 +131,9 @@ func (l *load) run() {
 }
 
 // openTask is an open task's id (queried from nd), or 0.
-func (l *load) openTask(nd *localnet.Node, r *rand.Rand) uint64 {
+func (l *load) openTask(nd *chainproc.Node, r *rand.Rand) uint64 {
 	var res taskstypes.QueryTasksResponse
-	if err := localnet.Query(nd, "/hinterland.tasks.v1.Query/Tasks", &taskstypes.QueryTasksRequest{Status: taskstypes.TASK_STATUS_OPEN}, &res); err != nil || len(res.Tasks) == 0 {
+	if err := nd.ABCIQuery("/hinterland.tasks.v1.Query/Tasks", &taskstypes.QueryTasksRequest{Status: taskstypes.TASK_STATUS_OPEN}, &res); err != nil || len(res.Tasks) == 0 {
 		return 0
 	}
 	return res.Tasks[r.IntN(len(res.Tasks))].Id

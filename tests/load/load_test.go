@@ -17,9 +17,9 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
+	"github.com/hinterland-ai/hinterland/testutil/chainproc"
 	"github.com/hinterland-ai/hinterland/testutil/fixtures"
 	"github.com/hinterland-ai/hinterland/testutil/keepers"
-	"github.com/hinterland-ai/hinterland/testutil/localnet"
 	taskskeeper "github.com/hinterland-ai/hinterland/x/tasks/keeper"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	verificationkeeper "github.com/hinterland-ai/hinterland/x/verification/keeper"
@@ -85,7 +85,7 @@ func (tr *tracker) pending() int {
 	return len(tr.sent)
 }
 
-func (tr *tracker) add(k kind, s localnet.Sent) {
+func (tr *tracker) add(k kind, s chainproc.Sent) {
 	tr.mu.Lock()
 	tr.sent[hex.EncodeToString(s.Hash)] = sentTx{k, s.At}
 	tr.mu.Unlock()
@@ -93,7 +93,7 @@ func (tr *tracker) add(k kind, s localnet.Sent) {
 
 // watch follows nd's blocks until stop, matching their transactions to the
 // sent ones.
-func (tr *tracker) watch(nd *localnet.Node, stop <-chan struct{}) {
+func (tr *tracker) watch(nd *chainproc.Node, stop <-chan struct{}) {
 	h := nd.Height()
 	tr.first = h + 1
 	for {
@@ -139,10 +139,10 @@ func (tr *tracker) watch(nd *localnet.Node, stop <-chan struct{}) {
 }
 
 // waitIncluded polls until the transaction is in a block (or fails).
-func waitIncluded(nd *localnet.Node, s localnet.Sent, timeout time.Duration) (uint32, bool) {
+func waitIncluded(nd *chainproc.Node, s chainproc.Sent, timeout time.Duration) (uint32, bool) {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		if found, code, _ := localnet.TxResult(nd, s.Hash); found {
+		if found, code, _ := nd.FindTx(s.Hash); found {
 			return code, true
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -171,7 +171,7 @@ func runLoad(b *testing.B, validators int) {
 	for i := range nSenders + nPosters + nWorkers {
 		names = append(names, fmt.Sprintf("user%d", i))
 	}
-	n := localnet.New(b, localnet.Options{Validators: validators, Accounts: names})
+	n := chainproc.NewNetwork(b, chainproc.NetworkOptions{Validators: validators, Accounts: names})
 	n.Start(2 * time.Minute)
 	nd := n.Nodes[0]
 	wallets := n.Wallets(nd)
@@ -260,9 +260,9 @@ func runLoad(b *testing.B, validators int) {
 	report(b, validators, tr, handler, elapsed)
 }
 
-func openTasks(nd *localnet.Node, notBy string) []taskstypes.Task {
+func openTasks(nd *chainproc.Node, notBy string) []taskstypes.Task {
 	var res taskstypes.QueryTasksResponse
-	if err := localnet.Query(nd, "/hinterland.tasks.v1.Query/Tasks", &taskstypes.QueryTasksRequest{Status: taskstypes.TASK_STATUS_OPEN}, &res); err != nil {
+	if err := nd.ABCIQuery("/hinterland.tasks.v1.Query/Tasks", &taskstypes.QueryTasksRequest{Status: taskstypes.TASK_STATUS_OPEN}, &res); err != nil {
 		return nil
 	}
 	var out []taskstypes.Task
@@ -275,14 +275,14 @@ func openTasks(nd *localnet.Node, notBy string) []taskstypes.Task {
 }
 
 // workOne runs one job through a worker: claim, train, commit, reveal.
-func workOne(n *localnet.Network, nd *localnet.Node, w *localnet.Wallet, r *rand.Rand, tr *tracker, stopped func() bool) {
+func workOne(n *chainproc.Network, nd *chainproc.Node, w *chainproc.Wallet, r *rand.Rand, tr *tracker, stopped func() bool) {
 	open := openTasks(nd, w.Addr.String())
 	if len(open) == 0 {
 		time.Sleep(300 * time.Millisecond)
 		return
 	}
 	task := open[r.IntN(len(open))]
-	send := func(k kind, gas uint64, msg sdk.Msg) (localnet.Sent, bool) {
+	send := func(k kind, gas uint64, msg sdk.Msg) (chainproc.Sent, bool) {
 		s, err := n.Broadcast(nd, w, gas, msg)
 		if err != nil {
 			_ = n.Refresh(nd, w)
@@ -312,7 +312,7 @@ func workOne(n *localnet.Network, nd *localnet.Node, w *localnet.Wallet, r *rand
 	var pending []uint32
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && !stopped(); time.Sleep(300 * time.Millisecond) {
 		var res verificationtypes.QueryChallengesResponse
-		if localnet.Query(nd, "/hinterland.verification.v1.Query/Challenges", &verificationtypes.QueryChallengesRequest{TaskId: task.Id}, &res) != nil {
+		if nd.ABCIQuery("/hinterland.verification.v1.Query/Challenges", &verificationtypes.QueryChallengesRequest{TaskId: task.Id}, &res) != nil {
 			continue
 		}
 		for _, c := range res.Challenges {
@@ -324,7 +324,7 @@ func workOne(n *localnet.Network, nd *localnet.Node, w *localnet.Wallet, r *rand
 			break
 		}
 	}
-	var last localnet.Sent
+	var last chainproc.Sent
 	for _, seg := range pending {
 		msg, err := run.Reveal(w.Addr, seg)
 		if err != nil {

@@ -3,13 +3,14 @@ package chainproc
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hinterland-ai/hinterland/app"
 )
 
 // Options configure a test chain.
@@ -32,21 +33,24 @@ type Chain struct {
 	Home    string
 	ChainID string
 	// RPC is the CometBFT RPC address (tcp://127.0.0.1:PORT), GRPC the gRPC
-	// address (127.0.0.1:PORT), API the REST address (http://127.0.0.1:PORT).
+	// address (127.0.0.1:PORT), API the REST address (http://127.0.0.1:PORT):
+	// Node's.
 	RPC, GRPC, API string
 	// Addrs maps key names to addresses.
 	Addrs map[string]string
-	Node  *Process
+	// Node is the validator: node 0 of the port layout from a free base.
+	Node *Node
 
 	t testing.TB
 }
 
 // GasPrice is the fee price the helpers pay (the node's default minimum).
-const GasPrice = "0.001uhint"
+const GasPrice = app.DefaultMinGasPrices
 
-// Start initialises a chain in a temporary home on free ports, starts the
-// node and waits for its first blocks. The node is stopped at the end of the
-// test.
+// Start initialises a chain in a temporary home (init, keys add,
+// add-genesis-account, gentx, collect-gentxs), puts its listeners on the
+// ports of node 0 of the layout from a free base, starts the node and waits
+// for its first blocks. The node is stopped at the end of the test.
 func Start(t testing.TB, opts Options) *Chain {
 	t.Helper()
 	if opts.ChainID == "" {
@@ -60,6 +64,8 @@ func Start(t testing.TB, opts Options) *Chain {
 	}
 	c := &Chain{Bin: Binary(t), Home: filepath.Join(t.TempDir(), "chain"), ChainID: opts.ChainID,
 		Addrs: make(map[string]string), t: t}
+	c.Node = NewNode(t, c.Bin, c.Home, FreeBase(t, 1), 0)
+	c.RPC, c.GRPC, c.API = c.Node.RPC, c.Node.GRPC, c.Node.API
 	must := func(args ...string) string {
 		t.Helper()
 		out, err := Run(c.Bin, append(args, "--home", c.Home)...)
@@ -89,29 +95,8 @@ func Start(t testing.TB, opts Options) *Chain {
 	}
 	must("genesis", "validate")
 
-	rpc, p2p, grpc, api, pprof, prom := FreePort(t), FreePort(t), FreePort(t), FreePort(t), FreePort(t), FreePort(t)
-	c.RPC = fmt.Sprintf("tcp://127.0.0.1:%d", rpc)
-	c.GRPC = fmt.Sprintf("127.0.0.1:%d", grpc)
-	c.API = fmt.Sprintf("http://127.0.0.1:%d", api)
-	cfg := filepath.Join(c.Home, "config")
-	edits := []struct{ file, section, key, value string }{
-		{"config.toml", "rpc", "laddr", strconv.Quote(c.RPC)},
-		{"config.toml", "rpc", "pprof_laddr", strconv.Quote(fmt.Sprintf("127.0.0.1:%d", pprof))},
-		{"config.toml", "p2p", "laddr", strconv.Quote(fmt.Sprintf("tcp://127.0.0.1:%d", p2p))},
-		{"config.toml", "consensus", "timeout_commit", strconv.Quote(opts.BlockTime.String())},
-		{"config.toml", "instrumentation", "prometheus_listen_addr", strconv.Quote(fmt.Sprintf("127.0.0.1:%d", prom))},
-		{"app.toml", "api", "address", strconv.Quote(fmt.Sprintf("tcp://127.0.0.1:%d", api))},
-		{"app.toml", "grpc", "address", strconv.Quote(c.GRPC)},
-		{"client.toml", "", "node", strconv.Quote(c.RPC)},
-		{"client.toml", "", "keyring-backend", `"test"`},
-		{"client.toml", "", "chain-id", strconv.Quote(c.ChainID)},
-	}
-	for _, e := range edits {
-		if err := SetTOML(filepath.Join(cfg, e.file), e.section, e.key, e.value); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.Node = StartProcess(t, "node", filepath.Join(c.Home, "node.log"), c.Bin, "start", "--home", c.Home)
+	c.Node.WriteConfig(opts.BlockTime, c.ChainID)
+	c.Node.Start()
 	c.WaitHeight(2, 60*time.Second)
 	return c
 }
@@ -198,62 +183,22 @@ func SetTOML(path, section, key, value string) error {
 }
 
 // Height returns the latest block height (0 if the node does not answer).
-func (c *Chain) Height() int64 {
-	res, err := http.Get(strings.Replace(c.RPC, "tcp://", "http://", 1) + "/status")
-	if err != nil {
-		return 0
-	}
-	defer res.Body.Close()
-	var st struct {
-		Result struct {
-			SyncInfo struct {
-				Height string `json:"latest_block_height"`
-			} `json:"sync_info"`
-		} `json:"result"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
-		return 0
-	}
-	h, _ := strconv.ParseInt(st.Result.SyncInfo.Height, 10, 64)
-	return h
-}
+func (c *Chain) Height() int64 { return c.Node.Height() }
 
 // BlockTime returns the header time of block h.
 func (c *Chain) BlockTime(h int64) time.Time {
 	c.t.Helper()
-	res, err := http.Get(fmt.Sprintf("%s/block?height=%d", strings.Replace(c.RPC, "tcp://", "http://", 1), h))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var b struct {
-		Result struct {
-			Block struct {
-				Header struct {
-					Time time.Time `json:"time"`
-				} `json:"header"`
-			} `json:"block"`
-		} `json:"result"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&b); err != nil || b.Result.Block.Header.Time.IsZero() {
+	at, err := c.Node.BlockTime(h)
+	if err != nil || at.IsZero() {
 		c.t.Fatalf("block %d: no header time (%v)", h, err)
 	}
-	return b.Result.Block.Header.Time
+	return at
 }
 
 // WaitHeight waits until the chain reaches height h.
 func (c *Chain) WaitHeight(h int64, timeout time.Duration) {
 	c.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for c.Height() < h {
-		if c.Node.Exited() {
-			c.t.Fatalf("node exited: %v", c.Node.waitErr)
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("chain did not reach height %d within %s", h, timeout)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	c.Node.WaitHeight(h, timeout)
 }
 
 // CLI runs a hinterlandd command against the chain's home (whose

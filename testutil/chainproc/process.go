@@ -1,15 +1,28 @@
-// Package chainproc runs the real hinterlandd binary in black-box tests: a
-// one-validator chain in a temporary home on free 127.0.0.1 ports, CLI calls
-// against it, transactions waited for, and long-running processes (workers,
-// watchtowers, servers) whose output is kept in log files. Everything a
-// helper starts is stopped by t.Cleanup, also when the test fails, and the
-// tail of every log is printed on failure.
+// Package chainproc runs the real hinterlandd binary in black-box tests.
+//
+//   - Process (process.go): a long-running child process (a node, a worker,
+//     a watchtower, a server) whose output is kept in a log file; Run for a
+//     command run to completion.
+//   - Node (node.go): one node home on 127.0.0.1 and its process, started,
+//     stopped, killed, paused and resumed; its ports follow the layout of
+//     package ports, the one `hinterlandd testnet init-files` writes, from a
+//     base found free by FreeBase.
+//   - Chain (chain.go, tx.go): a one-validator chain in a temporary home
+//     (init, keys, gentx, collect-gentxs), CLI calls against it and
+//     transactions waited for.
+//   - Network (network.go, client.go): validators from `hinterlandd testnet
+//     init-files`, and transactions signed and broadcast from its funded
+//     accounts through a node's CometBFT RPC.
+//
+// Everything a helper starts is stopped by t.Cleanup, also when the test
+// fails, and the tail of every log is printed on failure.
 package chainproc
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -19,6 +32,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hinterland-ai/hinterland/cmd/hinterlandd/cmd/ports"
 )
 
 // BinaryEnv names the environment variable holding the hinterlandd path.
@@ -51,11 +66,12 @@ func Binary(t testing.TB) string {
 
 var (
 	portsMu sync.Mutex
-	used    = make(map[int]bool) // ports handed out in this process; looked up only
+	used    = make(map[int]bool) // ports handed out in this process (FreePort, FreeBase)
 )
 
 // FreePort returns a TCP port on 127.0.0.1 that was free when asked and has
-// not been handed out before in this process.
+// not been handed out before in this process (by FreePort or FreeBase), for
+// a listener outside the nodes' layout (a dataset server, say).
 func FreePort(t testing.TB) int {
 	t.Helper()
 	portsMu.Lock()
@@ -73,6 +89,47 @@ func FreePort(t testing.TB) int {
 		}
 	}
 	t.Fatal("no free port found")
+	return 0
+}
+
+// Bases are drawn from [baseLow, baseHigh): below Linux's default ephemeral
+// range (ip_local_port_range 32768-60999), where the kernel picks FreePort's
+// ports and the source ports of outgoing connections, so that neither takes
+// a node's port between FreeBase and the node's start.
+const baseLow, baseHigh = 20_000, 32_768
+
+// FreeBase returns a base port for nodes nodes in the layout of package
+// ports: every port of the block base .. ports.Port(base, nodes, 0)-1 was
+// free on 127.0.0.1 when asked and had not been handed out in this process;
+// they are all reserved now.
+func FreeBase(t testing.TB, nodes int) int {
+	t.Helper()
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	span := ports.PerNode * nodes
+	for range 200 {
+		base := baseLow + ports.PerNode*rand.IntN((baseHigh-baseLow-span)/ports.PerNode)
+		free := true
+		for p := base; free && p < base+span; p++ {
+			if used[p] {
+				free = false
+				break
+			}
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				free = false
+				break
+			}
+			l.Close()
+		}
+		if free {
+			for p := base; p < base+span; p++ {
+				used[p] = true
+			}
+			return base
+		}
+	}
+	t.Fatalf("no free range of %d ports for %d node(s)", span, nodes)
 	return 0
 }
 
@@ -155,6 +212,14 @@ func (p *Process) Stop() {
 	case <-time.After(15 * time.Second):
 		p.Kill()
 	}
+}
+
+// Signal sends sig to the process (SIGSTOP, SIGCONT, ...); it does not wait.
+func (p *Process) Signal(sig syscall.Signal) error {
+	if p.Exited() {
+		return fmt.Errorf("%s has exited", p.Name)
+	}
+	return p.cmd.Process.Signal(sig)
 }
 
 // Kill sends SIGKILL (kill -9) and waits for the process to end.

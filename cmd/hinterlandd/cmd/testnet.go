@@ -30,6 +30,7 @@ import (
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
 	"github.com/hinterland-ai/hinterland/app"
+	"github.com/hinterland-ai/hinterland/cmd/hinterlandd/cmd/ports"
 )
 
 const (
@@ -37,16 +38,6 @@ const (
 	flagOutputDir    = "output-dir"
 	flagStartingPort = "starting-port"
 	flagAccounts     = "accounts"
-)
-
-// Ports of node i are base + 10*i + offset (offsets below), all on 127.0.0.1.
-const (
-	offP2P = iota
-	offRPC
-	offGRPC
-	offAPI
-	offPprof
-	offPrometheus
 )
 
 func testnetCmd(basics module.BasicManager) *cobra.Command {
@@ -62,13 +53,14 @@ func testnetInitFilesCmd(basics module.BasicManager) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init-files",
 		Short: "Write homes for N validators on 127.0.0.1, with one genesis, keys (keyring-backend test) and peers",
-		Long: `Writes OUTPUT/nodeI (I = 0..N-1), each a full node home with a validator key in a
+		Long: fmt.Sprintf(`Writes OUTPUT/nodeI (I = 0..N-1), each a full node home with a validator key in a
 test keyring, and one shared genesis in which every validator is bonded. Node I
-listens on 127.0.0.1 at STARTING_PORT + 10*I + {0 p2p, 1 rpc, 2 grpc, 3 rest,
-4 pprof, 5 prometheus}. Extra funded accounts (--accounts) are created in
-OUTPUT/keyring-test for users, workers and watchers. Start node I with:
+listens on 127.0.0.1 at STARTING_PORT + %d*I + OFFSET, the offsets being
+{%s}.
+Extra funded accounts (--accounts) are created in OUTPUT/keyring-test for
+users, workers and watchers. Start node I with:
 
-  hinterlandd start --home OUTPUT/nodeI`,
+  hinterlandd start --home OUTPUT/nodeI`, ports.PerNode, ports.Legend()),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			clientCtx, err := client.GetClientQueryContext(cmd)
 			if err != nil {
@@ -82,7 +74,7 @@ OUTPUT/keyring-test for users, workers and watchers. Start node I with:
 			if n < 1 || n > 32 {
 				return fmt.Errorf("--%s %d must be in 1..32", flagValidators, n)
 			}
-			if base < 1024 || base+10*n > 65535 {
+			if base < 1024 || ports.Port(base, n, 0) > 65535 {
 				return fmt.Errorf("--%s %d leaves no room for %d nodes' ports", flagStartingPort, base, n)
 			}
 			if _, err := os.Stat(out); err == nil {
@@ -93,13 +85,11 @@ OUTPUT/keyring-test for users, workers and watchers. Start node I with:
 	}
 	cmd.Flags().Int(flagValidators, 4, "number of validators")
 	cmd.Flags().String(flagOutputDir, "./localnet", "directory for the nodes' homes")
-	cmd.Flags().Int(flagStartingPort, 26600, "first port; node I uses STARTING_PORT+10*I .. +5")
+	cmd.Flags().Int(flagStartingPort, 26600, fmt.Sprintf("first port; node I uses STARTING_PORT+%d*I .. +%d", ports.PerNode, ports.Prometheus))
 	cmd.Flags().String(flags.FlagChainID, app.DefaultChainID, "chain id")
 	cmd.Flags().StringSlice(flagAccounts, []string{"alice", "bob", "worker1", "worker2", "watcher"}, "extra funded accounts to create")
 	return cmd
 }
-
-func port(base, node, offset int) int { return base + 10*node + offset }
 
 func initTestnetFiles(cmd *cobra.Command, clientCtx client.Context, basics module.BasicManager, n int, out string, base int, chainID string, accounts []string) error {
 	var (
@@ -124,10 +114,10 @@ func initTestnetFiles(cmd *cobra.Command, clientCtx client.Context, basics modul
 		cfg := cometConfig()
 		cfg.SetRoot(home)
 		cfg.Moniker = name
-		cfg.P2P.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", port(base, i, offP2P))
-		cfg.RPC.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", port(base, i, offRPC))
-		cfg.RPC.PprofListenAddress = fmt.Sprintf("127.0.0.1:%d", port(base, i, offPprof))
-		cfg.Instrumentation.PrometheusListenAddr = fmt.Sprintf("127.0.0.1:%d", port(base, i, offPrometheus))
+		cfg.P2P.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", ports.Port(base, i, ports.P2P))
+		cfg.RPC.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", ports.Port(base, i, ports.RPC))
+		cfg.RPC.PprofListenAddress = fmt.Sprintf("127.0.0.1:%d", ports.Port(base, i, ports.Pprof))
+		cfg.Instrumentation.PrometheusListenAddr = fmt.Sprintf("127.0.0.1:%d", ports.Port(base, i, ports.Prometheus))
 		cfg.Consensus.TimeoutCommit = time.Second
 		cfg.P2P.AllowDuplicateIP = true
 		cfg.P2P.AddrBookStrict = false
@@ -166,7 +156,7 @@ func initTestnetFiles(cmd *cobra.Command, clientCtx client.Context, basics modul
 		if err := txb.SetMsgs(msg); err != nil {
 			return err
 		}
-		memo := fmt.Sprintf("%s@127.0.0.1:%d", nodeID, port(base, i, offP2P))
+		memo := fmt.Sprintf("%s@127.0.0.1:%d", nodeID, ports.Port(base, i, ports.P2P))
 		txb.SetMemo(memo)
 		txf := tx.Factory{}.WithChainID(chainID).WithMemo(memo).WithKeybase(kb).WithTxConfig(clientCtx.TxConfig)
 		if err := tx.Sign(cmd.Context(), txf, "validator", txb, true); err != nil {
@@ -186,8 +176,8 @@ func initTestnetFiles(cmd *cobra.Command, clientCtx client.Context, basics modul
 		appCfg := serverconfig.DefaultConfig()
 		_, def := appConfig()
 		*appCfg = *def.(*serverconfig.Config)
-		appCfg.API.Address = fmt.Sprintf("tcp://127.0.0.1:%d", port(base, i, offAPI))
-		appCfg.GRPC.Address = fmt.Sprintf("127.0.0.1:%d", port(base, i, offGRPC))
+		appCfg.API.Address = fmt.Sprintf("tcp://127.0.0.1:%d", ports.Port(base, i, ports.API))
+		appCfg.GRPC.Address = fmt.Sprintf("127.0.0.1:%d", ports.Port(base, i, ports.GRPC))
 		serverconfig.WriteConfigFile(filepath.Join(home, "config", "app.toml"), appCfg)
 	}
 
@@ -218,7 +208,7 @@ func initTestnetFiles(cmd *cobra.Command, clientCtx client.Context, basics modul
 	genTime := time.Now().UTC()
 	peers := make([]string, n)
 	for i := range nodeIDs {
-		peers[i] = fmt.Sprintf("%s@127.0.0.1:%d", nodeIDs[i], port(base, i, offP2P))
+		peers[i] = fmt.Sprintf("%s@127.0.0.1:%d", nodeIDs[i], ports.Port(base, i, ports.P2P))
 	}
 	for i, cfg := range configs {
 		if err := genesis.SaveAs(cfg.GenesisFile()); err != nil {
@@ -248,7 +238,7 @@ func initTestnetFiles(cmd *cobra.Command, clientCtx client.Context, basics modul
 	cmd.Printf("Wrote %d validator homes to %s (chain id %s); user keys (keyring-backend test) in %s\n", n, out, chainID, out)
 	for i := 0; i < n; i++ {
 		cmd.Printf("  node%d: rpc 127.0.0.1:%d grpc 127.0.0.1:%d rest 127.0.0.1:%d\n", i,
-			port(base, i, offRPC), port(base, i, offGRPC), port(base, i, offAPI))
+			ports.Port(base, i, ports.RPC), ports.Port(base, i, ports.GRPC), ports.Port(base, i, ports.API))
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package localnet
+package chainproc
 
 import (
 	"context"
@@ -29,9 +29,15 @@ import (
 	"github.com/hinterland-ai/hinterland/x/verification"
 )
 
-// GasPrice is what transactions pay per unit of gas: the nodes' minimum
-// (app.DefaultMinGasPrices).
-var GasPrice = sdkmath.LegacyMustNewDecFromStr("0.001")
+// gasPrice is GasPrice's amount: what the transactions Network.Sign makes
+// pay per unit of gas.
+var gasPrice = func() sdkmath.LegacyDec {
+	c, err := sdk.ParseDecCoin(GasPrice)
+	if err != nil {
+		panic(err)
+	}
+	return c.Amount
+}()
 
 // Codec knows the app's messages, accounts and keys.
 func Codec() codec.Codec {
@@ -79,7 +85,7 @@ func (n *Network) Wallets(nd *Node) []*Wallet {
 // Refresh reloads w's account number and sequence from nd.
 func (n *Network) Refresh(nd *Node, w *Wallet) error {
 	var res authtypes.QueryAccountResponse
-	if err := Query(nd, "/cosmos.auth.v1beta1.Query/Account", &authtypes.QueryAccountRequest{Address: w.Addr.String()}, &res); err != nil {
+	if err := nd.ABCIQuery("/cosmos.auth.v1beta1.Query/Account", &authtypes.QueryAccountRequest{Address: w.Addr.String()}, &res); err != nil {
 		return err
 	}
 	var acc sdk.AccountI
@@ -90,8 +96,9 @@ func (n *Network) Refresh(nd *Node, w *Wallet) error {
 	return nil
 }
 
-// Query runs a gRPC query through nd's ABCI query endpoint at the latest height.
-func Query(nd *Node, path string, req, res gogoproto.Message) error {
+// ABCIQuery runs a gRPC query (path /package.Service/Method) through the
+// node's ABCI query endpoint at the latest height.
+func (nd *Node) ABCIQuery(path string, req, res gogoproto.Message) error {
 	bz, err := gogoproto.Marshal(req)
 	if err != nil {
 		return err
@@ -108,10 +115,10 @@ func Query(nd *Node, path string, req, res gogoproto.Message) error {
 	return gogoproto.Unmarshal(out.Response.Value, res)
 }
 
-// Balance is addr's balance of the bond denom at nd.
-func Balance(nd *Node, addr string) (sdkmath.Int, error) {
+// Balance is addr's balance of the bond denom at the node.
+func (nd *Node) Balance(addr string) (sdkmath.Int, error) {
 	var res banktypes.QueryBalanceResponse
-	if err := Query(nd, "/cosmos.bank.v1beta1.Query/Balance", &banktypes.QueryBalanceRequest{Address: addr, Denom: app.BondDenom}, &res); err != nil {
+	if err := nd.ABCIQuery("/cosmos.bank.v1beta1.Query/Balance", &banktypes.QueryBalanceRequest{Address: addr, Denom: app.BondDenom}, &res); err != nil {
 		return sdkmath.Int{}, err
 	}
 	return res.Balance.Amount, nil
@@ -120,7 +127,7 @@ func Balance(nd *Node, addr string) (sdkmath.Int, error) {
 // Sign returns the bytes of msgs signed by w with w's next sequence, paying
 // gas at GasPrice. It does not advance the sequence.
 func (n *Network) Sign(w *Wallet, gas uint64, msgs ...sdk.Msg) ([]byte, error) {
-	fee := sdk.NewCoins(sdk.NewCoin(app.BondDenom, GasPrice.MulInt64(int64(gas)).Ceil().TruncateInt()))
+	fee := sdk.NewCoins(sdk.NewCoin(app.BondDenom, gasPrice.MulInt64(int64(gas)).Ceil().TruncateInt()))
 	parts, err := txbuild.Build(msgs, []txbuild.Signer{{Key: w.Key, AccountNumber: w.Number, Sequence: w.Seq}},
 		txbuild.Options{ChainID: n.ChainID, Gas: gas, Fee: fee})
 	if err != nil {
@@ -157,8 +164,8 @@ func (n *Network) Broadcast(nd *Node, w *Wallet, gas uint64, msgs ...sdk.Msg) (S
 	return Sent{Hash: h[:], At: at}, nil
 }
 
-// TxResult looks a transaction up by hash at nd: found, its code and log.
-func TxResult(nd *Node, hash []byte) (found bool, code uint32, log string) {
+// FindTx looks a transaction up by hash at the node: found, its code and log.
+func (nd *Node) FindTx(hash []byte) (found bool, code uint32, log string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	res, err := nd.Client.Tx(ctx, hash, false)
