@@ -247,6 +247,7 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 		app.AccountKeeper, app.RewardsKeeper, govAuthority)
 	app.VerificationKeeper = verificationkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[verificationtypes.StoreKey]),
 		app.AccountKeeper, app.TasksKeeper, app.RewardsKeeper, govAuthority)
+	app.TasksKeeper.SetVerificationKeeper(app.VerificationKeeper)
 	app.EpochsKeeper.SetHooks(epochstypes.NewMultiEpochHooks(app.RewardsKeeper.Hooks()))
 
 	app.ModuleManager = module.NewManager(
@@ -315,7 +316,13 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	if err != nil {
 		panic(err)
 	}
-	app.SetAnteHandler(anteHandler)
+	// Simulations (and queries, through query-gas-limit) are capped at what a
+	// block may hold; app.toml's query-gas-limit overrides it.
+	simLimit := cast.ToUint64(appOpts.Get(server.FlagQueryGasLimit))
+	if simLimit == 0 {
+		simLimit = GenesisMaxBlockGas
+	}
+	app.SetAnteHandler(simulationGasCap(anteHandler, simLimit))
 
 	if loadLatest {
 		if err := app.LoadLatestVersion(); err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hinterland-ai/hinterland/pkg/engine"
+	"github.com/hinterland-ai/hinterland/pkg/recompute"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	vtypes "github.com/hinterland-ai/hinterland/x/verification/types"
 )
@@ -472,7 +473,7 @@ func (d *Daemon) reveal(ctx context.Context, t taskstypes.Task, tr vtypes.Transc
 		return nil
 	}
 	d.log.Info("revealing segment", "task", t.Id, "segment", ch.Segment, "kind", ch.Kind, "rows", len(msg.Rows),
-		"bytes", msg.Size(), "macs", rc.MACs)
+		"bytes", msg.Size(), "macs", rc.Cost.MACs)
 	res, err := d.c.Submit(ctx, msg)
 	seg := ch.Segment
 	d.recordTx(dir, "reveal", &seg, res)
@@ -628,22 +629,18 @@ func (d *Daemon) feasible(ctx context.Context, t taskstypes.Task, params vtypes.
 	if err != nil {
 		return err
 	}
-	schema, err := t.Dataset.Schema.DatasetSchema()
-	if err != nil {
-		return err
-	}
 	if job.Spec.IsLoRA() {
 		if job.Base, err = ReadModel(d.modelsDir(), t.Spec.BaseModelHash); err != nil {
 			return err
 		}
 	}
-	segMACs := engine.MACsPerStep(job.Spec) * t.Spec.SegmentSteps
-	if segMACs > params.MaxMacsPerReveal {
-		return fmt.Errorf("a segment needs %d MACs to recompute, more than max_macs_per_reveal %d: its reveals would be refused", segMACs, params.MaxMacsPerReveal)
+	// The chain refuses such tasks at post; params may have changed since.
+	cost, err := recompute.WorstSegmentCost(t.Spec, t.Dataset)
+	if err != nil {
+		return err
 	}
-	revealBytes := EstimateRevealBytes(t, job.Spec, schema)
-	if revealBytes > params.MaxRevealBytes {
-		return fmt.Errorf("a reveal would be about %d bytes, more than max_reveal_bytes %d", revealBytes, params.MaxRevealBytes)
+	if err := cost.Check(params); err != nil {
+		return fmt.Errorf("its reveals would be refused: %w", err)
 	}
 	f, err := d.data.Get(ctx, t)
 	if err != nil {
@@ -668,8 +665,7 @@ func (d *Daemon) feasible(ctx context.Context, t taskstypes.Task, params vtypes.
 		return fmt.Errorf("training would take about %s here, more than %.0f%% of the %s commit window", est.Round(time.Second), d.cfg.MaxTrainShare*100, t.CommitWindow)
 	}
 	// Bond plus fees for the claim, the commit and every sampled reveal.
-	revealGas := params.GasPerMac*segMACs + params.GasPerParamStep*job.Spec.TrainableParams()*t.Spec.SegmentSteps +
-		params.GasPerRevealByte*revealBytes
+	revealGas := cost.Gas(params, cost.MaxRows*(cost.ProofDepth+1)) + params.GasPerRevealByte*cost.RevealBytes
 	fees := d.c.Fee(uint64(float64(uint64(t.Samples+1)*revealGas+1_000_000) * d.c.cfg.GasAdjustment))
 	need := t.Bond.Amount.Add(fees.AmountOf(t.Bond.Denom))
 	bal, err := d.c.Balance(ctx, d.me, t.Bond.Denom)

@@ -36,7 +36,13 @@ func SegmentRows(task taskstypes.Task, job engine.Job, f *dataset.File, segment 
 // (recompute.PrepareReveal): the base model, the start state against h_i, the
 // row set and every Merkle proof. The returned Recomputation is what the
 // chain will run.
-func Prepare(task taskstypes.Task, checkpoints [][]byte, segment uint32, start []byte, f *dataset.File, base []byte) ([]vtypes.RowProof, *recompute.Recomputation, error) {
+func Prepare(task taskstypes.Task, checkpoints [][]byte, segment uint32, start []byte, f *dataset.File, base []byte, params vtypes.Params) ([]vtypes.RowProof, *recompute.Recomputation, error) {
+	// The chain's bounds first, in O(1): a segment too large to reveal is
+	// refused before its row list is built (it would exhaust a watcher's
+	// memory as it would a validator's).
+	if _, _, err := recompute.RevealGas(task, segment, 0, params); err != nil {
+		return nil, nil, err
+	}
 	job, err := taskstypes.EngineJob(task)
 	if err != nil {
 		return nil, nil, err
@@ -45,7 +51,7 @@ func Prepare(task taskstypes.Task, checkpoints [][]byte, segment uint32, start [
 	if err != nil {
 		return nil, nil, fmt.Errorf("segment %d rows: %w", segment, err)
 	}
-	rc, err := recompute.PrepareReveal(task, checkpoints, segment, start, rows, base)
+	rc, err := recompute.PrepareReveal(task, checkpoints, segment, start, rows, base, params)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -58,7 +64,7 @@ func Prepare(task taskstypes.Task, checkpoints [][]byte, segment uint32, start [
 func BuildReveal(worker string, task taskstypes.Task, checkpoints [][]byte, segment uint32, start []byte,
 	f *dataset.File, base []byte, params vtypes.Params,
 ) (*vtypes.MsgRevealSegment, *recompute.Recomputation, error) {
-	rows, rc, err := Prepare(task, checkpoints, segment, start, f, base)
+	rows, rc, err := Prepare(task, checkpoints, segment, start, f, base, params)
 	if err != nil {
 		return nil, nil, fmt.Errorf("task %d segment %d: self-check of the reveal failed: %w", task.Id, segment, err)
 	}
@@ -68,9 +74,6 @@ func BuildReveal(worker string, task taskstypes.Task, checkpoints [][]byte, segm
 	}
 	if size := uint64(msg.Size()); size > params.MaxRevealBytes {
 		return nil, nil, fmt.Errorf("task %d segment %d: reveal is %d bytes, max_reveal_bytes is %d", task.Id, segment, size, params.MaxRevealBytes)
-	}
-	if rc.MACs > params.MaxMacsPerReveal {
-		return nil, nil, fmt.Errorf("task %d segment %d: recomputation needs %d MACs, max_macs_per_reveal is %d", task.Id, segment, rc.MACs, params.MaxMacsPerReveal)
 	}
 	return msg, rc, nil
 }
@@ -88,35 +91,11 @@ type SegmentCheck struct {
 // from the dataset file, exactly as the chain would on a reveal. An error
 // means the check could not be made (the start state is not the committed
 // h_i, the dataset is wrong, ...); a mismatch is reported in the result.
-func VerifySegment(task taskstypes.Task, checkpoints [][]byte, segment uint32, start []byte, f *dataset.File, base []byte) (SegmentCheck, error) {
-	_, rc, err := Prepare(task, checkpoints, segment, start, f, base)
+func VerifySegment(task taskstypes.Task, checkpoints [][]byte, segment uint32, start []byte, f *dataset.File, base []byte, params vtypes.Params) (SegmentCheck, error) {
+	_, rc, err := Prepare(task, checkpoints, segment, start, f, base, params)
 	if err != nil {
 		return SegmentCheck{}, err
 	}
 	match, got, meter, reason := rc.Run()
 	return SegmentCheck{Match: match, Got: got, Expected: rc.Expected, MACs: meter.MACs, Reason: reason}, nil
-}
-
-// EstimateRevealBytes bounds the size of the largest reveal of a task: the
-// start state, and per row the row bytes and its aunts, with protobuf
-// overhead. A worker checks it against max_reveal_bytes before claiming.
-func EstimateRevealBytes(task taskstypes.Task, spec engine.Spec, schema dataset.Schema) uint64 {
-	rowsPerSegment := min(task.Spec.SegmentSteps*uint64(spec.BatchSize), task.Dataset.Rows)
-	depth := uint64(0)
-	for n := task.Dataset.Rows; n > 1; n = (n + 1) / 2 {
-		depth++
-	}
-	perRow := uint64(schema.RowSize()) + depth*(32+2) + 16
-	params := spec.TrainableParams()
-	state := 64 + 4*params // parameters
-	switch {
-	case spec.Optimizer == engine.OptimizerAdam:
-		state += 12 * params
-	case spec.Momentum > 0:
-		state += 4 * params
-	}
-	if spec.IsLoRA() {
-		state += 4 * spec.Arch().ParamCount() // the base model travels too
-	}
-	return 256 + state + rowsPerSegment*perRow
 }

@@ -198,7 +198,11 @@ func (w *Watcher) recheck(ctx context.Context, t taskstypes.Task, tr vtypes.Tran
 	if err != nil {
 		return SegmentCheck{}, err
 	}
-	return VerifySegment(t, tr.Checkpoints, seg, start, f, base)
+	params, err := w.c.VerificationParams(ctx)
+	if err != nil {
+		return SegmentCheck{}, err
+	}
+	return VerifySegment(t, tr.Checkpoints, seg, start, f, base, params)
 }
 
 // FetchCheckpoint fetches the state at h_i from a transcript URI

@@ -18,6 +18,7 @@ import (
 	"github.com/hinterland-ai/hinterland/pkg/dataset"
 	"github.com/hinterland-ai/hinterland/pkg/dataset/datasettest"
 	"github.com/hinterland-ai/hinterland/pkg/engine"
+	"github.com/hinterland-ai/hinterland/pkg/recompute"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	vtypes "github.com/hinterland-ai/hinterland/x/verification/types"
 )
@@ -213,7 +214,7 @@ func TestForgerIsConsistentExceptAtForgedSegment(t *testing.T) {
 	cps := hashBytes(g)
 	for seg := uint32(0); seg < 4; seg++ {
 		start, _ := forger.dir.ReadCheckpoint(uint64(seg))
-		check, err := VerifySegment(task, cps, seg, start, f, nil)
+		check, err := VerifySegment(task, cps, seg, start, f, nil, vtypes.DefaultParams())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,9 +364,8 @@ func TestSchemaSyntaxAndPolicy(t *testing.T) {
 	if _, err := ParseModels("cnn"); err == nil {
 		t.Fatal("cnn accepted")
 	}
-	spec, _ := task.Spec.EngineSpec()
-	if est := EstimateRevealBytes(task, spec, f.Schema()); est < 100*uint64(f.Schema().RowSize()) {
-		t.Fatalf("reveal estimate %d is below the rows alone", est)
+	if c, err := recompute.WorstSegmentCost(task.Spec, task.Dataset); err != nil || c.RevealBytes < 100*uint64(f.Schema().RowSize()) {
+		t.Fatalf("reveal bound %d is below the rows alone (%v)", c.RevealBytes, err)
 	}
 }
 

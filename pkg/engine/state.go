@@ -177,11 +177,22 @@ func (s *State) OptPart() []byte {
 }
 
 // Encode returns the canonical state encoding.
-func (s *State) Encode() []byte {
+func (s *State) Encode() []byte { return encodeState(s.Step, s.ModelPart(), s.OptPart()) }
+
+// EncodeHashed returns Encode() with Hash(), ModelHash() and OptHash(),
+// building each part once (Encode followed by Hash would build them twice):
+// what a worker's checkpoint writer needs for every checkpoint.
+func (s *State) EncodeHashed() (enc []byte, h, model, opt Hash) {
 	m, o := s.ModelPart(), s.OptPart()
+	model, opt = taggedHash(modelTag, m), taggedHash(optTag, o)
+	return encodeState(s.Step, m, o), StateHashFrom(model, opt, s.Step), model, opt
+}
+
+// encodeState lays out the state encoding from its two parts.
+func encodeState(step uint64, m, o []byte) []byte {
 	b := make([]byte, 0, 17+len(m)+len(o))
 	b = append(b, stateVersion)
-	b = binary.LittleEndian.AppendUint64(b, s.Step)
+	b = binary.LittleEndian.AppendUint64(b, step)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(m)))
 	b = append(b, m...)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(o)))
@@ -416,4 +427,34 @@ func (s *State) checkSpec(spec Spec) error {
 		}
 	}
 	return nil
+}
+
+// EncodedModelSize is len(Model.Encode()) of a dense model of architecture a,
+// computed without building it.
+func EncodedModelSize(a Arch) uint64 {
+	return 2 + archFixedSize + 4*uint64(len(a.Hidden)) + 4*a.ParamCount()
+}
+
+// EncodedStateSize is len(State.Encode()) of any state of the spec (the
+// encoding's size does not depend on the values), computed without building
+// it: what a reveal's start state costs in bytes, and what building, encoding
+// and hashing the initial state at commit costs in work. It is 0 for a spec
+// that does not validate.
+func EncodedStateSize(s Spec) uint64 {
+	if s.Validate() != nil {
+		return 0
+	}
+	a := s.Arch()
+	model := EncodedModelSize(a)
+	if s.IsLoRA() {
+		model = 2 + archFixedSize + 4*uint64(len(a.Hidden)) + 8 + hashSize + 4*s.TrainableParams()
+	}
+	opt := uint64(2)
+	switch optKindFor(s) {
+	case OptMomentum:
+		opt += 4 * s.TrainableParams()
+	case OptAdam:
+		opt += 12 * s.TrainableParams()
+	}
+	return 17 + model + opt
 }

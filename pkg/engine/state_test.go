@@ -133,3 +133,48 @@ func FuzzDecodeModel(f *testing.F) {
 		}
 	})
 }
+
+// EncodedStateSize and EncodedModelSize are exactly the encodings' lengths,
+// for every optimiser, dense and LoRA, without building a state.
+func TestEncodedSizes(t *testing.T) {
+	for _, lora := range []uint32{0, 2} {
+		for _, opt := range []string{"sgd", "momentum", "adam"} {
+			job, _ := smallJob(t, "ce", opt, lora)
+			st, err := NewInitialState(job)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := EncodedStateSize(job.Spec), uint64(len(st.Encode())); got != want {
+				t.Errorf("lora %d %s: EncodedStateSize %d, encoding has %d bytes", lora, opt, got, want)
+			}
+			if job.Base != nil {
+				if got, want := EncodedModelSize(job.Base.Arch), uint64(len(job.Base.Encode())); got != want {
+					t.Errorf("EncodedModelSize %d, encoding has %d bytes", got, want)
+				}
+			}
+		}
+	}
+	if EncodedStateSize(Spec{}) != 0 {
+		t.Error("an invalid spec has no encoded size")
+	}
+}
+
+// EncodeHashed is Encode with the three hashes, for every optimiser, dense and LoRA.
+func TestEncodeHashed(t *testing.T) {
+	for _, lora := range []uint32{0, 2} {
+		for _, opt := range []string{"sgd", "momentum", "adam"} {
+			job, rows := smallJob(t, "ce", opt, lora)
+			st, err := NewInitialState(job)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st, _, err = RunSegment(job, st, rows, 3); err != nil {
+				t.Fatal(err)
+			}
+			enc, h, m, o := st.EncodeHashed()
+			if string(enc) != string(st.Encode()) || h != st.Hash() || m != st.ModelHash() || o != st.OptHash() {
+				t.Errorf("lora %d %s: EncodeHashed differs from Encode and the hashes", lora, opt)
+			}
+		}
+	}
+}

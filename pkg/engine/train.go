@@ -57,6 +57,36 @@ type Meter struct {
 	Saturations uint64 // results clamped to the int32 range
 }
 
+// ActivationsPerStep is the element-wise work of one step outside the MACs:
+// R * (sum of every layer's output width), where each element gets a bias,
+// an activation (ReLU, or the softmax / sigmoid / loss on the output layer,
+// whose integer exp and log dominate) and its derivative. It returns 0 for an
+// invalid spec.
+func ActivationsPerStep(s Spec) uint64 {
+	if s.Validate() != nil {
+		return 0
+	}
+	r := uint64(s.BatchSize)
+	if s.Objective == ObjectiveBradleyTerry {
+		r *= 2
+	}
+	var outs uint64
+	for _, d := range s.Arch().dims() {
+		outs += uint64(d[1])
+	}
+	return r * outs
+}
+
+// OptimizerOpsPerParam weighs one parameter update by the optimiser's
+// element-wise work relative to SGD: 1 for SGD and momentum, 3 for Adam (two
+// moments, bias correction and an integer square root).
+func OptimizerOpsPerParam(s Spec) uint64 {
+	if optKindFor(s) == OptAdam {
+		return 3
+	}
+	return 1
+}
+
 // MACsPerStep returns the exact number of MACs one training step performs
 // (the Meter of RunSegment reports steps * MACsPerStep). With R rows per step
 // (BatchSize, or 2*BatchSize for Bradley-Terry) and layers (in, out):
@@ -67,7 +97,8 @@ type Meter struct {
 //	       R*(in*out + r*in) (not for the first layer)
 //
 // The element-wise work (activations, loss, optimiser) is O(R*out + params)
-// per step and is not counted. It returns 0 for an invalid spec.
+// per step and is not counted here: ActivationsPerStep and
+// OptimizerOpsPerParam count it. It returns 0 for an invalid spec.
 func MACsPerStep(s Spec) uint64 {
 	if s.Validate() != nil {
 		return 0

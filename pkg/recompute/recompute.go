@@ -17,32 +17,70 @@ import (
 // Recomputation is a checked reveal, ready to run: everything the engine needs
 // to go from h_segment to h_(segment+1). PrepareReveal builds it; the message
 // handler, the `verify-segment` command and the watchtower all use it, so the
-// chain and the off-chain tools decide exactly alike.
+// chain and the off-chain tools decide exactly alike, within the same bounds.
 type Recomputation struct {
 	Job      engine.Job
 	Start    *engine.State
 	Rows     engine.RowSource
 	Steps    uint64
 	Expected engine.Hash
-	// MACs is the exact matrix work RunSegment will do (engine.MACsPerStep * Steps).
-	MACs uint64
-	// ParamSteps is the optimiser's element-wise work: trainable parameters * Steps.
-	ParamSteps uint64
+	// Cost is the segment's cost (Cost.MACs is the exact matrix work
+	// RunSegment will do); ProofHashes the SHA-256s its row proofs took.
+	Cost        Cost
+	ProofHashes uint64
 }
 
-// Gas is what the recomputation costs under params.
-func (r *Recomputation) Gas(p types.Params) uint64 {
-	return p.GasPerMac*r.MACs + p.GasPerParamStep*r.ParamSteps
+// Gas is what the recomputation costs under params (the reveal's bytes are
+// charged apart).
+func (r *Recomputation) Gas(p types.Params) uint64 { return r.Cost.Gas(p, r.ProofHashes) }
+
+// RevealGas is what the handler charges for a reveal of segment i carrying
+// rows rows, before any work whose size grows with the task: the segment's
+// cost is checked against params' limits first. It is what PrepareReveal's
+// and Run's work is priced at.
+func RevealGas(task taskstypes.Task, segment uint32, rows int, p types.Params) (Cost, uint64, error) {
+	c, err := segmentCost(task, segment, p)
+	if err != nil {
+		return c, 0, err
+	}
+	return c, c.Gas(p, proofHashes(c, rows)), nil
 }
 
-// PrepareReveal checks a reveal against its task and the committed
-// checkpoints: the base model (LoRA), the start state's hash, that the rows
-// are exactly the ones the segment's steps use, and every row's Merkle proof.
-// Any failure is an error naming what is wrong; nothing is recomputed.
-func PrepareReveal(task taskstypes.Task, checkpoints [][]byte, segment uint32, startState []byte, rows []types.RowProof, baseModel []byte) (*Recomputation, error) {
+// proofHashes is the SHA-256 count of verifying rows row proofs: the leaf and
+// one per aunt.
+func proofHashes(c Cost, rows int) uint64 { return uint64(rows) * (c.ProofDepth + 1) }
+
+// segmentCost is SegmentCost, checked against the limits, as registered errors.
+func segmentCost(task taskstypes.Task, segment uint32, p types.Params) (Cost, error) {
+	c, err := SegmentCost(task.Spec, task.Dataset, uint64(segment))
+	if err != nil {
+		return c, errorsmod.Wrapf(types.ErrInvalidSegment, "task %d: %s", task.Id, err)
+	}
+	if err := c.Check(p); err != nil {
+		return c, errorsmod.Wrapf(types.ErrTooMuchWork, "task %d segment %d: %s", task.Id, segment, err)
+	}
+	return c, nil
+}
+
+// PrepareReveal checks a reveal against its task, the committed checkpoints
+// and the chain's per-reveal limits: the segment's cost first (in O(1), so an
+// oversized segment is refused before anything is built), then the base model
+// (LoRA), the start state's hash, that the rows are exactly the ones the
+// segment's steps use, and every row's Merkle proof. Any failure is an error
+// naming what is wrong; nothing is recomputed. Memory stays proportional to
+// the reveal: the segment's row indices are streamed step by step, never
+// collected.
+func PrepareReveal(task taskstypes.Task, checkpoints [][]byte, segment uint32, startState []byte, rows []types.RowProof, baseModel []byte, p types.Params) (*Recomputation, error) {
 	n := task.Spec.Segments()
 	if uint64(segment) >= n || uint64(len(checkpoints)) != n+1 {
 		return nil, errorsmod.Wrapf(types.ErrInvalidSegment, "segment %d of a %d-segment transcript", segment, n)
+	}
+	cost, err := segmentCost(task, segment, p)
+	if err != nil {
+		return nil, err
+	}
+	if uint64(len(rows)) > cost.MaxRows {
+		return nil, errorsmod.Wrapf(types.ErrBadRows, "segment %d uses at most %d distinct rows, reveal has %d", segment, cost.MaxRows, len(rows))
 	}
 	job, err := taskstypes.EngineJob(task)
 	if err != nil {
@@ -73,35 +111,67 @@ func PrepareReveal(task taskstypes.Task, checkpoints [][]byte, segment uint32, s
 		return nil, errorsmod.Wrapf(types.ErrWrongStartState, "state is at step %d, segment %d starts at step %d", start.Step, segment, first)
 	}
 
-	schema, err := task.Dataset.Schema.DatasetSchema()
-	if err != nil {
-		return nil, err
-	}
-	want := engine.SegmentIndices(job, first, steps)
-	if len(rows) != len(want) {
-		return nil, errorsmod.Wrapf(types.ErrBadRows, "segment %d uses %d distinct rows, reveal has %d", segment, len(want), len(rows))
-	}
-	src := &revealedRows{index: make([]uint64, len(rows)), rows: make([]engine.Example, len(rows))}
+	// The row set first (indices only), then each row's proof and decoding.
+	src := &revealedRows{index: make([]uint64, len(rows))}
 	for i, r := range rows {
-		if r.Index != want[i] {
-			return nil, errorsmod.Wrapf(types.ErrBadRows, "row %d of the reveal has index %d, the segment needs %d", i, r.Index, want[i])
+		if i > 0 && r.Index <= rows[i-1].Index {
+			return nil, errorsmod.Wrapf(types.ErrBadRows, "row %d of the reveal has index %d, not above the previous %d (rows go in increasing index order, once each)", i, r.Index, rows[i-1].Index)
 		}
-		if err := dataset.VerifyRow(task.Dataset.Root, task.Dataset.Rows, r.Index, r.Row, RowMerkleProof(task.Dataset.Rows, r)); err != nil {
-			return nil, errorsmod.Wrapf(types.ErrBadProof, "row %d: %s", r.Index, err)
-		}
-		ex, err := dataset.DecodeExample(schema, r.Row, job.Spec.FracBits)
-		if err != nil {
-			return nil, errorsmod.Wrapf(types.ErrBadRows, "row %d: %s", r.Index, err)
-		}
-		src.index[i], src.rows[i] = r.Index, ex
+		src.index[i] = r.Index
+	}
+	if err := src.coverExactly(job, first, steps); err != nil {
+		return nil, errorsmod.Wrapf(types.ErrBadRows, "segment %d: %s", segment, err)
+	}
+	if src.rows, err = provenRows(task, job, rows); err != nil {
+		return nil, err
 	}
 	var expected engine.Hash
 	copy(expected[:], checkpoints[segment+1])
 	return &Recomputation{
 		Job: job, Start: start, Rows: src, Steps: steps, Expected: expected,
-		MACs:       engine.MACsPerStep(job.Spec) * steps,
-		ParamSteps: job.Spec.TrainableParams() * steps,
+		Cost: cost, ProofHashes: proofHashes(cost, len(rows)),
 	}, nil
+}
+
+// provenRows checks that each revealed row is in the dataset (Merkle proof
+// against the task's root) and decodes under its schema.
+func provenRows(task taskstypes.Task, job engine.Job, rows []types.RowProof) ([]engine.Example, error) {
+	schema, err := task.Dataset.Schema.DatasetSchema()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]engine.Example, len(rows))
+	for i, r := range rows {
+		if err := dataset.VerifyRow(task.Dataset.Root, task.Dataset.Rows, r.Index, r.Row, RowMerkleProof(task.Dataset.Rows, r)); err != nil {
+			return nil, errorsmod.Wrapf(types.ErrBadProof, "row %d: %s", r.Index, err)
+		}
+		if out[i], err = dataset.DecodeExample(schema, r.Row, job.Spec.FracBits); err != nil {
+			return nil, errorsmod.Wrapf(types.ErrBadRows, "row %d: %s", r.Index, err)
+		}
+	}
+	return out, nil
+}
+
+// coverExactly walks the row look-ups of steps [first, first+steps) one step
+// at a time and requires every looked-up row to be revealed and every
+// revealed row to be looked up.
+func (s *revealedRows) coverExactly(job engine.Job, first, steps uint64) error {
+	used := make([]bool, len(s.index))
+	for st := first; st < first+steps; st++ {
+		for _, idx := range engine.BatchIndices(job, st) {
+			j, ok := s.find(idx)
+			if !ok {
+				return fmt.Errorf("step %d uses row %d, which the reveal lacks", st, idx)
+			}
+			used[j] = true
+		}
+	}
+	for j, u := range used {
+		if !u {
+			return fmt.Errorf("row %d is revealed but no step of the segment uses it", s.index[j])
+		}
+	}
+	return nil
 }
 
 // Run re-executes the segment. match is true when the resulting state hashes
@@ -139,9 +209,14 @@ type revealedRows struct {
 }
 
 func (s *revealedRows) Row(i uint64) (engine.Example, error) {
-	j := sort.Search(len(s.index), func(k int) bool { return s.index[k] >= i })
-	if j == len(s.index) || s.index[j] != i {
+	j, ok := s.find(i)
+	if !ok {
 		return engine.Example{}, fmt.Errorf("row %d was not revealed", i)
 	}
 	return s.rows[j], nil
+}
+
+func (s *revealedRows) find(i uint64) (int, bool) {
+	j := sort.Search(len(s.index), func(k int) bool { return s.index[k] >= i })
+	return j, j < len(s.index) && s.index[j] == i
 }

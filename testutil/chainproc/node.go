@@ -3,8 +3,10 @@ package chainproc
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -228,4 +230,23 @@ func (nd *Node) AppHash(h int64) ([]byte, error) {
 		return nil, err
 	}
 	return b.Block.Header.AppHash, nil
+}
+
+// PeakRSS is the node process's peak resident memory (VmHWM in
+// /proc/PID/status), in bytes.
+func (nd *Node) PeakRSS() (uint64, error) {
+	if nd.proc == nil {
+		return 0, fmt.Errorf("%s is not running", nd.Name)
+	}
+	bz, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", nd.proc.Pid()))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(bz), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", nd.proc.Pid())
 }

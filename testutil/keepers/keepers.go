@@ -83,6 +83,7 @@ func New(t testing.TB) *Fixture {
 	rk := rewardskeeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(keys[rewardstypes.StoreKey]), ak, bk, authority)
 	tk := taskskeeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(keys[taskstypes.StoreKey]), ak, rk, authority)
 	vk := verificationkeeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(keys[verificationtypes.StoreKey]), ak, tk, rk, authority)
+	tk.SetVerificationKeeper(vk)
 
 	require.NoError(t, rk.InitGenesis(ctx, rewardstypes.DefaultGenesis()))
 	require.NoError(t, tk.InitGenesis(ctx, taskstypes.DefaultGenesis()))

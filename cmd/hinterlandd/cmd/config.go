@@ -27,11 +27,14 @@ func cometConfig() *cmtcfg.Config {
 	return cfg
 }
 
-// appConfig is app.toml's defaults: a minimum gas price, REST and swagger on,
-// gRPC on, telemetry (Prometheus) on.
+// appConfig is app.toml's defaults: a minimum gas price, a query and
+// simulation gas limit, REST and swagger on, gRPC on, telemetry (Prometheus) on.
 func appConfig() (string, any) {
 	cfg := serverconfig.DefaultConfig()
 	cfg.MinGasPrices = app.DefaultMinGasPrices
+	// A query or a simulation may use at most what a block may hold: without
+	// a limit any public node would recompute segments for free.
+	cfg.QueryGasLimit = app.GenesisMaxBlockGas
 	cfg.API.Enable = true
 	cfg.API.Swagger = true
 	cfg.API.EnableUnsafeCORS = false

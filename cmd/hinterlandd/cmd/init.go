@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
+	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/cosmos/cosmos-sdk/server"
 	"github.com/cosmos/cosmos-sdk/x/genutil"
@@ -67,9 +68,14 @@ func setGenesisLimits(cfg *cmtcfg.Config) error {
 }
 
 // applyGenesisLimits sets Hinterland's block limits on a genesis document.
+// A document without consensus params (as a new testnet's is) gets CometBFT's
+// defaults first, so the limits apply to every network the binary writes.
 func applyGenesisLimits(g *genutiltypes.AppGenesis) {
-	if g.Consensus == nil || g.Consensus.Params == nil {
-		return
+	if g.Consensus == nil {
+		g.Consensus = &genutiltypes.ConsensusGenesis{}
+	}
+	if g.Consensus.Params == nil {
+		g.Consensus.Params = cmttypes.DefaultConsensusParams()
 	}
 	g.Consensus.Params.Block.MaxGas = app.GenesisMaxBlockGas
 	g.Consensus.Params.Block.MaxBytes = app.GenesisMaxBlockBytes

@@ -18,8 +18,10 @@ import (
 
 	"github.com/hinterland-ai/hinterland/pkg/dataset"
 	"github.com/hinterland-ai/hinterland/pkg/engine"
+	"github.com/hinterland-ai/hinterland/pkg/recompute"
 	"github.com/hinterland-ai/hinterland/worker"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
+	vtypes "github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
 const (
@@ -100,6 +102,11 @@ segments, from which the chain derives k.`,
 				return fmt.Errorf("--%s: %w", flags.FlagFrom, err)
 			}
 			msg.Poster = cctx.GetFromAddress().String()
+			if !cctx.Offline && !cctx.GenerateOnly {
+				if err := checkRevealable(cmd, cctx, msg); err != nil {
+					return err
+				}
+			}
 			return tx.GenerateOrBroadcastTxCLI(cctx, cmd.Flags(), msg)
 		},
 	}
@@ -122,6 +129,28 @@ segments, from which the chain derives k.`,
 	f.Duration(flagCommitWindow, time.Hour, "How long a worker has from its claim to commit")
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
+}
+
+// checkRevealable refuses, before anything is signed, a job one of whose
+// segments the chain could not verify: it applies the chain's own check
+// (pkg/recompute, the same code PostTask runs) with the chain's current
+// per-reveal limits, and says which limit the job exceeds.
+func checkRevealable(cmd *cobra.Command, cctx client.Context, msg *taskstypes.MsgPostTask) error {
+	res, err := vtypes.NewQueryClient(cctx).Params(cmd.Context(), &vtypes.QueryParamsRequest{})
+	if err != nil {
+		return fmt.Errorf("reading the chain's reveal limits: %w", err)
+	}
+	cost, err := recompute.WorstSegmentCost(msg.Spec, msg.Dataset)
+	if err == nil {
+		err = cost.Check(res.Params)
+	}
+	if err != nil {
+		if n := recompute.LongestSegment(msg.Spec, msg.Dataset, res.Params, msg.Spec.TotalSteps); n > 0 {
+			return fmt.Errorf("the chain cannot verify this job: %w (--%s %d or fewer fits)", err, flagSegmentSteps, n)
+		}
+		return fmt.Errorf("the chain cannot verify this job: %w (not even one step fits: use a smaller model, batch or dataset)", err)
+	}
+	return nil
 }
 
 func buildPostTask(cmd *cobra.Command, cctx client.Context) (*taskstypes.MsgPostTask, error) {

@@ -115,6 +115,10 @@ func verifySegment(cmd *cobra.Command) (bool, error) {
 		return false, fmt.Errorf("transcript of task %d by %s: %w", id, workerAddr, err)
 	}
 	tr := trres.Transcript
+	pres, err := vq.Params(ctx, &vtypes.QueryParamsRequest{})
+	if err != nil {
+		return false, fmt.Errorf("verification params: %w", err)
+	}
 	if n := uint32(len(tr.Checkpoints)); n == 0 || seg >= n-1 {
 		return false, fmt.Errorf("segment %d: the transcript has %d segments", seg, max(n, 1)-1)
 	}
@@ -150,7 +154,7 @@ func verifySegment(cmd *cobra.Command) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("start state h_%d: %w", seg, err)
 	}
-	check, err := worker.VerifySegment(task, tr.Checkpoints, seg, start, file, base)
+	check, err := worker.VerifySegment(task, tr.Checkpoints, seg, start, file, base, pres.Params)
 	if err != nil {
 		return false, err
 	}

@@ -24,6 +24,9 @@ type Keeper struct {
 	authKeeper   types.AccountKeeper
 	rewards      types.RewardsKeeper
 	authority    string
+	// verification is set once, after construction, by SetVerificationKeeper;
+	// a pointer so that every copy of the keeper sees it.
+	verification *types.VerificationKeeper
 
 	Schema     collections.Schema
 	Params     collections.Item[types.Params]
@@ -52,6 +55,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		authKeeper:   ak,
 		rewards:      rk,
 		authority:    authority,
+		verification: new(types.VerificationKeeper),
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		NextTaskID:   collections.NewSequence(sb, types.NextTaskIDKey, "next_task_id"),
 		Tasks: collections.NewIndexedMap(sb, types.TasksKey, "tasks", collections.Uint64Key,
@@ -70,6 +74,15 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 	}
 	k.Schema = schema
 	return k
+}
+
+// SetVerificationKeeper wires x/verification's reveal limits (see
+// types.VerificationKeeper); it panics if called twice.
+func (k Keeper) SetVerificationKeeper(vk types.VerificationKeeper) {
+	if *k.verification != nil {
+		panic("tasks: verification keeper already set")
+	}
+	*k.verification = vk
 }
 
 // Authority is the address allowed to update params.

@@ -29,7 +29,7 @@ func (m msgServer) PostTask(ctx context.Context, msg *types.MsgPostTask) (*types
 	// Spec and dataset size are user-chosen: charge for them before any work.
 	sdkCtx.GasMeter().ConsumeGas(params.GasPerSpecByte*uint64(msg.Spec.Size()+msg.Dataset.Size()), "tasks: spec bytes")
 
-	v, err := m.validatePostTask(msg, params)
+	v, err := m.validatePostTask(ctx, msg, params)
 	if err != nil {
 		return nil, err
 	}

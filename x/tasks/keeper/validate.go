@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"bytes"
+	"context"
 
 	errorsmod "cosmossdk.io/errors"
 
@@ -23,7 +24,7 @@ type validPost struct {
 // validatePostTask checks every field of a MsgPostTask against the engine and
 // the params, before any state is touched; each failure is a registered error
 // naming the field and the limit.
-func (k Keeper) validatePostTask(msg *types.MsgPostTask, params types.Params) (validPost, error) {
+func (k Keeper) validatePostTask(ctx context.Context, msg *types.MsgPostTask, params types.Params) (validPost, error) {
 	var v validPost
 	var err error
 	if v.poster, v.posterAddr, err = k.decodeAddress("poster", msg.Poster); err != nil {
@@ -41,6 +42,15 @@ func (k Keeper) validatePostTask(msg *types.MsgPostTask, params types.Params) (v
 	}
 	if err := msg.Dataset.Validate(es, params); err != nil {
 		return v, err
+	}
+	// Every segment must be revealable within x/verification's limits, or an
+	// honest worker could never pass and a reveal could ask validators for
+	// unbounded work.
+	if *k.verification == nil {
+		return v, errorsmod.Wrap(types.ErrInvalidSpec, "x/verification is not wired (SetVerificationKeeper)")
+	}
+	if err := (*k.verification).CheckRevealable(ctx, msg.Spec, msg.Dataset); err != nil {
+		return v, errorsmod.Wrap(types.ErrInvalidSpec, err.Error())
 	}
 	if err := validateCoin("reward", msg.Reward, params.Denom, types.ErrInvalidReward); err != nil {
 		return v, err

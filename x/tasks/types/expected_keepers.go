@@ -22,3 +22,11 @@ type RewardsKeeper interface {
 	SlashWorker(ctx context.Context, taskID uint64, worker, challenger sdk.AccAddress, reason string) error
 	CloseEscrow(ctx context.Context, taskID uint64) (sdk.Coin, error)
 }
+
+// VerificationKeeper is what x/tasks needs of x/verification when a task is
+// posted: that every segment can be revealed and recomputed within the
+// per-reveal limits (bytes, MACs, row look-ups). x/verification is built after
+// x/tasks (it uses x/tasks), so the app sets it with SetVerificationKeeper.
+type VerificationKeeper interface {
+	CheckRevealable(ctx context.Context, spec TrainingSpec, d DatasetRef) error
+}

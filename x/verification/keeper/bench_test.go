@@ -15,6 +15,7 @@ import (
 	"github.com/hinterland-ai/hinterland/pkg/dataset"
 	"github.com/hinterland-ai/hinterland/pkg/dataset/datasettest"
 	"github.com/hinterland-ai/hinterland/pkg/engine"
+	"github.com/hinterland-ai/hinterland/pkg/recompute"
 	"github.com/hinterland-ai/hinterland/testutil/fixtures"
 	"github.com/hinterland-ai/hinterland/testutil/keepers"
 	taskskeeper "github.com/hinterland-ai/hinterland/x/tasks/keeper"
@@ -23,28 +24,68 @@ import (
 	"github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
-// revealCase is a default job as a requester would post it.
+// revealCase is a job as a requester would post it: a preset, or an
+// adversarial shape whose segments are as long as the limits allow.
 type revealCase struct {
 	name         string
 	spec         engine.Spec
-	segmentSteps uint64
+	segmentSteps uint64 // 0: the longest segment the per-reveal limits accept
 	segments     uint64 // N
 	samples      uint32 // k
+	// rows > 0: a synthetic dataset of that many rows (spec.Inputs features,
+	// spec.Outputs classes) instead of MNIST.
+	rows int
 }
 
 // The default jobs (see README "Posting a task"): 200 segments of 4 steps
 // (800 steps of batch 32, about half an MNIST epoch per task) and k = 8
 // samples, so the chain recomputes k/N = 4% of the training.
 var revealCases = []revealCase{
-	{"mnist-softmax", engine.DefaultSpecMNISTSoftmax(), 4, 200, 8},
-	{"mnist-mlp", engine.DefaultSpecMNISTMLP(), 4, 200, 8},
-	{"mnist-lora", engine.DefaultSpecMNISTLoRA(), 4, 200, 8},
+	{"mnist-softmax", engine.DefaultSpecMNISTSoftmax(), 4, 200, 8, 0},
+	{"mnist-mlp", engine.DefaultSpecMNISTMLP(), 4, 200, 8, 0},
+	{"mnist-lora", engine.DefaultSpecMNISTLoRA(), 4, 200, 8, 0},
+}
+
+// adversarialCases are the shapes where gas used to under-price the work
+// (docs/PERFORMANCE.md "Adversarial shapes"): tiny models whose cost is all
+// per-step and per-row-look-up overhead, one-row datasets where every look-up
+// starts a new epoch (a SHA-256 each), very wide layers, Adam's element-wise
+// work. Each gets the longest segment the limits accept.
+var adversarialCases = []revealCase{
+	{"linear-1x2-b1-1row", linearSpec(1, 2, 1, engine.OptimizerSGD), 0, 2, 1, 1},
+	{"linear-1x2-b1-64rows", linearSpec(1, 2, 1, engine.OptimizerSGD), 0, 2, 1, 64},
+	{"linear-16x4-b1-adam", linearSpec(16, 4, 1, engine.OptimizerAdam), 0, 2, 1, 64},
+	{"softmax-1x4096-b32", linearSpec(1, 4096, 32, engine.OptimizerSGD), 0, 2, 1, 4096},
+	{"mlp-1-4096-2-b1", mlpSpec(1, 4096, 2, 1, engine.OptimizerSGD), 0, 2, 1, 64},
+	{"mlp-1-4096-2-b1-adam", mlpSpec(1, 4096, 2, 1, engine.OptimizerAdam), 0, 2, 1, 64},
+	{"mlp-64-1024-16-b1024", mlpSpec(64, 1024, 16, 1024, engine.OptimizerSGD), 0, 2, 1, 1024},
+}
+
+func linearSpec(in, out, batch uint32, opt engine.Optimizer) engine.Spec {
+	s := engine.Spec{Model: engine.ModelLinear, Inputs: in, Outputs: out, Objective: engine.ObjectiveSoftmaxCE,
+		Optimizer: opt, LearningRate: 1 << 10, BatchSize: batch, FracBits: 16}
+	if opt == engine.OptimizerAdam {
+		s.LearningRate, s.Beta1, s.Beta2, s.Epsilon = 1<<6, 58982, 65470, 1
+	}
+	return s
+}
+
+func mlpSpec(in, hidden, out, batch uint32, opt engine.Optimizer) engine.Spec {
+	s := linearSpec(in, out, batch, opt)
+	s.Model, s.Hidden = engine.ModelMLP, []uint32{hidden}
+	return s
 }
 
 // prepareReveal posts the case on MNIST, trains segment 0 honestly, commits a
 // transcript whose h_0, h_1 and h_N are right, demands the reveal of segment 0
 // and returns the fixture and the reveal.
 func prepareReveal(tb testing.TB, c revealCase, data *dataset.File) (*keepers.Fixture, *types.MsgRevealSegment) {
+	if c.rows > 0 {
+		data = fixtures.SyntheticShape(c.rows, int(c.spec.Inputs), int(c.spec.Outputs))
+	}
+	if c.segmentSteps == 0 {
+		c.segmentSteps = longestSegment(tb, c, data)
+	}
 	f := keepers.New(tb)
 	for _, a := range []sdk.AccAddress{poster, worker} {
 		f.Fund(tb, a, 10_000_000)
@@ -67,7 +108,7 @@ func prepareReveal(tb testing.TB, c revealCase, data *dataset.File) (*keepers.Fi
 		Dataset: taskstypes.DatasetRef{Root: data.Root(), Rows: data.Len(),
 			Schema: taskstypes.FromDatasetSchema(data.Schema()), Uri: "file:///mnist.hlds"},
 		Reward: sdk.NewCoin("uhint", sdkmath.NewInt(1_000_000)), Bond: sdk.NewCoin("uhint", sdkmath.NewInt(100_000)),
-		Samples: c.samples, ClaimWindow: time.Hour, CommitWindow: time.Hour,
+		Samples: c.samples, Replicas: 2, ClaimWindow: time.Hour, CommitWindow: time.Hour,
 	}
 	tasksMS := taskskeeper.NewMsgServerImpl(f.Tasks)
 	res, err := tasksMS.PostTask(f.Ctx, msg)
@@ -117,6 +158,15 @@ func prepareReveal(tb testing.TB, c revealCase, data *dataset.File) (*keepers.Fi
 	return f, reveal
 }
 
+// longestSegment is the largest segment_steps whose reveal fits the default
+// per-reveal limits.
+func longestSegment(tb testing.TB, c revealCase, data *dataset.File) uint64 {
+	ref := taskstypes.DatasetRef{Root: data.Root(), Rows: data.Len(), Schema: taskstypes.FromDatasetSchema(data.Schema())}
+	steps := recompute.LongestSegment(taskstypes.FromEngineSpec(c.spec, 1, 1, nil), ref, types.DefaultParams(), 1<<20)
+	require.NotZero(tb, steps, "%s: not even one step fits the limits", c.name)
+	return steps
+}
+
 // BenchmarkReveal measures the RevealSegment handler on the default jobs:
 // handler time p50/p99, ns per MAC, gas per MAC, reveal size, and what a block
 // full of such reveals costs (CalibratedMaxBlockGas / gas per reveal reveals).
@@ -129,6 +179,33 @@ func BenchmarkReveal(b *testing.B) {
 	}
 }
 
+// BenchmarkRevealShapes is the gas calibration against adversarial shapes:
+// for the presets and every adversarial shape (at the longest segment the
+// limits accept), on both kernels, the handler's ns per unit of gas, the time
+// of a block filled with that reveal, and x_preset: its ns/gas over the
+// costliest preset's in the same run (the target is <= 2).
+func BenchmarkRevealShapes(b *testing.B) {
+	data := datasettest.MNIST(b, "train")
+	for _, kernel := range []string{"simd", "portable"} {
+		for _, c := range append(append([]revealCase(nil), revealCases...), adversarialCases...) {
+			benchReveal(b, c, kernel, data)
+		}
+	}
+}
+
+// presetNsPerGas holds each preset's latest ns/gas per kernel in this run
+// (the benchmark framework runs a case more than once; the last run is warm):
+// the costliest is the peer the adversarial shapes are measured against.
+var presetNsPerGas = map[string]map[string]float64{} // looked up by kernel, then case name
+
+func costliestPreset(kernel string) float64 {
+	var m float64
+	for _, c := range revealCases { // in slice order: no map ranging
+		m = max(m, presetNsPerGas[kernel][c.name])
+	}
+	return m
+}
+
 // benchReveal runs one case with the amd64 SIMD kernel or the portable one
 // (what arm64, ppc64le, s390x and riscv64 validators run).
 func benchReveal(b *testing.B, c revealCase, kernel string, data *dataset.File) {
@@ -137,44 +214,127 @@ func benchReveal(b *testing.B, c revealCase, kernel string, data *dataset.File) 
 	}
 	prev := engine.SetSIMD(kernel == "simd")
 	defer engine.SetSIMD(prev)
-	{
-		b.Run(c.name+"/"+kernel, func(b *testing.B) {
-			f, reveal := prepareReveal(b, c, data)
+	b.Run(c.name+"/"+kernel, func(b *testing.B) {
+		f, reveal := prepareReveal(b, c, data)
+		ms := keeper.NewMsgServerImpl(f.Verification)
+		var (
+			times []time.Duration
+			gas   uint64
+			macs  uint64
+		)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			ctx, _ := f.Ctx.CacheContext()
+			ctx = ctx.WithGasMeter(storetypes.NewInfiniteGasMeter())
+			start := time.Now()
+			res, err := ms.RevealSegment(ctx, reveal)
+			times = append(times, time.Since(start))
+			if err != nil || !res.Match {
+				b.Fatalf("reveal failed: %v %v", err, res)
+			}
+			gas, macs = ctx.GasMeter().GasConsumed(), res.Macs
+		}
+		b.StopTimer()
+		sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+		p50 := times[len(times)/2]
+		p99 := times[(len(times)*99)/100]
+		nsPerGas := float64(p50.Nanoseconds()) / float64(gas)
+		if c.rows == 0 {
+			if presetNsPerGas[kernel] == nil {
+				presetNsPerGas[kernel] = map[string]float64{}
+			}
+			presetNsPerGas[kernel][c.name] = nsPerGas
+		}
+		b.ReportMetric(float64(p50.Microseconds())/1000, "p50_ms")
+		b.ReportMetric(float64(p99.Microseconds())/1000, "p99_ms")
+		b.ReportMetric(float64(p50.Nanoseconds())/float64(macs), "ns/MAC")
+		b.ReportMetric(float64(gas)/float64(macs), "gas/MAC")
+		b.ReportMetric(nsPerGas, "ns/gas")
+		b.ReportMetric(float64(reveal.Size())/1024, "reveal_KiB")
+		b.ReportMetric(nsPerGas*types.CalibratedMaxBlockGas/1e6, "block_ms")
+		if p := costliestPreset(kernel); p > 0 {
+			b.ReportMetric(nsPerGas/p, "x_preset")
+		}
+		if c.segments > 0 && c.rows == 0 {
+			b.ReportMetric(100*float64(c.samples)/float64(c.segments), "verify_%")
+		}
+		b.Logf("%s: %d MACs, %d gas, reveal %d bytes, %.1f reveals per block of %d gas",
+			c.name, macs, gas, reveal.Size(), float64(types.CalibratedMaxBlockGas)/float64(gas), types.CalibratedMaxBlockGas)
+	})
+}
+
+// BenchmarkCommitShapes prices CommitTranscript, which builds, encodes and
+// hashes the initial state h_0: the presets, and the largest Adam state a
+// task may have (the widest 784-H-10 MLP whose reveal still fits
+// max_reveal_bytes; a 1M-parameter Adam state of 16 MB is refused at post).
+// It reports ns/gas and x_preset against the costliest preset reveal of the
+// same kernel (run BenchmarkRevealShapes in the same invocation for it).
+func BenchmarkCommitShapes(b *testing.B) {
+	data := datasettest.MNIST(b, "train")
+	widest := widestAdamMLP(b, data)
+	for _, c := range append(append([]revealCase(nil), revealCases...),
+		revealCase{fmt.Sprintf("mlp-784-%d-10-adam", widest.Hidden[0]), widest, 1, 200, 8, 0}) {
+		b.Run(c.name, func(b *testing.B) {
+			f, commit := prepareCommit(b, c, data)
 			ms := keeper.NewMsgServerImpl(f.Verification)
-			params, err := f.Verification.Params.Get(f.Ctx)
-			require.NoError(b, err)
-			var (
-				times []time.Duration
-				gas   uint64
-				macs  uint64
-			)
+			var gas uint64
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				ctx, _ := f.Ctx.CacheContext()
 				ctx = ctx.WithGasMeter(storetypes.NewInfiniteGasMeter())
-				start := time.Now()
-				res, err := ms.RevealSegment(ctx, reveal)
-				times = append(times, time.Since(start))
-				if err != nil || !res.Match {
-					b.Fatalf("reveal failed: %v %v", err, res)
+				if _, err := ms.CommitTranscript(ctx, commit); err != nil {
+					b.Fatal(err)
 				}
-				gas, macs = ctx.GasMeter().GasConsumed(), res.Macs
+				gas = ctx.GasMeter().GasConsumed()
 			}
 			b.StopTimer()
-			sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-			p50 := times[len(times)/2]
-			p99 := times[(len(times)*99)/100]
-			perBlock := float64(types.CalibratedMaxBlockGas) / float64(gas)
-			b.ReportMetric(float64(p50.Microseconds())/1000, "p50_ms")
-			b.ReportMetric(float64(p99.Microseconds())/1000, "p99_ms")
-			b.ReportMetric(float64(p50.Nanoseconds())/float64(macs), "ns/MAC")
-			b.ReportMetric(float64(gas)/float64(macs), "gas/MAC")
-			b.ReportMetric(float64(reveal.Size())/1024, "reveal_KiB")
-			b.ReportMetric(perBlock*float64(p50.Microseconds())/1000, "block_ms")
-			b.ReportMetric(100*float64(c.samples)/float64(c.segments), "verify_%")
-			b.Logf("%s: %d MACs, %d gas, reveal %d bytes, %.1f reveals per block of %d gas, params %+v",
-				c.name, macs, gas, reveal.Size(), perBlock, types.CalibratedMaxBlockGas,
-				fmt.Sprint(params.GasPerMac, "/MAC ", params.GasPerParamStep, "/param-step ", params.GasPerRevealByte, "/byte"))
+			nsPerGas := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / float64(gas)
+			b.ReportMetric(float64(gas), "gas")
+			b.ReportMetric(nsPerGas, "ns/gas")
+			b.ReportMetric(float64(engine.EncodedStateSize(c.spec))/1024, "state_KiB")
+			if p := costliestPreset("simd"); p > 0 && engine.SIMDAvailable() {
+				b.ReportMetric(nsPerGas/p, "x_preset")
+			}
 		})
 	}
+}
+
+// widestAdamMLP is the widest 784-H-10 Adam MLP (batch 1, one-step segments)
+// that the default limits accept.
+func widestAdamMLP(tb testing.TB, data *dataset.File) engine.Spec {
+	spec := func(h uint32) engine.Spec {
+		s := engine.DefaultSpecMNISTMLP()
+		s.Hidden, s.BatchSize = []uint32{h}, 1
+		s.Optimizer, s.Momentum = engine.OptimizerAdam, 0
+		s.LearningRate, s.Beta1, s.Beta2, s.Epsilon = 66, 58982, 65470, 1
+		return s
+	}
+	params := types.DefaultParams()
+	ref := taskstypes.DatasetRef{Root: data.Root(), Rows: data.Len(), Schema: taskstypes.FromDatasetSchema(data.Schema())}
+	lo, hi := uint32(1), uint32(4096)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		cost, err := recompute.SegmentCost(taskstypes.FromEngineSpec(spec(mid), 200, 1, nil), ref, 0)
+		if err == nil && cost.Check(params) == nil {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return spec(lo)
+}
+
+// prepareCommit posts and claims the case and returns an honest-looking
+// commit (h_0 right, h_N consistent with the final hashes).
+func prepareCommit(tb testing.TB, c revealCase, data *dataset.File) (*keepers.Fixture, *types.MsgCommitTranscript) {
+	f, _ := prepareReveal(tb, revealCase{c.name, c.spec, c.segmentSteps, c.segments, c.samples, c.rows}, data)
+	// prepareReveal committed already; commit again as a second worker.
+	f.Fund(tb, worker2, 10_000_000)
+	tasksMS := taskskeeper.NewMsgServerImpl(f.Tasks)
+	_, err := tasksMS.ClaimTask(f.Ctx, &taskstypes.MsgClaimTask{Worker: worker2.String(), TaskId: 1})
+	require.NoError(tb, err)
+	tr, err := f.Verification.GetTranscript(f.Ctx, 1, worker)
+	require.NoError(tb, err)
+	return f, &types.MsgCommitTranscript{Worker: worker2.String(), TaskId: 1, Checkpoints: tr.Checkpoints,
+		Uri: tr.Uri, FinalModelHash: tr.FinalModelHash, FinalOptHash: tr.FinalOptHash}
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/hinterland-ai/hinterland/pkg/recompute"
+	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	"github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
@@ -97,6 +99,21 @@ func (i VerdictIndexes) IndexesList() []collections.Index[uint64, types.Verdict]
 func newVerdictIndexes(sb *collections.SchemaBuilder) VerdictIndexes {
 	return VerdictIndexes{Task: indexes.NewMulti(sb, types.TaskVerdictKey, "verdicts_by_task", collections.Uint64Key,
 		collections.Uint64Key, func(_ uint64, v types.Verdict) (uint64, error) { return v.TaskId, nil })}
+}
+
+// CheckRevealable tells whether every segment of a task with this spec and
+// dataset can be revealed and recomputed within the current per-reveal limits
+// (x/tasks asks when the task is posted).
+func (k Keeper) CheckRevealable(ctx context.Context, spec taskstypes.TrainingSpec, d taskstypes.DatasetRef) error {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := recompute.WorstSegmentCost(spec, d)
+	if err != nil {
+		return err
+	}
+	return c.Check(params)
 }
 
 // Authority is the address allowed to update params.

@@ -79,8 +79,9 @@ func (m msgServer) CommitTranscript(ctx context.Context, msg *types.MsgCommitTra
 	if err != nil {
 		return nil, err
 	}
-	// Building the initial state costs about one unit of work per parameter.
-	sdkCtx.GasMeter().ConsumeGas(params.GasPerMac*job.Spec.TrainableParams(), "verification: initial state")
+	// Building, encoding and hashing the initial state is work in proportion
+	// to its encoding: charged before it is built.
+	sdkCtx.GasMeter().ConsumeGas(params.GasPerStateByte*engine.EncodedStateSize(job.Spec), "verification: initial state")
 	h0, err := engine.InitialStateHash(job, task.Spec.BaseModelHash)
 	if err != nil {
 		return nil, errorsmod.Wrap(types.ErrEngine, err.Error())
@@ -223,16 +224,22 @@ func (m msgServer) RevealSegment(ctx context.Context, msg *types.MsgRevealSegmen
 	if err != nil {
 		return nil, err
 	}
-	rc, err := recompute.PrepareReveal(task, t.Checkpoints, msg.Segment, msg.StartState, msg.Rows, msg.BaseModel)
+	// Check the segment against the limits and charge the whole
+	// recomputation (rows looked up, proofs, MACs, optimiser and state work)
+	// before anything whose size grows with the task is built: a malformed
+	// reveal still pays for the work it asked for.
+	if uint64(msg.Segment) >= task.Spec.Segments() {
+		return nil, errorsmod.Wrapf(types.ErrInvalidSegment, "segment %d of a %d-segment task", msg.Segment, task.Spec.Segments())
+	}
+	_, gas, err := recompute.RevealGas(task, msg.Segment, len(msg.Rows), params)
 	if err != nil {
 		return nil, err
 	}
-	if rc.MACs > params.MaxMacsPerReveal {
-		return nil, errorsmod.Wrapf(types.ErrTooMuchWork, "segment needs %d MACs, max_macs_per_reveal is %d", rc.MACs, params.MaxMacsPerReveal)
-	}
-	// Pre-charge the exact recomputation before running it.
-	gas := rc.Gas(params)
 	sdkCtx.GasMeter().ConsumeGas(gas, "verification: recomputation")
+	rc, err := recompute.PrepareReveal(task, t.Checkpoints, msg.Segment, msg.StartState, msg.Rows, msg.BaseModel, params)
+	if err != nil {
+		return nil, err
+	}
 	match, _, meter, reason := rc.Run()
 
 	if !match {

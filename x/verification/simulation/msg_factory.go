@@ -2,6 +2,7 @@ package simulation
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"cosmossdk.io/collections"
@@ -107,8 +108,11 @@ func MsgRevealSegmentFactory(k keeper.Keeper, tk taskskeeper.Keeper) simsx.SimMs
 			reporter.Skipf("params: %s", err)
 			return nil, nil
 		}
-		rc, err := recompute.PrepareReveal(task, tr.Checkpoints, c.Segment, msg.StartState, msg.Rows, msg.BaseModel)
-		if err == nil && (uint64(msg.Size()) > params.MaxRevealBytes || rc.MACs > params.MaxMacsPerReveal) {
+		if _, err := recompute.SegmentCost(task.Spec, task.Dataset, uint64(c.Segment)); err == nil && uint64(msg.Size()) > params.MaxRevealBytes {
+			reporter.Skip("reveal exceeds the current caps")
+			return nil, nil
+		}
+		if _, err := recompute.PrepareReveal(task, tr.Checkpoints, c.Segment, msg.StartState, msg.Rows, msg.BaseModel, params); errors.Is(err, types.ErrTooMuchWork) {
 			reporter.Skip("reveal exceeds the current caps")
 			return nil, nil
 		}

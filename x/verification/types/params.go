@@ -24,7 +24,19 @@ const (
 	DefaultGasPerRevealByte = 20
 	DefaultMaxMACsPerReveal = 200_000_000
 	DefaultMaxItemsPerBlock = 100
-	DefaultGasPerParamStep  = 16
+	DefaultGasPerParamStep  = 40
+	// Per-step and per-row-look-up overheads, proof hashes and state bytes
+	// (see BenchmarkRevealShapes: they make tiny models, batch 1, one-row
+	// datasets and large commits pay what they cost).
+	DefaultGasPerStep            = 3_000
+	DefaultGasPerBatchRow        = 1_500
+	DefaultGasPerProofHash       = 300
+	DefaultGasPerStateByte       = 20
+	DefaultGasPerActivation      = 64
+	DefaultMaxBatchRowsPerReveal = 1 << 16
+	// DefaultMaxGasPerReveal is three quarters of CalibratedMaxBlockGas: an
+	// honest reveal always fits in a block with room for other transactions.
+	DefaultMaxGasPerReveal = CalibratedMaxBlockGas / 4 * 3
 )
 
 // CalibratedMaxBlockGas is the genesis block max_gas the gas params are
@@ -43,6 +55,14 @@ func DefaultParams() Params {
 		MaxMacsPerReveal: DefaultMaxMACsPerReveal,
 		MaxItemsPerBlock: DefaultMaxItemsPerBlock,
 		GasPerParamStep:  DefaultGasPerParamStep,
+
+		GasPerStep:            DefaultGasPerStep,
+		GasPerBatchRow:        DefaultGasPerBatchRow,
+		GasPerProofHash:       DefaultGasPerProofHash,
+		GasPerStateByte:       DefaultGasPerStateByte,
+		GasPerActivation:      DefaultGasPerActivation,
+		MaxBatchRowsPerReveal: DefaultMaxBatchRowsPerReveal,
+		MaxGasPerReveal:       DefaultMaxGasPerReveal,
 	}
 }
 
@@ -74,6 +94,20 @@ func (p Params) Validate() error {
 	}
 	if p.GasPerParamStep == 0 {
 		return fmt.Errorf("gas_per_param_step must be positive")
+	}
+	for _, g := range []struct {
+		name string
+		v    uint64
+	}{{"gas_per_step", p.GasPerStep}, {"gas_per_batch_row", p.GasPerBatchRow}, {"gas_per_proof_hash", p.GasPerProofHash}, {"gas_per_state_byte", p.GasPerStateByte}, {"gas_per_activation", p.GasPerActivation}} {
+		if g.v == 0 || g.v > 1<<20 {
+			return fmt.Errorf("%s %d must be in 1..2^20: every unit of work is paid for", g.name, g.v)
+		}
+	}
+	if p.MaxGasPerReveal == 0 {
+		return fmt.Errorf("max_gas_per_reveal must be positive")
+	}
+	if p.MaxBatchRowsPerReveal == 0 || p.MaxBatchRowsPerReveal > 1<<24 {
+		return fmt.Errorf("max_batch_rows_per_reveal %d must be in 1..2^24", p.MaxBatchRowsPerReveal)
 	}
 	if p.MaxItemsPerBlock == 0 {
 		return fmt.Errorf("max_items_per_block must be positive")
