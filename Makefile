@@ -86,7 +86,7 @@ proto-check: proto-tools ## Fail if the generated code is stale
 bench: ## Engine benchmarks vs gonum, MNIST accuracy, reveal handler cost, worker overhead vs the bare engine
 	./scripts/bench-engine.sh
 	go test -run '^$$' -bench . -benchtime 20x ./x/verification/keeper/
-	go test -run '^$$' -bench WorkerOverhead -benchtime 5x ./worker/
+	go test -run '^$$' -bench WorkerOverhead -benchtime 5x -count 3 ./worker/ # overhead-ratio = worker / bare engine time per task; goal <= 1.05
 
 bench-chain: build ## Load benchmark on one node and on four validators
 	./scripts/bench-chain.sh

@@ -137,3 +137,70 @@ func renderBar(s TrainStatus) string {
 		s.Task, strings.Repeat("█", filled), strings.Repeat("░", width-filled), s.Step, s.Total,
 		loss, s.StepsPerS, s.ETA.Round(time.Second), s.Checkpoint, s.Segments)
 }
+
+// trainReporter is the status of one training run, fed from two goroutines:
+// the trainer reports the steps done, the checkpoint writer the loss points
+// and the checkpoints written. With no Progress it does nothing.
+type trainReporter struct {
+	p     *Progress
+	start time.Time
+	from  uint64 // the step the run resumed at
+
+	mu sync.Mutex
+	s  TrainStatus
+}
+
+func newTrainReporter(p *Progress, s TrainStatus) *trainReporter {
+	return &trainReporter{p: p, start: time.Now(), from: s.Step, s: s}
+}
+
+// snapshot returns the status with the rate and ETA of this run; r.mu is held.
+func (r *trainReporter) snapshot() TrainStatus {
+	s := r.s
+	if el := time.Since(r.start).Seconds(); el > 0 && s.Step > r.from {
+		s.StepsPerS = float64(s.Step-r.from) / el
+		s.ETA = time.Duration(float64(s.Total-s.Step) / s.StepsPerS * float64(time.Second))
+	}
+	return s
+}
+
+// stepped reports that training reached step (training goroutine).
+func (r *trainReporter) stepped(step uint64) {
+	if r.p == nil {
+		return
+	}
+	r.mu.Lock()
+	r.s.Step = step
+	s := r.snapshot()
+	r.mu.Unlock()
+	r.p.Update(s)
+}
+
+// measured reports a loss point (checkpoint writer).
+func (r *trainReporter) measured(loss float64) {
+	if r.p == nil {
+		return
+	}
+	r.mu.Lock()
+	r.s.Loss = loss
+	r.mu.Unlock()
+}
+
+// checkpointed reports checkpoint h_i written (checkpoint writer).
+func (r *trainReporter) checkpointed(i uint64) {
+	if r.p == nil {
+		return
+	}
+	r.mu.Lock()
+	r.s.Checkpoint = i
+	s := r.snapshot()
+	r.mu.Unlock()
+	r.p.Checkpoint(s)
+}
+
+// done ends the bar of a finished run.
+func (r *trainReporter) done() {
+	if r.p != nil {
+		r.p.Done()
+	}
+}

@@ -125,6 +125,13 @@ func appendFile(path, text string) error {
 	return f.Close()
 }
 
+// hasCheckpoints reports whether a checkpoint log exists (a fresh run has
+// none and need not hash its initial state to check it).
+func (d *TaskDir) hasCheckpoints() bool {
+	_, err := os.Stat(filepath.Join(d.Path, checkpointLog))
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
 // LoadCheckpoints returns the checkpoints that survive checking, for
 // resuming: each recorded state file must decode as a state of the spec, be
 // at the step its index implies and hash to the recorded h_i, and h_0 must be
