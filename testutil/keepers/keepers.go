@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	abci "github.com/cometbft/cometbft/abci/types"
+	gogoproto "github.com/cosmos/gogoproto/proto"
+
 	sdkmath "cosmossdk.io/math"
 	"github.com/stretchr/testify/require"
 
@@ -177,4 +180,20 @@ func (f *Fixture) CacheCtx(fn func(ctx sdk.Context) error) error {
 	}
 	write()
 	return nil
+}
+
+// TypedEvents parses the typed events ctx's event manager holds, keyed by
+// proto message name (the last event of each type wins). Keeper tests assert
+// the events a worker or dApp relies on with it.
+func TypedEvents(t testing.TB, ctx sdk.Context) map[string]gogoproto.Message {
+	t.Helper()
+	out := map[string]gogoproto.Message{}
+	for _, e := range ctx.EventManager().Events() {
+		msg, err := sdk.ParseTypedEvent(abci.Event(e))
+		if err != nil {
+			continue // an untyped event (the SDK's bank and message events)
+		}
+		out[gogoproto.MessageName(msg)] = msg
+	}
+	return out
 }

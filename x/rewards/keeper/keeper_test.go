@@ -259,6 +259,9 @@ func TestUpdateParams(t *testing.T) {
 	require.NoError(t, err)
 	got, _ := f.Rewards.Params.Get(f.Ctx)
 	require.Equal(t, uint32(700), got.ProtocolFeeBps)
+	ev, ok := keepers.TypedEvents(t, f.Ctx)[types.EventTypeParamsUpdated].(*types.EventParamsUpdated)
+	require.True(t, ok, "no %s event", types.EventTypeParamsUpdated)
+	require.Equal(t, p, ev.Params)
 }
 
 // Export -> import gives the same state; genesis whose custody does not match

@@ -9,7 +9,6 @@ import (
 	sdkmath "cosmossdk.io/math"
 	"github.com/stretchr/testify/require"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/gogoproto/proto"
 
@@ -398,26 +397,18 @@ func TestTypedEvents(t *testing.T) {
 	_, err = ms.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.Tasks.Authority(), Params: params})
 	require.NoError(t, err)
 
-	byType := map[string]sdk.Event{}
-	for _, e := range f.Ctx.EventManager().Events() {
-		byType[e.Type] = e
-	}
-	for _, want := range []proto.Message{&types.EventTaskPosted{}, &types.EventTaskClaimed{}, &types.EventParamsUpdated{}} {
-		e, ok := byType[proto.MessageName(want)]
-		require.True(t, ok, "no %s event", proto.MessageName(want))
-		msg, err := sdk.ParseTypedEvent(abci.Event(e))
-		require.NoError(t, err)
-		switch ev := msg.(type) {
-		case *types.EventTaskPosted:
-			require.Equal(t, id, ev.TaskId)
-			require.Equal(t, poster.String(), ev.Poster)
-		case *types.EventTaskClaimed:
-			require.Equal(t, id, ev.TaskId)
-			require.Equal(t, worker.String(), ev.Worker)
-		case *types.EventParamsUpdated:
-			require.Equal(t, params, ev.Params)
-			require.Equal(t, f.Tasks.Authority(), ev.Authority)
-		}
-	}
+	events := keepers.TypedEvents(t, f.Ctx)
+	posted, ok := events[types.EventTypeTaskPosted].(*types.EventTaskPosted)
+	require.True(t, ok, "no %s event", types.EventTypeTaskPosted)
+	require.Equal(t, id, posted.TaskId)
+	require.Equal(t, poster.String(), posted.Poster)
+	claimed, ok := events[types.EventTypeTaskClaimed].(*types.EventTaskClaimed)
+	require.True(t, ok, "no %s event", types.EventTypeTaskClaimed)
+	require.Equal(t, id, claimed.TaskId)
+	require.Equal(t, worker.String(), claimed.Worker)
+	updated, ok := events[types.EventTypeParamsUpdated].(*types.EventParamsUpdated)
+	require.True(t, ok, "no %s event", types.EventTypeParamsUpdated)
+	require.Equal(t, params, updated.Params)
+	require.Equal(t, f.Tasks.Authority(), updated.Authority)
 	require.Equal(t, types.EventTypeTaskPosted, proto.MessageName(&types.EventTaskPosted{}))
 }

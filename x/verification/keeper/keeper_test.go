@@ -115,16 +115,31 @@ func TestHonestTranscriptPassesAndFinalises(t *testing.T) {
 	require.Equal(t, types.TRANSCRIPT_STATUS_COMMITTED, e.transcript(t, worker).Status)
 	require.Empty(t, e.pending(t, worker), "no sample before the next block")
 
+	committed, ok := keepers.TypedEvents(t, f.Ctx)[types.EventTypeTranscriptCommitted].(*types.EventTranscriptCommitted)
+	require.True(t, ok, "no %s event", types.EventTypeTranscriptCommitted)
+	require.Equal(t, uint32(4), committed.Segments)
+	require.Equal(t, worker.String(), committed.Worker)
+
 	f.Advance(t, 5*time.Second)
 	tr := e.transcript(t, worker)
 	require.Equal(t, types.TRANSCRIPT_STATUS_CHALLENGED, tr.Status)
 	require.Len(t, tr.Sampled, 2)
 	require.ElementsMatch(t, tr.Sampled, e.pending(t, worker))
+	drawn, ok := keepers.TypedEvents(t, f.Ctx)[types.EventTypeSegmentsChallenged].(*types.EventSegmentsChallenged)
+	require.True(t, ok, "no %s event in the draw block", types.EventTypeSegmentsChallenged)
+	require.ElementsMatch(t, tr.Sampled, drawn.Segments)
 
 	for _, res := range e.revealAll(t, run, worker) {
 		require.True(t, res.Match)
 		require.Equal(t, uint64(2*8*16*4*3), res.Macs, "2*batch*in*out MACs per step, 3 steps")
 	}
+	events := keepers.TypedEvents(t, f.Ctx)
+	verified, ok := events[types.EventTypeSegmentVerified].(*types.EventSegmentVerified)
+	require.True(t, ok, "no %s event", types.EventTypeSegmentVerified)
+	require.Equal(t, uint64(2*8*16*4*3), verified.Macs)
+	require.NotZero(t, verified.GasCharged)
+	_, ok = events[types.EventTypeTranscriptPassed].(*types.EventTranscriptPassed)
+	require.True(t, ok, "no %s event", types.EventTypeTranscriptPassed)
 	tr = e.transcript(t, worker)
 	require.Equal(t, types.TRANSCRIPT_STATUS_PASSED, tr.Status)
 	require.Equal(t, f.Ctx.BlockTime().Add(time.Hour), tr.FraudWindowEnd)
