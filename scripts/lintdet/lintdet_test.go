@@ -28,8 +28,8 @@ func TestFindsViolations(t *testing.T) {
 	}
 }
 
-func TestEngineAndDatasetAreClean(t *testing.T) {
-	for _, dir := range []string{"../..", "../../../dataset"} {
+func TestConsensusPackagesAreClean(t *testing.T) {
+	for _, dir := range []string{"../../pkg/engine", "../../pkg/dataset", "../../pkg/recompute"} {
 		fs, err := lintTree(dir)
 		if err != nil {
 			t.Fatal(err)
