@@ -9,6 +9,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/hinterland-ai/hinterland/pkg/engine"
+	"github.com/hinterland-ai/hinterland/x/internal/addresses"
 	"github.com/hinterland-ai/hinterland/x/tasks/types"
 )
 
@@ -95,16 +96,7 @@ func (k Keeper) validatePostTask(ctx context.Context, msg *types.MsgPostTask, pa
 // decodeAddress decodes a message's address field and returns it with its
 // canonical (lower-case bech32) spelling, which is what state stores.
 func (k Keeper) decodeAddress(field, addr string) (sdk.AccAddress, string, error) {
-	ac := k.authKeeper.AddressCodec()
-	bz, err := ac.StringToBytes(addr)
-	if err != nil {
-		return nil, "", errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: %s", field, addr, err)
-	}
-	canonical, err := ac.BytesToString(bz)
-	if err != nil {
-		return nil, "", errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: %s", field, addr, err)
-	}
-	return bz, canonical, nil
+	return addresses.Decode(k.authKeeper.AddressCodec(), field, addr, types.ErrInvalidAddress)
 }
 
 // isPoster tells whether addr is the task's poster, comparing address bytes

@@ -1,10 +1,9 @@
 package keeper
 
 import (
-	errorsmod "cosmossdk.io/errors"
-
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/hinterland-ai/hinterland/x/internal/addresses"
 	"github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
@@ -12,14 +11,5 @@ import (
 // canonical (lower-case bech32) spelling, which is what state stores;
 // addresses are compared as bytes, never as strings.
 func (k Keeper) decodeAddress(field, addr string) (sdk.AccAddress, string, error) {
-	ac := k.authKeeper.AddressCodec()
-	bz, err := ac.StringToBytes(addr)
-	if err != nil {
-		return nil, "", errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: %s", field, addr, err)
-	}
-	canonical, err := ac.BytesToString(bz)
-	if err != nil {
-		return nil, "", errorsmod.Wrapf(types.ErrInvalidAddress, "%s %q: %s", field, addr, err)
-	}
-	return bz, canonical, nil
+	return addresses.Decode(k.authKeeper.AddressCodec(), field, addr, types.ErrInvalidAddress)
 }
