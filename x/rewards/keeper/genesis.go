@@ -51,11 +51,6 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		if err := k.Reputations.Set(ctx, addr, r); err != nil {
 			return err
 		}
-		if r.Verified > 0 {
-			if err := k.Leaderboard.Set(ctx, collections.Join(r.VerifiedMacs, sdk.AccAddress(addr))); err != nil {
-				return err
-			}
-		}
 	}
 	for _, w := range gs.EpochWork {
 		addr, err := ac.StringToBytes(w.Worker)

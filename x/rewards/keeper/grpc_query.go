@@ -44,7 +44,8 @@ func (q querier) Reputation(ctx context.Context, req *types.QueryReputationReque
 	return &types.QueryReputationResponse{Reputation: rep}, nil
 }
 
-// Leaderboard pages through workers by verified MACs, highest first.
+// Leaderboard pages through workers by verified MACs, highest first; only
+// workers with verified work are ranked.
 func (q querier) Leaderboard(ctx context.Context, req *types.QueryLeaderboardRequest) (*types.QueryLeaderboardResponse, error) {
 	if req == nil {
 		req = &types.QueryLeaderboardRequest{}
@@ -54,7 +55,11 @@ func (q querier) Leaderboard(ctx context.Context, req *types.QueryLeaderboardReq
 		page = &query.PageRequest{}
 	}
 	page.Reverse = true
-	entries, pageRes, err := query.CollectionPaginate(ctx, q.Keeper.Leaderboard, page,
+	entries, pageRes, err := query.CollectionFilteredPaginate(ctx, q.Keeper.Reputations.Indexes.ByMACs, page,
+		func(key collections.Pair[uint64, sdk.AccAddress], _ collections.NoValue) (bool, error) {
+			r, err := q.Keeper.Reputations.Get(ctx, key.K2())
+			return err == nil && r.Verified > 0, err
+		},
 		func(key collections.Pair[uint64, sdk.AccAddress], _ collections.NoValue) (types.Reputation, error) {
 			return q.reputation(ctx, key.K2())
 		})

@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"cosmossdk.io/collections"
+	"cosmossdk.io/collections/indexes"
 	"cosmossdk.io/core/store"
 	errorsmod "cosmossdk.io/errors"
 	sdkmath "cosmossdk.io/math"
@@ -37,9 +38,8 @@ type Keeper struct {
 	// ChallengeBonds are keyed by (task, challenged worker, segment): one open
 	// fraud challenge per segment of a transcript.
 	ChallengeBonds collections.Map[collections.Triple[uint64, sdk.AccAddress, uint32], types.Bond]
-	Reputations    collections.Map[sdk.AccAddress, types.Reputation]
-	// Leaderboard orders workers by verified MACs: (macs, address).
-	Leaderboard collections.KeySet[collections.Pair[uint64, sdk.AccAddress]]
+	// Reputations by address, indexed by verified MACs (the leaderboard).
+	Reputations *collections.IndexedMap[sdk.AccAddress, types.Reputation, ReputationIndexes]
 	// EpochWork is the MACs each worker got verified since the last epoch end.
 	EpochWork collections.Map[sdk.AccAddress, uint64]
 }
@@ -66,9 +66,12 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		Escrows:        collections.NewMap(sb, types.EscrowsKey, "escrows", collections.Uint64Key, codec.CollValue[types.Escrow](cdc)),
 		WorkerBonds:    collections.NewMap(sb, types.WorkerBondsKey, "worker_bonds", collections.PairKeyCodec(collections.Uint64Key, sdk.AccAddressKey), codec.CollValue[types.Bond](cdc)),
 		ChallengeBonds: collections.NewMap(sb, types.ChallengeBondsKey, "challenge_bonds", collections.TripleKeyCodec(collections.Uint64Key, sdk.AccAddressKey, collections.Uint32Key), codec.CollValue[types.Bond](cdc)),
-		Reputations:    collections.NewMap(sb, types.ReputationsKey, "reputations", sdk.AccAddressKey, codec.CollValue[types.Reputation](cdc)),
-		Leaderboard:    collections.NewKeySet(sb, types.LeaderboardKey, "leaderboard", collections.PairKeyCodec(collections.Uint64Key, sdk.AccAddressKey)),
-		EpochWork:      collections.NewMap(sb, types.EpochWorkKey, "epoch_work", sdk.AccAddressKey, collections.Uint64Value),
+		Reputations: collections.NewIndexedMap(sb, types.ReputationsKey, "reputations", sdk.AccAddressKey,
+			codec.CollValue[types.Reputation](cdc), ReputationIndexes{
+				ByMACs: indexes.NewMulti(sb, types.LeaderboardKey, "reputations_by_verified_macs", collections.Uint64Key, sdk.AccAddressKey,
+					func(_ sdk.AccAddress, r types.Reputation) (uint64, error) { return r.VerifiedMacs, nil }),
+			}),
+		EpochWork: collections.NewMap(sb, types.EpochWorkKey, "epoch_work", sdk.AccAddressKey, collections.Uint64Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -131,24 +134,24 @@ func (k Keeper) reputation(ctx context.Context, addr sdk.AccAddress) (types.Repu
 	return rep, err
 }
 
-// updateReputation applies fn to addr's reputation, keeping the leaderboard index in step.
+// ReputationIndexes rank reputations by verified MACs: the leaderboard.
+type ReputationIndexes struct {
+	ByMACs *indexes.Multi[uint64, sdk.AccAddress, types.Reputation]
+}
+
+// IndexesList implements collections.Indexes.
+func (i ReputationIndexes) IndexesList() []collections.Index[sdk.AccAddress, types.Reputation] {
+	return []collections.Index[sdk.AccAddress, types.Reputation]{i.ByMACs}
+}
+
+// updateReputation applies fn to addr's reputation (the leaderboard index follows).
 func (k Keeper) updateReputation(ctx context.Context, addr sdk.AccAddress, fn func(*types.Reputation)) error {
 	rep, err := k.reputation(ctx, addr)
 	if err != nil {
 		return err
 	}
-	oldMACs := rep.VerifiedMacs
 	fn(&rep)
 	rep.LastHeight = sdk.UnwrapSDKContext(ctx).BlockHeight()
-	// Only workers with verified work are ranked.
-	if err := k.Leaderboard.Remove(ctx, collections.Join(oldMACs, addr)); err != nil {
-		return err
-	}
-	if rep.Verified > 0 {
-		if err := k.Leaderboard.Set(ctx, collections.Join(rep.VerifiedMacs, addr)); err != nil {
-			return err
-		}
-	}
 	return k.Reputations.Set(ctx, addr, rep)
 }
 
