@@ -51,7 +51,7 @@ run() { # name, env..., binary-runner...
 	local t0 log
 	t0=$(date +%s)
 	log="$tmp/$name.$pkg.log"
-	if (cd "$root/x/verification/$pkg" && "$@" -test.run "$TEST_RUN" -test.count=1 >"$log" 2>&1); then
+	if (cd "$root/pkg/$pkg" && "$@" -test.run "$TEST_RUN" -test.count=1 >"$log" 2>&1); then
 		echo "  $name $pkg: PASS ($(($(date +%s) - t0))s)"
 	else
 		echo "  $name $pkg: FAIL" >&2
@@ -67,7 +67,7 @@ for a in $ARCHES; do
 	qargs=()
 	[ "$a" = s390x ] && qargs=(-cpu max)
 	for p in $pkgs; do
-		CGO_ENABLED=0 GOOS=linux GOARCH=$a go test -c -o "$tmp/$p.$a.test" "./x/verification/$p"
+		CGO_ENABLED=0 GOOS=linux GOARCH=$a go test -c -o "$tmp/$p.$a.test" "./pkg/$p"
 		run "$a" "$p" "$q" "${qargs[@]}" "$tmp/$p.$a.test" || fail=1
 	done
 done
@@ -83,13 +83,13 @@ else
 	die "this CPU is not x86-64-v3 and qemu-x86_64 is missing"
 fi
 for p in $pkgs; do
-	GOARCH=amd64 GOAMD64=v3 go test -c -o "$tmp/$p.v3.test" "./x/verification/$p"
+	GOARCH=amd64 GOAMD64=v3 go test -c -o "$tmp/$p.v3.test" "./pkg/$p"
 	if [ "$v3" = native ]; then
 		run amd64-v3 "$p" "$tmp/$p.v3.test" || fail=1
 	else
 		run amd64-v3 "$p" qemu-x86_64 -cpu max "$tmp/$p.v3.test" || fail=1
 	fi
-	GOARCH=amd64 GOAMD64=v1 go test -tags purego -c -o "$tmp/$p.v1.test" "./x/verification/$p"
+	GOARCH=amd64 GOAMD64=v1 go test -tags purego -c -o "$tmp/$p.v1.test" "./pkg/$p"
 	run amd64-v1-purego "$p" "$tmp/$p.v1.test" || fail=1
 done
 
