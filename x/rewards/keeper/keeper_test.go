@@ -9,6 +9,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
 
 	"github.com/hinterland-ai/hinterland/testutil/keepers"
 	"github.com/hinterland-ai/hinterland/x/rewards/keeper"
@@ -242,6 +243,15 @@ func TestFundPoolRejections(t *testing.T) {
 	require.ErrorIs(t, err, types.ErrInvalidAmount)
 	_, err = ms.FundPool(f.Ctx, &types.MsgFundPool{Sender: poster.String(), Amount: uhint(1 << 40)})
 	require.ErrorIs(t, err, types.ErrInsufficientFunds)
+	// A denom the pool does not pay emissions in would be stuck there.
+	other := sdk.NewCoin("uother", sdkmath.NewInt(5))
+	require.NoError(t, f.Bank.MintCoins(f.Ctx, minttypes.ModuleName, sdk.NewCoins(other)))
+	require.NoError(t, f.Bank.SendCoinsFromModuleToAccount(f.Ctx, minttypes.ModuleName, poster, sdk.NewCoins(other)))
+	before := f.Bank.GetAllBalances(f.Ctx, poster)
+	_, err = ms.FundPool(f.Ctx, &types.MsgFundPool{Sender: poster.String(), Amount: other})
+	require.ErrorIs(t, err, types.ErrInvalidAmount)
+	require.ErrorContains(t, err, "stuck")
+	require.Equal(t, before, f.Bank.GetAllBalances(f.Ctx, poster))
 }
 
 func TestUpdateParams(t *testing.T) {

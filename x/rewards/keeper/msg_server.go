@@ -26,6 +26,15 @@ func (m msgServer) FundPool(ctx context.Context, msg *types.MsgFundPool) (*types
 	if !msg.Amount.IsValid() || !msg.Amount.IsPositive() {
 		return nil, errorsmod.Wrapf(types.ErrInvalidAmount, "amount %s must be a positive coin", msg.Amount)
 	}
+	// The pool pays emissions in one denom only: coins of another would be
+	// stuck in it for ever.
+	params, err := m.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if msg.Amount.Denom != params.EpochEmission.Denom {
+		return nil, errorsmod.Wrapf(types.ErrInvalidAmount, "the pool pays emissions in %s; %s would be stuck in it", params.EpochEmission.Denom, msg.Amount)
+	}
 	if err := m.bankKeeper.SendCoinsFromAccountToModule(ctx, sender, types.PoolAccount, sdk.NewCoins(msg.Amount)); err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInsufficientFunds, "funding the pool with %s: %s", msg.Amount, err)
 	}
