@@ -10,6 +10,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
+	"github.com/hinterland-ai/hinterland/pkg/engine"
 	"github.com/hinterland-ai/hinterland/testutil/fixtures"
 	"github.com/hinterland-ai/hinterland/testutil/keepers"
 	taskskeeper "github.com/hinterland-ai/hinterland/x/tasks/keeper"
@@ -170,7 +171,63 @@ func TestHonestTranscriptPassesAndFinalises(t *testing.T) {
 	rep, err := f.Rewards.Reputations.Get(f.Ctx, worker)
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), rep.Verified)
-	require.Equal(t, run.MACs, rep.VerifiedMacs)
+	require.Equal(t, tr.MacsVerified, rep.VerifiedMacs, "credited the recomputed work, not the claimed")
+	require.Less(t, rep.VerifiedMacs, run.MACs)
+	work, err := f.Rewards.EpochWork.Get(f.Ctx, worker)
+	require.NoError(t, err)
+	require.Equal(t, tr.MacsVerified, work, "emissions count the recomputed work")
+}
+
+// A worker that claims far more work than the chain can check is credited
+// only what was recomputed: a task of one long segment and one single-step
+// segment, k = 1. Whichever segment is drawn, reputation and the epoch's
+// emission share grow by exactly that segment's MACs.
+func TestCreditIsRecomputedWorkNotClaimedWork(t *testing.T) {
+	f := keepers.New(t)
+	for _, a := range []sdk.AccAddress{poster, worker} {
+		f.Fund(t, a, 10_000_000)
+	}
+	tasks, ms := taskskeeper.NewMsgServerImpl(f.Tasks), keeper.NewMsgServerImpl(f.Verification)
+	msg := fixtures.PostMsg(poster, data)
+	msg.Spec.TotalSteps, msg.Spec.SegmentSteps, msg.Samples = 2049, 2048, 1
+	res, err := tasks.PostTask(f.Ctx, msg)
+	require.NoError(t, err)
+	_, err = tasks.ClaimTask(f.Ctx, &taskstypes.MsgClaimTask{Worker: worker.String(), TaskId: res.TaskId})
+	require.NoError(t, err)
+	task, err := f.Tasks.GetTask(f.Ctx, res.TaskId)
+	require.NoError(t, err)
+	run, err := fixtures.Train(task, data)
+	require.NoError(t, err)
+	_, err = ms.CommitTranscript(f.Ctx, run.Commit(worker))
+	require.NoError(t, err)
+	f.Advance(t, 5*time.Second)
+	tr, err := f.Verification.GetTranscript(f.Ctx, task.Id, worker)
+	require.NoError(t, err)
+	require.Len(t, tr.Sampled, 1)
+	seg := tr.Sampled[0]
+	reveal, err := run.Reveal(worker, seg)
+	require.NoError(t, err)
+	out, err := ms.RevealSegment(f.Ctx, reveal)
+	require.NoError(t, err)
+	require.True(t, out.Match)
+	f.Advance(t, 2*time.Hour) // past the fraud window
+	f.Advance(t, time.Second)
+	tr, err = f.Verification.GetTranscript(f.Ctx, task.Id, worker)
+	require.NoError(t, err)
+	require.Equal(t, types.TRANSCRIPT_STATUS_FINAL, tr.Status)
+
+	_, steps := task.Spec.SegmentRange(uint64(seg))
+	es, err := task.Spec.EngineSpec()
+	require.NoError(t, err)
+	want := engine.MACsPerStep(es) * steps
+	rep, err := f.Rewards.Reputations.Get(f.Ctx, worker)
+	require.NoError(t, err)
+	require.Equal(t, want, rep.VerifiedMacs, "segment %d (%d steps) of a %d-step claim", seg, steps, task.Spec.TotalSteps)
+	work, err := f.Rewards.EpochWork.Get(f.Ctx, worker)
+	require.NoError(t, err)
+	require.Equal(t, want, work)
+	require.Greater(t, run.MACs, want, "the claim was larger than what was verified")
+	f.RequireCustody(t)
 }
 
 // A single flipped bit in any h_i is caught whenever a segment touching it is

@@ -84,14 +84,17 @@ func (k Keeper) advance(ctx context.Context, t types.Transcript, worker sdk.AccA
 }
 
 // finalize ends a passed transcript: x/tasks pays the worker through x/rewards
-// and records the model in the lineage.
+// and records the model in the lineage. Reputation and compute emissions are
+// credited the MACs the chain actually recomputed (sampled and fraud-window
+// segments), never the MACs the worker claims: a transcript whose one
+// sampled segment is a single step earns one step's work, whatever it claims.
 func (k Keeper) finalize(ctx context.Context, t types.Transcript, worker sdk.AccAddress) error {
 	t.Status = types.TRANSCRIPT_STATUS_FINAL
 	if err := k.Transcripts.Set(ctx, collections.Join(t.TaskId, worker), t); err != nil {
 		return err
 	}
 	rec := taskstypes.ModelRecord{ModelHash: t.FinalModelHash, FinalStateHash: t.Checkpoints[len(t.Checkpoints)-1]}
-	if err := k.tasks.CompleteAssignment(ctx, t.TaskId, worker, rec, t.MacsTotal); err != nil {
+	if err := k.tasks.CompleteAssignment(ctx, t.TaskId, worker, rec, t.MacsVerified); err != nil {
 		return err
 	}
 	if err := k.addVerdict(ctx, types.Verdict{TaskId: t.TaskId, Worker: t.Worker, Outcome: types.OUTCOME_FINAL,
