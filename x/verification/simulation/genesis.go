@@ -22,7 +22,8 @@ const ParamsKey = "verification_params"
 // (shorter than a simulated block, so a challenge is answered in the block
 // that draws it or the worker fails) to two days; fraud windows from zero to
 // a day. The caps leave room for the simulation's jobs, which need at most a
-// few tens of thousands of MACs and a few KiB per reveal.
+// few tens of thousands of MACs and a few KiB per reveal; the work prices
+// and the look-up and gas caps vary around their defaults.
 func GenParams(r *rand.Rand) types.Params {
 	p := types.DefaultParams()
 	p.RevealWindow = time.Duration(30+r.Intn(48*60)) * time.Minute
@@ -33,6 +34,15 @@ func GenParams(r *rand.Rand) types.Params {
 	p.GasPerRevealByte = uint64(1 + r.Intn(4))
 	p.MaxMacsPerReveal = uint64(1_000_000 + r.Intn(200_000_000))
 	p.MaxItemsPerBlock = uint32(1 + r.Intn(100))
+	// The per-reveal work prices and caps (docs/SECURITY.md): any of them
+	// can refuse a job at post or price its reveals.
+	p.GasPerStep = uint64(500 + r.Intn(5_000))
+	p.GasPerBatchRow = uint64(100 + r.Intn(3_000))
+	p.GasPerActivation = uint64(1 + r.Intn(128))
+	p.GasPerProofHash = uint64(50 + r.Intn(600))
+	p.GasPerStateByte = uint64(1 + r.Intn(40))
+	p.MaxBatchRowsPerReveal = uint64(1_024 + r.Intn(1<<16))
+	p.MaxGasPerReveal = uint64(20_000_000 + r.Intn(300_000_000))
 	return p
 }
 
