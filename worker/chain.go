@@ -351,3 +351,22 @@ func (c *Client) Balance(ctx context.Context, addr, denom string) (sdk.Coin, err
 	}
 	return *res.Balance, nil
 }
+
+// WaitHeight waits until the chain has a block at height h (or later).
+func (c *Client) WaitHeight(ctx context.Context, h int64) error {
+	deadline := time.Now().Add(c.cfg.TxTimeout)
+	for {
+		st, err := c.cctx.Client.Status(ctx)
+		if err == nil && st.SyncInfo.LatestBlockHeight >= h {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no block at height %d after %s (last error: %v)", h, c.cfg.TxTimeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}

@@ -67,6 +67,7 @@ type Daemon struct {
 
 type trainJob struct {
 	dir      *TaskDir
+	job      engine.Job
 	cancel   context.CancelFunc
 	done     chan struct{}
 	res      *TrainResult
@@ -213,7 +214,8 @@ func (d *Daemon) reconcile(ctx context.Context) {
 			d.handleActive(ctx, t, *a)
 		case taskstypes.ASSIGNMENT_STATUS_COMMITTED:
 			d.handleCommitted(ctx, t, params)
-		case taskstypes.ASSIGNMENT_STATUS_VERIFIED, taskstypes.ASSIGNMENT_STATUS_FAILED:
+		case taskstypes.ASSIGNMENT_STATUS_VERIFIED, taskstypes.ASSIGNMENT_STATUS_FAILED,
+			taskstypes.ASSIGNMENT_STATUS_ABANDONED, taskstypes.ASSIGNMENT_STATUS_UNTRAINABLE:
 			d.handleSettled(ctx, t, *a)
 		}
 	}
@@ -266,6 +268,20 @@ func (d *Daemon) handleActive(ctx context.Context, t taskstypes.Task, a taskstyp
 		if ctx.Err() != nil {
 			return
 		}
+		if errors.Is(j.err, engine.ErrTrainingFailed) {
+			// Deterministic: every machine fails here. Prove it instead of
+			// losing the bond: seal the checkpoints up to the failing
+			// segment as an engine-failure transcript.
+			s, err := failureTranscript(j.dir, j.job, t)
+			if err != nil {
+				d.note(t.Id, "failure-proof-error: "+err.Error(), slog.LevelError, "the engine cannot train this task and the failure cannot be proven; abandon the claim (tx tasks abandon-claim) to lose only the abandon fee", "train_err", j.err, "err", err)
+				return
+			}
+			s.URI = d.uri + CheckpointsPath(t.Id)
+			d.note(t.Id, "untrainable", slog.LevelWarn, "the engine cannot train this task; sealing a proof of the failure", "err", j.err, "segment", len(s.Checkpoints)-1)
+			d.seal(ctx, t, j.dir, s)
+			return
+		}
 		d.note(t.Id, "train-error: "+j.err.Error(), slog.LevelError, "training failed; will resume from the last checkpoint", "err", j.err)
 		if time.Since(j.failedAt) > 30*time.Second {
 			d.mu.Lock()
@@ -302,7 +318,7 @@ func (d *Daemon) startTraining(ctx context.Context, t taskstypes.Task) error {
 		return err
 	}
 	jctx, cancel := context.WithCancel(ctx)
-	j := &trainJob{dir: dir, cancel: cancel, done: make(chan struct{})}
+	j := &trainJob{dir: dir, job: job, cancel: cancel, done: make(chan struct{})}
 	d.mu.Lock()
 	d.jobs[t.Id] = j
 	d.mu.Unlock()
@@ -345,39 +361,12 @@ func (d *Daemon) startTraining(ctx context.Context, t taskstypes.Task) error {
 const retryAfter = 30 * time.Second
 
 func (d *Daemon) commit(ctx context.Context, t taskstypes.Task, j *trainJob) {
-	key := fmt.Sprintf("commit/%d", t.Id)
-	d.mu.Lock()
-	wait := time.Since(d.sent[key]) < retryAfter
-	d.mu.Unlock()
-	if wait {
-		return
-	}
-	tr, err := d.c.Transcript(ctx, t.Id, d.me)
-	if err != nil {
-		d.log.Warn("cannot check for a committed transcript", "task", t.Id, "err", err)
-		return
-	}
-	if tr != nil {
-		return // already committed; the chain will move the claim on
-	}
 	cps := make([][]byte, len(j.res.Checkpoints))
 	for i, h := range j.res.Checkpoints {
 		cps[i] = append([]byte(nil), h[:]...)
 	}
-	msg := &vtypes.MsgCommitTranscript{Worker: d.me, TaskId: t.Id, Checkpoints: cps,
-		Uri:            d.uri + CheckpointsPath(t.Id),
-		FinalModelHash: j.res.FinalModelHash[:], FinalOptHash: j.res.FinalOptHash[:]}
-	res, err := d.c.Submit(ctx, msg)
-	d.recordTx(j.dir, "commit", nil, res)
-	if err != nil {
-		d.mu.Lock()
-		d.sent[key] = time.Now()
-		d.mu.Unlock()
-		d.note(t.Id, "commit-error: "+err.Error(), slog.LevelError, "commit failed; will retry", "in", retryAfter, "err", err)
-		return
-	}
-	d.log.Info("transcript committed", "task", t.Id, "checkpoints", len(cps), "uri", msg.Uri, "tx", res.Hash,
-		"height", res.Height, "gas_used", res.GasUsed)
+	d.seal(ctx, t, j.dir, sealedTranscript{Checkpoints: cps, URI: d.uri + CheckpointsPath(t.Id),
+		FinalModelHash: j.res.FinalModelHash[:], FinalOptHash: j.res.FinalOptHash[:]})
 }
 
 func (d *Daemon) recordTx(dir *TaskDir, kind string, segment *uint32, res *TxResult) {
@@ -400,6 +389,13 @@ func (d *Daemon) handleCommitted(ctx context.Context, t taskstypes.Task, params 
 			d.log.Warn("cannot read my transcript", "task", t.Id, "err", err)
 		}
 		return
+	}
+	if tr.Status == vtypes.TRANSCRIPT_STATUS_SEALED {
+		d.open(ctx, t, tr)
+		return
+	}
+	if dir, err := OpenTaskDir(d.tasksDir(), t); err == nil && !dir.Opened() {
+		_ = dir.MarkOpened() // opened on chain (perhaps before a restart)
 	}
 	switch tr.Status {
 	case vtypes.TRANSCRIPT_STATUS_CHALLENGED:

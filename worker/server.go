@@ -20,7 +20,8 @@ import (
 //	GET /tasks/{id}/checkpoints/{i}   the canonical engine encoding of the state at h_i
 //	GET /healthz                      "ok"
 //
-// It serves whatever the task work directories under Root hold.
+// It serves a task's checkpoints only once its transcript is open on chain
+// (TaskDir.Opened): before that, a replica could copy them.
 type CheckpointServer struct {
 	Root string // <work-dir>/tasks
 	Log  *slog.Logger
@@ -75,6 +76,12 @@ func (s *CheckpointServer) checkpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	dir := &TaskDir{Path: filepath.Join(s.Root, strconv.FormatUint(id, 10))}
+	// Nothing is served before the transcript is open on chain: a replica
+	// that could fetch the states before sealing its own could copy them.
+	if !dir.Opened() {
+		http.Error(w, fmt.Sprintf("task %d: the transcript is not open on chain yet", id), http.StatusForbidden)
+		return
+	}
 	f, err := os.Open(dir.CheckpointPath(i))
 	if err != nil {
 		http.Error(w, fmt.Sprintf("task %d has no checkpoint %d here", id, i), http.StatusNotFound)

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/hinterland-ai/hinterland/pkg/engine"
+	"github.com/hinterland-ai/hinterland/pkg/recompute"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	vtypes "github.com/hinterland-ai/hinterland/x/verification/types"
 )
@@ -24,16 +26,24 @@ type WatchConfig struct {
 	// WorkDir holds datasets/ and models/ (base models for LoRA tasks).
 	WorkDir      string
 	PollInterval time.Duration
-	// Bond of each fraud challenge; zero uses min_challenge_bond.
+	// Bond of each fraud challenge; zero uses the smallest bond the chain
+	// accepts for the task (recompute.ChallengeBond).
 	Bond sdk.Coin
-	Log  *slog.Logger
+	// WithholdGrace is how long a passed transcript's checkpoint may stay
+	// unfetchable before the watchtower challenges the segment (a bonded
+	// challenge forces the worker to reveal it on chain); default 30s.
+	WithholdGrace time.Duration
+	Log           *slog.Logger
 }
 
 // Watcher is `hinterlandd worker watch`: it follows passed transcripts,
 // fetches the worker's checkpoints from the transcript URI, re-executes every
 // segment the chain has not verified with the same engine and the same
 // checks as the chain (PrepareReveal, then the recomputation), and bonds a
-// fraud challenge on the first segment that does not reproduce h_(i+1).
+// fraud challenge on the first segment that does not reproduce h_(i+1). A
+// worker that withholds a checkpoint (its server does not give it for
+// WithholdGrace) is challenged on that segment too: silence is answered
+// with a challenge that forces a reveal, never with a log line.
 type Watcher struct {
 	c    *Client
 	cfg  WatchConfig
@@ -48,9 +58,10 @@ type Watcher struct {
 
 // watchState is what the watchtower knows of one transcript.
 type watchState struct {
-	checked map[uint32]bool      // re-executed and found exact
-	failed  map[uint32]time.Time // could not be checked, when
-	caught  bool                 // a fraud challenge was sent
+	checked   map[uint32]bool      // re-executed and found exact
+	failed    map[uint32]time.Time // could not be checked, when
+	firstFail map[uint32]time.Time // first time the segment could not be fetched
+	caught    bool                 // a fraud challenge was sent
 }
 
 // NewWatcher checks the configuration.
@@ -60,6 +71,9 @@ func NewWatcher(c *Client, cfg WatchConfig) (*Watcher, error) {
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 5 * time.Second
+	}
+	if cfg.WithholdGrace <= 0 {
+		cfg.WithholdGrace = 30 * time.Second
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -129,7 +143,7 @@ func (w *Watcher) scan(ctx context.Context) {
 			w.mu.Lock()
 			st := w.watched[key]
 			if st == nil {
-				st = &watchState{checked: make(map[uint32]bool), failed: make(map[uint32]time.Time)}
+				st = &watchState{checked: make(map[uint32]bool), failed: make(map[uint32]time.Time), firstFail: make(map[uint32]time.Time)}
 				w.watched[key] = st
 			}
 			w.mu.Unlock()
@@ -150,7 +164,12 @@ func (w *Watcher) checkTranscript(ctx context.Context, t taskstypes.Task, tr vty
 	if st.caught {
 		return
 	}
-	n := uint32(t.Spec.Segments())
+	// Every segment of the transcript: h_0..h_N's N segments, or for an
+	// engine-failure transcript h_0..h_s its s segments and the failing one.
+	n := uint32(len(tr.Checkpoints) - 1)
+	if tr.EngineFailure {
+		n++
+	}
 	for seg := uint32(0); seg < n; seg++ {
 		if ctx.Err() != nil || !time.Now().Before(tr.FraudWindowEnd) {
 			return
@@ -161,8 +180,19 @@ func (w *Watcher) checkTranscript(ctx context.Context, t taskstypes.Task, tr vty
 		}
 		check, err := w.recheck(ctx, t, tr, seg)
 		if err != nil {
-			st.failed[seg] = time.Now()
-			w.log.Warn("cannot check segment", "task", t.Id, "worker", tr.Worker, "segment", seg, "err", err)
+			now := time.Now()
+			st.failed[seg] = now
+			if _, ok := st.firstFail[seg]; !ok {
+				st.firstFail[seg] = now
+			}
+			var withheld *withheldError
+			if errors.As(err, &withheld) && now.Sub(st.firstFail[seg]) >= w.cfg.WithholdGrace {
+				w.log.Warn("WITHHELD: the worker does not serve this checkpoint; challenging the segment so it must be revealed on chain",
+					"task", t.Id, "worker", tr.Worker, "segment", seg, "since", st.firstFail[seg].Format(time.RFC3339), "err", err)
+				st.caught = w.challenge(ctx, t, tr.Worker, seg)
+				return
+			}
+			w.log.Warn("cannot check segment yet", "task", t.Id, "worker", tr.Worker, "segment", seg, "err", err)
 			continue
 		}
 		if check.Match {
@@ -196,7 +226,7 @@ func (w *Watcher) recheck(ctx context.Context, t taskstypes.Task, tr vtypes.Tran
 	}
 	start, err := FetchCheckpoint(ctx, tr.Uri, seg, es)
 	if err != nil {
-		return SegmentCheck{}, err
+		return SegmentCheck{}, &withheldError{err}
 	}
 	params, err := w.c.VerificationParams(ctx)
 	if err != nil {
@@ -212,7 +242,16 @@ func FetchCheckpoint(ctx context.Context, uri string, i uint32, es engine.Spec) 
 	return Fetch(ctx, strings.TrimSuffix(uri, "/")+fmt.Sprintf("/%d", i), limit)
 }
 
-// challenge bonds a fraud challenge after checking the chain still allows it.
+// withheldError is a checkpoint the worker's server did not give.
+type withheldError struct{ err error }
+
+func (e *withheldError) Error() string { return "checkpoint not served: " + e.err.Error() }
+func (e *withheldError) Unwrap() error { return e.err }
+
+// challenge bonds a fraud challenge after checking the chain still allows it:
+// it seals the challenge (the segment hidden behind a salted commitment bound
+// to this watcher, so nobody can take the find from the mempool), waits for a
+// later block and opens it.
 func (w *Watcher) challenge(ctx context.Context, t taskstypes.Task, worker string, seg uint32) bool {
 	tr, err := w.c.Transcript(ctx, t.Id, worker)
 	if err != nil || tr == nil || tr.Status != vtypes.TRANSCRIPT_STATUS_PASSED || !time.Now().Before(tr.FraudWindowEnd) ||
@@ -223,7 +262,7 @@ func (w *Watcher) challenge(ctx context.Context, t taskstypes.Task, worker strin
 	if err != nil {
 		return false
 	}
-	if slices.ContainsFunc(chs, func(c vtypes.Challenge) bool { return c.Segment == seg }) {
+	if slices.ContainsFunc(chs, func(c vtypes.Challenge) bool { return c.Segment == seg && c.Challenger != w.me && c.SealedHeight == 0 }) {
 		w.log.Info("segment already challenged", "task", t.Id, "worker", worker, "segment", seg)
 		return true
 	}
@@ -233,9 +272,9 @@ func (w *Watcher) challenge(ctx context.Context, t taskstypes.Task, worker strin
 		if err != nil {
 			return false
 		}
-		bond = sdk.NewCoin(t.Bond.Denom, p.MinChallengeBond)
+		bond = recompute.ChallengeBond(t, p)
 	}
-	res, err := w.c.Submit(ctx, &vtypes.MsgChallengeSegment{Challenger: w.me, TaskId: t.Id, Worker: worker, Segment: seg, Bond: bond})
+	res, err := SealAndOpenChallenge(ctx, w.c, t.Id, worker, seg, bond)
 	if err != nil {
 		w.log.Error("challenge failed", "task", t.Id, "worker", worker, "segment", seg, "err", err)
 		return false
@@ -243,4 +282,36 @@ func (w *Watcher) challenge(ctx context.Context, t taskstypes.Task, worker strin
 	w.log.Info("challenged segment; the worker must reveal it", "task", t.Id, "worker", worker, "segment", seg,
 		"bond", bond, "tx", res.Hash, "height", res.Height)
 	return true
+}
+
+// SealAndOpenChallenge bonds a fraud challenge on segment seg of a worker's
+// transcript in two transactions: the seal (a salted commitment bound to the
+// challenger; the bond is locked) and, once a later block exists, the open
+// that names the segment. It returns the open's result.
+func SealAndOpenChallenge(ctx context.Context, c *Client, taskID uint64, worker string, seg uint32, bond sdk.Coin) (*TxResult, error) {
+	me, err := sdk.AccAddressFromBech32(c.Address())
+	if err != nil {
+		return nil, err
+	}
+	wk, err := sdk.AccAddressFromBech32(worker)
+	if err != nil {
+		return nil, err
+	}
+	salt := make([]byte, recompute.SaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return nil, err
+	}
+	seal, err := c.Submit(ctx, &vtypes.MsgSealChallenge{Challenger: c.Address(), TaskId: taskID, Worker: worker,
+		Commitment: recompute.ChallengeCommitment(taskID, wk, me, seg, salt), Bond: bond})
+	if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	if err := c.WaitHeight(ctx, seal.Height+1); err != nil {
+		return nil, err
+	}
+	res, err := c.Submit(ctx, &vtypes.MsgChallengeSegment{Challenger: c.Address(), TaskId: taskID, Worker: worker, Segment: seg, Salt: salt})
+	if err != nil {
+		return nil, fmt.Errorf("open (the bond stays locked until the fraud window ends, then is refunded): %w", err)
+	}
+	return res, nil
 }

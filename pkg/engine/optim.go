@@ -18,21 +18,39 @@ func newOptimizer(s Spec) *optimizer {
 	return &optimizer{spec: s, f: uint(s.FracBits), one: int64(1) << s.FracBits}
 }
 
+// ErrAdamRate is returned (inside a *StepError) when Adam's bias-corrected
+// learning rate reaches the engine's cap at some step. It depends on the
+// spec and the step number only; CheckTrainable predicts it.
+var ErrAdamRate = errors.New("adam: bias-corrected learning rate lr*sqrt(1-beta2^t)/(1-beta1^t) >= 4.0")
+
 // adamRate returns lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t) in Q30 for
-// t = step+1, or an error if it is 4.0 or more (the per-element product
+// t = step+1, or ErrAdamRate if it is 4.0 or more (the per-element product
 // lr_t * m must fit in an int64).
 func (o *optimizer) adamRate(step uint64) (int64, error) {
-	s := o.spec
 	t := step + 1
-	up := qBits - o.f
-	c1 := qOne - powQ(int64(s.Beta1)<<up, t) // in [1, 2^30]
-	c2 := qOne - powQ(int64(s.Beta2)<<up, t)
-	sq := sqrtRound(uint64(c2) << qBits) // sqrt(c2) in Q30
-	rate, ok := mulDivRound(uint64(s.LearningRate)<<up, sq, uint64(c1))
-	if !ok || rate >= 1<<32 {
-		return 0, errors.New("adam: bias-corrected learning rate lr*sqrt(1-beta2^t)/(1-beta1^t) >= 4.0")
+	rate, ok := adamRateFrom(o.spec, adamC1(o.spec, t), adamC2(o.spec, t))
+	if !ok {
+		return 0, ErrAdamRate
 	}
-	return int64(rate), nil
+	return rate, nil
+}
+
+// adamC1 returns 1 - beta1^t in Q30 (in [1, 2^30] for t >= 1), adamC2
+// 1 - beta2^t in Q30 (in [0, 2^30]). Both are non-decreasing in t
+// (powQ is non-increasing, see trainable.go).
+func adamC1(s Spec, t uint64) int64 { return qOne - powQ(int64(s.Beta1)<<(qBits-s.FracBits), t) }
+func adamC2(s Spec, t uint64) int64 { return qOne - powQ(int64(s.Beta2)<<(qBits-s.FracBits), t) }
+
+// adamRateFrom returns round(lr * sqrtRound(c2 * 2^30) / c1) in Q30 and
+// true, or false if that is 4.0 (2^32) or more or does not fit in 63 bits.
+// Failure is monotone: non-decreasing in c2, non-increasing in c1.
+func adamRateFrom(s Spec, c1, c2 int64) (int64, bool) {
+	sq := sqrtRound(uint64(c2) << qBits) // sqrt(c2) in Q30
+	rate, ok := mulDivRound(uint64(s.LearningRate)<<(qBits-s.FracBits), sq, uint64(c1))
+	if !ok || rate >= 1<<32 {
+		return 0, false
+	}
+	return int64(rate), true
 }
 
 // apply updates st (its trained tensors and optimiser state) with the

@@ -476,7 +476,10 @@ func netFor(spec Spec, st *State, base *Model) *net {
 // RunSegment runs `steps` optimiser steps from start (which it never
 // mutates) and returns the new state and the work done. Step s uses the rows
 // BatchIndices(job, s). Every failure (invalid job or state, bad row, bound
-// exceeded) is an error; nothing panics on user input.
+// exceeded) is an error; nothing panics on user input. When the engine itself
+// refuses to compute a step (an accumulator bound, Adam's rate cap) the error
+// is a *StepError, which matches ErrTrainingFailed under errors.Is; invalid
+// input and row source errors are not.
 func RunSegment(job Job, start *State, rows RowSource, steps uint64) (*State, Meter, error) {
 	var mt Meter
 	if err := job.Validate(); err != nil {
@@ -503,16 +506,16 @@ func RunSegment(job Job, start *State, rows RowSource, steps uint64) (*State, Me
 			return nil, n.mt, fmt.Errorf("step %d: %w", st.Step, err)
 		}
 		if err := n.forward(); err != nil {
-			return nil, n.mt, fmt.Errorf("step %d: %w", st.Step, err)
+			return nil, n.mt, &StepError{Step: st.Step, Err: err}
 		}
 		n.lossGrad()
 		if err := n.backward(); err != nil {
-			return nil, n.mt, fmt.Errorf("step %d: %w", st.Step, err)
+			return nil, n.mt, &StepError{Step: st.Step, Err: err}
 		}
 		sat, err := opt.apply(st, n.grads)
 		n.mt.Saturations += sat
 		if err != nil {
-			return nil, n.mt, fmt.Errorf("step %d: %w", st.Step, err)
+			return nil, n.mt, &StepError{Step: st.Step, Err: err}
 		}
 		st.Step++
 		n.mt.Steps++

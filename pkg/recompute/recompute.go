@@ -2,6 +2,7 @@ package recompute
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -24,6 +25,11 @@ type Recomputation struct {
 	Rows     engine.RowSource
 	Steps    uint64
 	Expected engine.Hash
+	// ExpectFailure marks the failing segment of an engine-failure
+	// transcript: Run matches when the engine cannot compute it. RowFailure
+	// is a proven row of it that the engine cannot decode.
+	ExpectFailure bool
+	RowFailure    error
 	// Cost is the segment's cost (Cost.MACs is the exact matrix work
 	// RunSegment will do); ProofHashes the SHA-256s its row proofs took.
 	Cost        Cost
@@ -72,9 +78,13 @@ func segmentCost(task taskstypes.Task, segment uint32, p types.Params) (Cost, er
 // collected.
 func PrepareReveal(task taskstypes.Task, checkpoints [][]byte, segment uint32, startState []byte, rows []types.RowProof, baseModel []byte, p types.Params) (*Recomputation, error) {
 	n := task.Spec.Segments()
-	if uint64(segment) >= n || uint64(len(checkpoints)) != n+1 {
-		return nil, errorsmod.Wrapf(types.ErrInvalidSegment, "segment %d of a %d-segment transcript", segment, n)
+	// A full transcript has n+1 checkpoints; an engine-failure transcript
+	// h_0..h_s (s < n) says the engine fails inside its last segment s.
+	l := uint64(len(checkpoints))
+	if uint64(segment) >= n || l > n+1 || uint64(segment) >= l {
+		return nil, errorsmod.Wrapf(types.ErrInvalidSegment, "segment %d of a %d-segment transcript with %d checkpoints", segment, n, l)
 	}
+	expectFailure := l <= n && uint64(segment)+1 == l
 	cost, err := segmentCost(task, segment, p)
 	if err != nil {
 		return nil, err
@@ -122,34 +132,46 @@ func PrepareReveal(task taskstypes.Task, checkpoints [][]byte, segment uint32, s
 	if err := src.coverExactly(job, first, steps); err != nil {
 		return nil, errorsmod.Wrapf(types.ErrBadRows, "segment %d: %s", segment, err)
 	}
-	if src.rows, err = provenRows(task, job, rows); err != nil {
+	var rowFailure error
+	if src.rows, rowFailure, err = provenRows(task, job, rows, expectFailure); err != nil {
 		return nil, err
 	}
-	var expected engine.Hash
-	copy(expected[:], checkpoints[segment+1])
-	return &Recomputation{
-		Job: job, Start: start, Rows: src, Steps: steps, Expected: expected,
+	r := &Recomputation{
+		Job: job, Start: start, Rows: src, Steps: steps, ExpectFailure: expectFailure, RowFailure: rowFailure,
 		Cost: cost, ProofHashes: proofHashes(cost, len(rows)),
-	}, nil
+	}
+	if !expectFailure {
+		copy(r.Expected[:], checkpoints[segment+1])
+	}
+	return r, nil
 }
 
 // provenRows checks that each revealed row is in the dataset (Merkle proof
 // against the task's root) and decodes under its schema.
-func provenRows(task taskstypes.Task, job engine.Job, rows []types.RowProof) ([]engine.Example, error) {
+//
+// In the failing segment of an engine-failure transcript, a proven row that
+// does not decode under the spec (a value that overflows when rescaled to the
+// spec's fractional bits) is the engine failure being proven: it is returned
+// as rowFailure, not as an error.
+func provenRows(task taskstypes.Task, job engine.Job, rows []types.RowProof, expectFailure bool) (out []engine.Example, rowFailure, err error) {
 	schema, err := task.Dataset.Schema.DatasetSchema()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make([]engine.Example, len(rows))
+	out = make([]engine.Example, len(rows))
 	for i, r := range rows {
 		if err := dataset.VerifyRow(task.Dataset.Root, task.Dataset.Rows, r.Index, r.Row, RowMerkleProof(task.Dataset.Rows, r)); err != nil {
-			return nil, errorsmod.Wrapf(types.ErrBadProof, "row %d: %s", r.Index, err)
+			return nil, nil, errorsmod.Wrapf(types.ErrBadProof, "row %d: %s", r.Index, err)
 		}
 		if out[i], err = dataset.DecodeExample(schema, r.Row, job.Spec.FracBits); err != nil {
-			return nil, errorsmod.Wrapf(types.ErrBadRows, "row %d: %s", r.Index, err)
+			if expectFailure && rowFailure == nil {
+				rowFailure = fmt.Errorf("row %d cannot be used by the engine: %w", r.Index, err)
+				continue
+			}
+			return nil, nil, errorsmod.Wrapf(types.ErrBadRows, "row %d: %s", r.Index, err)
 		}
 	}
-	return out, nil
+	return out, rowFailure, nil
 }
 
 // coverExactly walks the row look-ups of steps [first, first+steps) one step
@@ -178,7 +200,24 @@ func (s *revealedRows) coverExactly(job engine.Job, first, steps uint64) error {
 // to the committed h_(segment+1). An engine error (an accumulator bound, a
 // saturation the spec forbids) means no honest run could have produced the
 // committed hash, so it counts as a mismatch and is returned as the reason.
+//
+// In the failing segment of an engine-failure transcript the roles swap:
+// match is true when the engine cannot compute the segment (reason says
+// why), and false when it computes it.
 func (r *Recomputation) Run() (match bool, got engine.Hash, meter engine.Meter, reason error) {
+	if r.ExpectFailure {
+		if r.RowFailure != nil {
+			return true, got, meter, r.RowFailure
+		}
+		end, meter, err := engine.RunSegment(r.Job, r.Start, r.Rows, r.Steps)
+		if errors.Is(err, engine.ErrTrainingFailed) {
+			return true, got, meter, err
+		}
+		if err != nil {
+			return false, got, meter, fmt.Errorf("the segment did not fail in training: %w", err)
+		}
+		return false, end.Hash(), meter, fmt.Errorf("the engine computed the segment the worker says it cannot (to %s)", end.Hash())
+	}
 	end, meter, err := engine.RunSegment(r.Job, r.Start, r.Rows, r.Steps)
 	if err != nil {
 		return false, got, meter, err

@@ -97,6 +97,10 @@ func cases() []badCase {
 	single := func(from int, m func(p *pair) sdk.Msg) func(p *pair) ([]byte, apptest.TxOptions) {
 		return func(p *pair) ([]byte, apptest.TxOptions) { return p.bad(from, none, m(p)), none }
 	}
+	// single2 is single with several messages in the transaction.
+	single2 := func(from int, m func(p *pair) []sdk.Msg) func(p *pair) ([]byte, apptest.TxOptions) {
+		return func(p *pair) ([]byte, apptest.TxOptions) { return p.bad(from, none, m(p)...), none }
+	}
 	postCase := func(name string, want code, mutate func(*taskstypes.MsgPostTask)) badCase {
 		return badCase{name: "post: " + name, from: posterI, check: ok, block: want,
 			tx: single(posterI, func(p *pair) sdk.Msg { return post(p, mutate) })}
@@ -115,20 +119,41 @@ func cases() []badCase {
 			// Rejected after the bytes were charged (gas_per_reveal_byte).
 			minGas: func(tx []byte) uint64 { return verificationtypes.DefaultGasPerRevealByte * uint64(len(tx)) * 9 / 10 }}
 	}
-	commit := func(p *pair, mutate func(*verificationtypes.MsgCommitTranscript)) *verificationtypes.MsgCommitTranscript {
-		m := p.ClaimedRun.Commit(p.acc(workerI).Addr)
+	// open is the worker's open of its sealed transcript of Sealed, changed
+	// by mutate (the seal is of the honest transcript).
+	open := func(p *pair, mutate func(*verificationtypes.MsgOpenTranscript)) *verificationtypes.MsgOpenTranscript {
+		m := p.SealedRun.Open(p.acc(workerI).Addr)
 		mutate(m)
 		return m
 	}
-	commitCase := func(name string, want code, mutate func(*verificationtypes.MsgCommitTranscript)) badCase {
-		return badCase{name: "commit: " + name, from: workerI, check: ok, block: want,
-			tx: single(workerI, func(p *pair) sdk.Msg { return commit(p, mutate) })}
+	openCase := func(name string, want code, mutate func(*verificationtypes.MsgOpenTranscript)) badCase {
+		return badCase{name: "open: " + name, from: workerI, check: ok, block: want,
+			tx: single(workerI, func(p *pair) sdk.Msg { return open(p, mutate) })}
 	}
-	challenge := func(name string, from int, want code, mutate func(p *pair, m *verificationtypes.MsgChallengeSegment)) badCase {
-		return badCase{name: "challenge: " + name, from: from, check: ok, block: want,
+	sealChallenge := func(name string, from int, want code, mutate func(p *pair, m *verificationtypes.MsgSealChallenge)) badCase {
+		return badCase{name: "seal challenge: " + name, from: from, check: ok, block: want,
 			tx: single(from, func(p *pair) sdk.Msg {
-				m := &verificationtypes.MsgChallengeSegment{Challenger: p.addr(from), TaskId: p.Passed, Worker: p.addr(workerI),
-					Segment: p.Unverified, Bond: sdk.NewInt64Coin("uhint", 5_000)}
+				m := p.sealChallenge(from, p.Unverified, challengeSalt(7))
+				mutate(p, m)
+				return m
+			})}
+	}
+	// challenge opens one of the challenger's sealed challenges (of the
+	// verified segment unless mutate changes it).
+	challenge := func(name string, want code, mutate func(p *pair, m *verificationtypes.MsgChallengeSegment)) badCase {
+		return badCase{name: "challenge: " + name, from: challengerI, check: ok, block: want,
+			tx: single(challengerI, func(p *pair) sdk.Msg {
+				seg := p.transcript(p.Passed, workerI).Sampled[0]
+				m := &verificationtypes.MsgChallengeSegment{Challenger: p.addr(challengerI), TaskId: p.Passed, Worker: p.addr(workerI),
+					Segment: seg, Salt: p.SealedChallenges[seg]}
+				mutate(p, m)
+				return m
+			})}
+	}
+	revealSecret := func(name string, from int, want code, mutate func(p *pair, m *taskstypes.MsgRevealSecret)) badCase {
+		return badCase{name: "reveal secret: " + name, from: from, check: ok, block: want,
+			tx: single(from, func(p *pair) sdk.Msg {
+				m := &taskstypes.MsgRevealSecret{Poster: p.addr(from), TaskId: p.Secret, Secret: secret}
 				mutate(p, m)
 				return m
 			})}
@@ -194,7 +219,7 @@ func cases() []badCase {
 			}},
 		{name: "envelope: oversize transaction runs out of gas on its bytes", from: workerI, check: sdkErr(11), block: sdkErr(11),
 			tx: single(workerI, func(p *pair) sdk.Msg {
-				return commit(p, func(m *verificationtypes.MsgCommitTranscript) { m.Uri = "https://" + strings.Repeat("a", 300_000) })
+				return open(p, func(m *verificationtypes.MsgOpenTranscript) { m.Uri = "https://" + strings.Repeat("a", 300_000) })
 			}),
 			minGas: func([]byte) uint64 { return 2_000_000 }},
 		{name: "envelope: timeout height passed", from: posterI, check: sdkErr(30), block: sdkErr(30),
@@ -359,20 +384,44 @@ func cases() []badCase {
 				return &rewardstypes.MsgUpdateParams{Authority: p.addr(posterI), Params: rewardstypes.DefaultParams()}
 			})},
 
-		// --- x/verification: commits.
-		{name: "commit: without a claim", from: worker2I, check: ok, block: tasksErr(18),
-			tx: single(worker2I, func(p *pair) sdk.Msg { return p.ClaimedRun.Commit(p.acc(worker2I).Addr) })},
-		commitCase("a checkpoint of 33 bytes", verErr(7), func(m *verificationtypes.MsgCommitTranscript) { m.Checkpoints[2] = append(m.Checkpoints[2], 0) }),
-		commitCase("a checkpoint of 31 bytes", verErr(7), func(m *verificationtypes.MsgCommitTranscript) { m.Checkpoints[1] = m.Checkpoints[1][:31] }),
-		commitCase("one checkpoint missing", verErr(7), func(m *verificationtypes.MsgCommitTranscript) { m.Checkpoints = m.Checkpoints[1:] }),
-		commitCase("h_0 not the seed's initial state", verErr(8), func(m *verificationtypes.MsgCommitTranscript) { m.Checkpoints[0][0] ^= 1 }),
-		commitCase("h_N not the final hashes", verErr(9), func(m *verificationtypes.MsgCommitTranscript) { m.FinalOptHash[3] ^= 1 }),
-		commitCase("empty final model hash", verErr(26), func(m *verificationtypes.MsgCommitTranscript) { m.FinalModelHash = nil }),
-		commitCase("uri of another scheme", verErr(10), func(m *verificationtypes.MsgCommitTranscript) { m.Uri = "ftp://127.0.0.1/c" }),
-		{name: "commit: 5 000 checkpoints are charged per byte", from: workerI, check: ok, block: verErr(7),
+		// --- x/verification: seals and opens.
+		{name: "seal: without a claim", from: worker2I, check: ok, block: tasksErr(18),
+			tx: single(worker2I, func(p *pair) sdk.Msg { return p.ClaimedRun.Seal(p.acc(worker2I).Addr) })},
+		{name: "seal: a seal of 31 bytes", from: workerI, check: ok, block: verErr(26),
+			tx: single(workerI, func(p *pair) sdk.Msg {
+				m := p.ClaimedRun.Seal(p.acc(workerI).Addr)
+				m.Seal = m.Seal[:31]
+				return m
+			})},
+		{name: "seal: a seal of 33 bytes", from: workerI, check: ok, block: verErr(26),
+			tx: single(workerI, func(p *pair) sdk.Msg {
+				m := p.ClaimedRun.Seal(p.acc(workerI).Addr)
+				m.Seal = append(m.Seal, 0)
+				return m
+			})},
+		{name: "seal: a transcript already sealed", from: workerI, check: ok, block: verErr(5),
+			tx: single(workerI, func(p *pair) sdk.Msg { return p.SealedRun.Seal(p.acc(workerI).Addr) })},
+		{name: "open: before the task's claims close", from: workerI, check: ok, block: verErr(29),
+			tx: single(workerI, func(p *pair) sdk.Msg { return p.HalfRun.Open(p.acc(workerI).Addr) })},
+		{name: "open: without a seal", from: worker2I, check: ok, block: verErr(6),
+			tx: single(worker2I, func(p *pair) sdk.Msg { return p.SealedRun.Open(p.acc(worker2I).Addr) })},
+		openCase("with another salt", verErr(28), func(m *verificationtypes.MsgOpenTranscript) { m.Salt[0] ^= 1 }),
+		openCase("with a salt of 31 bytes", verErr(28), func(m *verificationtypes.MsgOpenTranscript) { m.Salt = m.Salt[:31] }),
+		openCase("a checkpoint that is not the sealed one", verErr(28), func(m *verificationtypes.MsgOpenTranscript) { m.Checkpoints[2][0] ^= 1 }),
+		openCase("h_0 not the sealed one", verErr(28), func(m *verificationtypes.MsgOpenTranscript) { m.Checkpoints[0][0] ^= 1 }),
+		openCase("final hashes not the sealed ones", verErr(28), func(m *verificationtypes.MsgOpenTranscript) { m.FinalOptHash[3] ^= 1 }),
+		openCase("empty final model hash", verErr(28), func(m *verificationtypes.MsgOpenTranscript) { m.FinalModelHash = nil }),
+		openCase("an engine failure that was not sealed", verErr(7), func(m *verificationtypes.MsgOpenTranscript) {
+			m.EngineFailure, m.FinalModelHash, m.FinalOptHash = true, nil, nil
+		}),
+		openCase("a checkpoint of 33 bytes", verErr(7), func(m *verificationtypes.MsgOpenTranscript) { m.Checkpoints[2] = append(m.Checkpoints[2], 0) }),
+		openCase("a checkpoint of 31 bytes", verErr(7), func(m *verificationtypes.MsgOpenTranscript) { m.Checkpoints[1] = m.Checkpoints[1][:31] }),
+		openCase("one checkpoint missing", verErr(7), func(m *verificationtypes.MsgOpenTranscript) { m.Checkpoints = m.Checkpoints[1:] }),
+		openCase("uri of another scheme", verErr(10), func(m *verificationtypes.MsgOpenTranscript) { m.Uri = "ftp://127.0.0.1/c" }),
+		{name: "open: 5 000 checkpoints are charged per byte", from: workerI, check: ok, block: verErr(7),
 			tx: func(p *pair) ([]byte, apptest.TxOptions) {
 				o := apptest.TxOptions{Gas: 10_000_000}
-				m := commit(p, func(m *verificationtypes.MsgCommitTranscript) {
+				m := open(p, func(m *verificationtypes.MsgOpenTranscript) {
 					for len(m.Checkpoints) < 5_000 {
 						m.Checkpoints = append(m.Checkpoints, bytes.Repeat([]byte{7}, 32))
 					}
@@ -382,8 +431,8 @@ func cases() []badCase {
 			minGas: func(tx []byte) uint64 {
 				return 10*uint64(len(tx)) + verificationtypes.DefaultGasPerRevealByte*uint64(len(tx))*9/10
 			}},
-		{name: "commit: a transcript already committed", from: workerI, check: ok, block: verErr(5),
-			tx: single(workerI, func(p *pair) sdk.Msg { return p.ChallengedRun.Commit(p.acc(workerI).Addr) })},
+		{name: "open: a transcript already opened", from: workerI, check: ok, block: verErr(19),
+			tx: single(workerI, func(p *pair) sdk.Msg { return p.ChallengedRun.Open(p.acc(workerI).Addr) })},
 
 		// --- x/verification: reveals (charged per byte before the checks).
 		revealCase("a segment that is not challenged", verErr(11), func(m *verificationtypes.MsgRevealSegment) { m.Segment = 9 }),
@@ -408,17 +457,56 @@ func cases() []badCase {
 			},
 			minGas: func(tx []byte) uint64 { return 10 * uint64(len(tx)) }},
 
-		// --- x/verification: fraud challenges.
-		challenge("by the worker itself", workerI, verErr(24), func(*pair, *verificationtypes.MsgChallengeSegment) {}),
-		challenge("of a transcript that has not passed", challengerI, verErr(19), func(p *pair, m *verificationtypes.MsgChallengeSegment) { m.TaskId = p.Challenged }),
-		challenge("of a verified segment", challengerI, verErr(21), func(p *pair, m *verificationtypes.MsgChallengeSegment) {
-			m.Segment = p.transcript(p.Passed, workerI).Sampled[0]
+		// --- x/verification: fraud challenges, sealed then opened.
+		sealChallenge("by the worker itself", workerI, verErr(24), func(*pair, *verificationtypes.MsgSealChallenge) {}),
+		sealChallenge("of a transcript that has not passed", challengerI, verErr(19), func(p *pair, m *verificationtypes.MsgSealChallenge) { m.TaskId = p.Challenged }),
+		sealChallenge("with a commitment of 31 bytes", challengerI, verErr(26), func(_ *pair, m *verificationtypes.MsgSealChallenge) { m.Commitment = m.Commitment[:31] }),
+		sealChallenge("with a bond below the required bond", challengerI, verErr(23), func(_ *pair, m *verificationtypes.MsgSealChallenge) { m.Bond.Amount = m.Bond.Amount.SubRaw(1) }),
+		sealChallenge("with a bond below the minimum", challengerI, verErr(23), func(_ *pair, m *verificationtypes.MsgSealChallenge) { m.Bond.Amount = sdkmath.NewInt(10) }),
+		sealChallenge("with a negative bond", challengerI, verErr(23), func(_ *pair, m *verificationtypes.MsgSealChallenge) { m.Bond.Amount = sdkmath.NewInt(-5_000) }),
+		sealChallenge("with a bond in another denom", challengerI, verErr(23), func(_ *pair, m *verificationtypes.MsgSealChallenge) { m.Bond.Denom = "uatom" }),
+		sealChallenge("of a worker without a transcript", challengerI, verErr(6), func(p *pair, m *verificationtypes.MsgSealChallenge) { m.Worker = p.addr(bystanderI) }),
+		sealChallenge("a commitment already sealed", challengerI, verErr(25), func(p *pair, m *verificationtypes.MsgSealChallenge) {
+			seg := p.transcript(p.Passed, workerI).Sampled[0]
+			*m = *p.sealChallenge(challengerI, seg, p.SealedChallenges[seg])
 		}),
-		challenge("of a segment out of range", challengerI, verErr(22), func(_ *pair, m *verificationtypes.MsgChallengeSegment) { m.Segment = 1 << 31 }),
-		challenge("with a bond below the minimum", challengerI, verErr(23), func(_ *pair, m *verificationtypes.MsgChallengeSegment) { m.Bond.Amount = sdkmath.NewInt(10) }),
-		challenge("with a negative bond", challengerI, verErr(23), func(_ *pair, m *verificationtypes.MsgChallengeSegment) { m.Bond.Amount = sdkmath.NewInt(-5_000) }),
-		challenge("with a bond in another denom", challengerI, verErr(23), func(_ *pair, m *verificationtypes.MsgChallengeSegment) { m.Bond.Denom = "uatom" }),
-		challenge("of a worker without a transcript", challengerI, verErr(6), func(p *pair, m *verificationtypes.MsgChallengeSegment) { m.Worker = p.addr(bystanderI) }),
+		challenge("without a seal", verErr(31), func(p *pair, m *verificationtypes.MsgChallengeSegment) { m.Segment, m.Salt = p.Unverified, challengeSalt(9) }),
+		challenge("with another salt than sealed", verErr(31), func(_ *pair, m *verificationtypes.MsgChallengeSegment) { m.Salt = challengeSalt(9) }),
+		challenge("of another segment than sealed", verErr(31), func(_ *pair, m *verificationtypes.MsgChallengeSegment) { m.Segment++ }),
+		{name: "challenge: of another challenger's seal", from: bystanderI, check: ok, block: verErr(31),
+			tx: single(bystanderI, func(p *pair) sdk.Msg {
+				seg := p.transcript(p.Passed, workerI).Sampled[0]
+				return &verificationtypes.MsgChallengeSegment{Challenger: p.addr(bystanderI), TaskId: p.Passed, Worker: p.addr(workerI),
+					Segment: seg, Salt: p.SealedChallenges[seg]}
+			})},
+		challenge("of a verified segment", verErr(21), func(*pair, *verificationtypes.MsgChallengeSegment) {}),
+		challenge("of a segment out of range", verErr(22), func(p *pair, m *verificationtypes.MsgChallengeSegment) { m.Segment, m.Salt = 1<<31, p.SealedChallenges[1<<31] }),
+		{name: "challenge: in the block of its seal", from: challengerI, check: ok, block: verErr(32),
+			tx: single2(challengerI, func(p *pair) []sdk.Msg {
+				return []sdk.Msg{p.sealChallenge(challengerI, p.Unverified, challengeSalt(8)),
+					&verificationtypes.MsgChallengeSegment{Challenger: p.addr(challengerI), TaskId: p.Passed, Worker: p.addr(workerI),
+						Segment: p.Unverified, Salt: challengeSalt(8)}}
+			})},
+
+		// --- x/tasks: requester secrets and abandoned claims.
+		revealSecret("by someone else than the poster", workerI, tasksErr(16), func(*pair, *taskstypes.MsgRevealSecret) {}),
+		revealSecret("that is not the committed one", posterI, tasksErr(23), func(_ *pair, m *taskstypes.MsgRevealSecret) {
+			m.Secret = append([]byte(nil), secret...)
+			m.Secret[0] ^= 1
+		}),
+		revealSecret("of 31 bytes", posterI, tasksErr(23), func(_ *pair, m *taskstypes.MsgRevealSecret) { m.Secret = secret[:31] }),
+		revealSecret("with a next secret hash of 31 bytes", posterI, tasksErr(21), func(_ *pair, m *taskstypes.MsgRevealSecret) {
+			m.NextSecretHash = make([]byte, 31)
+		}),
+		revealSecret("before the task's claims close", posterI, tasksErr(24), func(p *pair, m *taskstypes.MsgRevealSecret) { m.TaskId = p.Half }),
+		revealSecret("of a task posted without one", posterI, tasksErr(19), func(p *pair, m *taskstypes.MsgRevealSecret) { m.TaskId = p.Sealed }),
+		revealSecret("of an unknown task", posterI, tasksErr(12), func(_ *pair, m *taskstypes.MsgRevealSecret) { m.TaskId = 999 }),
+		{name: "abandon: a sealed claim", from: workerI, check: ok, block: tasksErr(19),
+			tx: single(workerI, func(p *pair) sdk.Msg { return &taskstypes.MsgAbandonClaim{Worker: p.addr(workerI), TaskId: p.Sealed} })},
+		{name: "abandon: an opened claim", from: workerI, check: ok, block: tasksErr(19),
+			tx: single(workerI, func(p *pair) sdk.Msg { return &taskstypes.MsgAbandonClaim{Worker: p.addr(workerI), TaskId: p.Passed} })},
+		{name: "abandon: without a claim", from: worker2I, check: ok, block: tasksErr(18),
+			tx: single(worker2I, func(p *pair) sdk.Msg { return &taskstypes.MsgAbandonClaim{Worker: p.addr(worker2I), TaskId: p.Claimed} })},
 
 		// --- x/rewards and x/bank.
 		{name: "fund pool: zero", from: posterI, check: ok, block: rewErr(8),
@@ -442,6 +530,24 @@ func cases() []badCase {
 			tx: func(p *pair) ([]byte, apptest.TxOptions) {
 				return p.bad(bystanderI, none, send(p, sdk.NewCoins(sdk.NewInt64Coin("uhint", 123)), bystanderI),
 					&taskstypes.MsgClaimTask{Worker: p.addr(bystanderI), TaskId: 999}), none
+			}},
+
+		// Last, since both chains jump ahead: a task is posted, claimed and
+		// sealed, and the open comes in the block at its open deadline (the
+		// transcript then fails in that block's end blocker, on both chains).
+		{name: "open: at the open deadline", from: workerI, check: ok, block: verErr(30),
+			tx: func(p *pair) ([]byte, apptest.TxOptions) {
+				w := p.acc(workerI).Addr
+				p.both(posterI, fixtures.PostMsg(p.acc(posterI).Addr, data))
+				next, err := p.A.App.TasksKeeper.NextTaskID.Peek(p.A.Ctx())
+				require.NoError(p.t, err)
+				id := next - 1
+				p.both(workerI, &taskstypes.MsgClaimTask{Worker: p.addr(workerI), TaskId: id})
+				run := p.train(id)
+				p.both(workerI, run.Seal(w))
+				deadline := p.transcript(id, workerI).OpenDeadline
+				p.A.Time, p.B.Time = deadline.Add(-p.A.BlockTime), deadline.Add(-p.B.BlockTime)
+				return p.bad(workerI, none, run.Open(w)), none
 			}},
 	}
 }

@@ -2,6 +2,7 @@ package badinput
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/hinterland-ai/hinterland/pkg/recompute"
 	"github.com/hinterland-ai/hinterland/testutil/apptest"
 	"github.com/hinterland-ai/hinterland/testutil/fixtures"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
@@ -37,12 +39,42 @@ type pair struct {
 	t    testing.TB
 	A, B *apptest.Chain
 	// Task ids in every stage, and the workers' runs. Shared has two
-	// replicas, one claimed by the worker.
+	// replicas, one claimed by the worker. Sealed's only claim is sealed
+	// (claims closed, not opened). Half has two replicas claimed by the
+	// worker (sealed) and worker2 (not sealed), and a requester secret.
+	// Secret has a requester secret, not revealed, and an opened transcript.
 	Open, Claimed, Challenged, Passed, Shared uint64
+	Sealed, Half, Secret                      uint64
 	ClaimedRun, ChallengedRun                 *fixtures.Run
-	PassedRun                                 *fixtures.Run
+	PassedRun, SealedRun, HalfRun             *fixtures.Run
 	Pending                                   []uint32 // pending segments of Challenged
 	Unverified                                uint32   // a segment of Passed that the sample did not cover
+	// Fraud challenges the challenger sealed on Passed, in a block before
+	// the cases, by segment: the sampled (verified) one and one out of range.
+	SealedChallenges map[uint32][]byte // segment -> salt
+}
+
+// secret is the requester secret of the Half and Secret tasks.
+var secret = func() []byte { h := sha256.Sum256([]byte("badinput-secret")); return h[:] }()
+
+func secretHash() []byte { h := sha256.Sum256(secret); return h[:] }
+
+// challengeSalt is the challenger's salt for its n-th sealed challenge.
+func challengeSalt(n byte) []byte { h := sha256.Sum256([]byte{'s', n}); return h[:] }
+
+// sealChallenge is the challenger's MsgSealChallenge of a segment of the
+// worker's transcript of Passed, with the required bond.
+func (p *pair) sealChallenge(from int, seg uint32, salt []byte) *verificationtypes.MsgSealChallenge {
+	return &verificationtypes.MsgSealChallenge{Challenger: p.addr(from), TaskId: p.Passed, Worker: p.addr(workerI),
+		Commitment: recompute.ChallengeCommitment(p.Passed, p.acc(workerI).Addr, p.acc(from).Addr, seg, salt),
+		Bond:       p.challengeBond()}
+}
+
+// challengeBond is the smallest bond of a fraud challenge of Passed.
+func (p *pair) challengeBond() sdk.Coin {
+	params, err := p.A.App.VerificationKeeper.Params.Get(p.A.Ctx())
+	require.NoError(p.t, err)
+	return recompute.ChallengeBond(p.task(p.Passed), params)
 }
 
 func (p *pair) acc(i int) *apptest.Account { return p.A.Accounts[i] }
@@ -88,13 +120,30 @@ func newPair(t testing.TB) *pair {
 	shared := fixtures.PostMsg(p.acc(posterI).Addr, data)
 	shared.Replicas = 2
 	p.both(posterI, shared)
+	p.both(posterI, fixtures.PostMsg(p.acc(posterI).Addr, data))
+	half := fixtures.PostMsg(p.acc(posterI).Addr, data)
+	half.Replicas, half.SecretHash = 2, secretHash()
+	p.both(posterI, half)
+	withSecret := fixtures.PostMsg(p.acc(posterI).Addr, data)
+	withSecret.SecretHash = secretHash()
+	p.both(posterI, withSecret)
 	p.Open, p.Claimed, p.Challenged, p.Passed, p.Shared = 1, 2, 3, 4, 5
-	for _, id := range []uint64{p.Claimed, p.Challenged, p.Passed, p.Shared} {
+	p.Sealed, p.Half, p.Secret = 6, 7, 8
+	for _, id := range []uint64{p.Claimed, p.Challenged, p.Passed, p.Shared, p.Sealed, p.Half, p.Secret} {
 		p.both(workerI, &taskstypes.MsgClaimTask{Worker: p.addr(workerI), TaskId: id})
 	}
+	p.both(worker2I, &taskstypes.MsgClaimTask{Worker: p.addr(worker2I), TaskId: p.Half})
 	p.ClaimedRun, p.ChallengedRun, p.PassedRun = p.train(p.Claimed), p.train(p.Challenged), p.train(p.Passed)
-	p.both(workerI, p.ChallengedRun.Commit(p.acc(workerI).Addr), p.PassedRun.Commit(p.acc(workerI).Addr))
-	p.emptyBlock() // draws the samples
+	p.SealedRun, p.HalfRun = p.train(p.Sealed), p.train(p.Half)
+	secretRun := p.train(p.Secret)
+	w := p.acc(workerI).Addr
+	p.both(workerI, p.ChallengedRun.Seal(w), p.PassedRun.Seal(w), p.SealedRun.Seal(w), p.HalfRun.Seal(w), secretRun.Seal(w))
+	p.both(workerI, p.ChallengedRun.Open(w), p.PassedRun.Open(w), secretRun.Open(w))
+	p.emptyBlock() // draws the samples (not Secret's: its requester's secret is due)
+	require.True(t, p.task(p.Sealed).ClaimsClosed)
+	require.False(t, p.task(p.Half).ClaimsClosed)
+	require.Equal(t, verificationtypes.TRANSCRIPT_STATUS_SEALED, p.transcript(p.Sealed, workerI).Status)
+	require.Equal(t, verificationtypes.TRANSCRIPT_STATUS_COMMITTED, p.transcript(p.Secret, workerI).Status)
 	p.Pending = p.transcript(p.Challenged, workerI).Sampled
 	var reveals []sdk.Msg
 	sampled := p.transcript(p.Passed, workerI).Sampled
@@ -111,6 +160,8 @@ func newPair(t testing.TB) *pair {
 			break
 		}
 	}
+	p.SealedChallenges = map[uint32][]byte{sampled[0]: challengeSalt(0), 1 << 31: challengeSalt(1)}
+	p.both(challengerI, p.sealChallenge(challengerI, sampled[0], challengeSalt(0)), p.sealChallenge(challengerI, 1<<31, challengeSalt(1)))
 	require.Equal(t, p.A.AppHash(), p.B.AppHash())
 	return p
 }
@@ -129,14 +180,19 @@ func containsSeg(list []uint32, s uint32) bool {
 func (p *pair) messages() []sdk.Msg {
 	reveal, err := p.ChallengedRun.Reveal(p.acc(workerI).Addr, p.Pending[0])
 	require.NoError(p.t, err)
+	w := p.acc(workerI).Addr
 	return []sdk.Msg{
 		fixtures.PostMsg(p.acc(posterI).Addr, data),
 		&taskstypes.MsgClaimTask{Worker: p.addr(worker2I), TaskId: p.Open},
 		&taskstypes.MsgCancelTask{Poster: p.addr(posterI), TaskId: p.Open},
-		p.ClaimedRun.Commit(p.acc(workerI).Addr),
+		p.ClaimedRun.Seal(w),
+		p.SealedRun.Open(w),
 		reveal,
+		p.sealChallenge(challengerI, p.Unverified, challengeSalt(2)),
 		&verificationtypes.MsgChallengeSegment{Challenger: p.addr(challengerI), TaskId: p.Passed, Worker: p.addr(workerI),
-			Segment: p.Unverified, Bond: sdk.NewInt64Coin("uhint", 5_000)},
+			Segment: p.Unverified, Salt: challengeSalt(2)},
+		&taskstypes.MsgRevealSecret{Poster: p.addr(posterI), TaskId: p.Secret, Secret: secret},
+		&taskstypes.MsgAbandonClaim{Worker: p.addr(workerI), TaskId: p.Claimed},
 		&rewardstypes.MsgFundPool{Sender: p.addr(bystanderI), Amount: sdk.NewInt64Coin("uhint", 1_000)},
 	}
 }

@@ -84,6 +84,7 @@ func New(t testing.TB) *Fixture {
 	}
 	bk := bankkeeper.NewBaseKeeper(enc.Codec, runtime.NewKVStoreService(keys[banktypes.StoreKey]), ak, blocked, authority, ctx.Logger())
 	rk := rewardskeeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(keys[rewardstypes.StoreKey]), ak, bk, authority)
+	bk.AppendSendRestriction(rk.FunderSendRestriction(blocked)) // as app/app.go
 	tk := taskskeeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(keys[taskstypes.StoreKey]), ak, rk, authority)
 	vk := verificationkeeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(keys[verificationtypes.StoreKey]), ak, tk, rk, authority)
 	tk.SetVerificationKeeper(vk)

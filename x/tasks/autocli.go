@@ -31,7 +31,11 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "task_id"}}},
 				{RpcMethod: "CancelTask", Use: "cancel [task-id]", Short: "Cancel a task nobody holds a claim on; the reward is refunded",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "task_id"}}},
-				{RpcMethod: "PostTask", Skip: true}, // `tx tasks post --spec FILE` (client/cli)
+				{RpcMethod: "AbandonClaim", Use: "abandon-claim [task-id]",
+					Short:          "Give up an unsealed claim: pay the abandon fee to the requester, get the rest of the bond back",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "task_id"}}},
+				{RpcMethod: "RevealSecret", Skip: true}, // `tx tasks reveal-secret` (cmd/hinterlandd) reads the stored secret
+				{RpcMethod: "PostTask", Skip: true},     // `tx tasks post --spec FILE` (client/cli)
 				{RpcMethod: "UpdateParams", GovProposal: true, Use: "update-params-proposal [params]",
 					Short:          "Submit a governance proposal to replace the module parameters (JSON)",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}}},

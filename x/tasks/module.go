@@ -128,4 +128,6 @@ func (am AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Re
 	reg.Add(weights.Get("msg_post_task", 100), simulation.MsgPostTaskFactory(am.keeper))
 	reg.Add(weights.Get("msg_claim_task", 150), simulation.MsgClaimTaskFactory(am.keeper))
 	reg.Add(weights.Get("msg_cancel_task", 15), simulation.MsgCancelTaskFactory(am.keeper))
+	reg.Add(weights.Get("msg_reveal_secret", 100), simulation.MsgRevealSecretFactory(am.keeper))
+	reg.Add(weights.Get("msg_abandon_claim", 10), simulation.MsgAbandonClaimFactory(am.keeper))
 }

@@ -28,12 +28,12 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			Service:              types.Msg_serviceDesc.ServiceName,
 			EnhanceCustomCommand: true,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
-				{RpcMethod: "ChallengeSegment", Use: "challenge [task-id] [worker] [segment] [bond]",
-					Short: "Bond a fraud challenge of a passed transcript's segment",
-					PositionalArgs: []*autocliv1.PositionalArgDescriptor{
-						{ProtoField: "task_id"}, {ProtoField: "worker"}, {ProtoField: "segment"}, {ProtoField: "bond"}}},
-				{RpcMethod: "CommitTranscript", Skip: true}, // built by `hinterlandd worker`
-				{RpcMethod: "RevealSegment", Skip: true},    // built by `hinterlandd worker`
+				// `tx verification challenge` (cmd/hinterlandd) seals and opens.
+				{RpcMethod: "SealChallenge", Skip: true},
+				{RpcMethod: "ChallengeSegment", Skip: true},
+				{RpcMethod: "SealTranscript", Skip: true}, // built by `hinterlandd worker`
+				{RpcMethod: "OpenTranscript", Skip: true}, // built by `hinterlandd worker`
+				{RpcMethod: "RevealSegment", Skip: true},  // built by `hinterlandd worker`
 				{RpcMethod: "UpdateParams", GovProposal: true, Use: "update-params-proposal [params]",
 					Short:          "Submit a governance proposal to replace the module parameters (JSON)",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}}},

@@ -146,7 +146,9 @@ func (am AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Re
 	if am.tasks == nil {
 		panic("x/verification simulation: the module has no x/tasks keeper; build it with WithTasks")
 	}
-	reg.Add(weights.Get("msg_commit_transcript", 150), simulation.MsgCommitTranscriptFactory(*am.tasks))
+	reg.Add(weights.Get("msg_seal_transcript", 150), simulation.MsgSealTranscriptFactory(*am.tasks))
+	reg.Add(weights.Get("msg_open_transcript", 150), simulation.MsgOpenTranscriptFactory(am.keeper, *am.tasks))
 	reg.Add(weights.Get("msg_reveal_segment", 250), simulation.MsgRevealSegmentFactory(am.keeper, *am.tasks))
-	reg.Add(weights.Get("msg_challenge_segment", 50), simulation.MsgChallengeSegmentFactory(am.keeper, *am.tasks))
+	reg.Add(weights.Get("msg_seal_challenge", 50), simulation.MsgSealChallengeFactory(am.keeper, *am.tasks))
+	reg.Add(weights.Get("msg_challenge_segment", 50), simulation.MsgChallengeSegmentFactory(am.keeper))
 }

@@ -82,6 +82,7 @@ func txCommand() *cobra.Command {
 		authcmd.GetDecodeCommand(),
 		authcmd.GetSimulateCmd(),
 		tasksTxCmd(),
+		verificationTxCmd(),
 	)
 	return cmd
 }

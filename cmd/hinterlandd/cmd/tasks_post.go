@@ -38,18 +38,25 @@ const (
 	flagReplicas     = "replicas"
 	flagClaimWindow  = "claim-window"
 	flagCommitWindow = "commit-window"
+	// flagChainRandomness posts without a requester secret.
+	flagChainRandomness = "chain-randomness"
 )
 
 // A preset's schedule unless --total-steps / --segment-steps say otherwise:
-// 200 segments of 4 steps. 4 steps of batch 32 touch at most 128 rows, so a
-// softmax MNIST reveal is about 230 KiB, and with 8 samples the chain
-// recomputes 4% of the training (the jobs BenchmarkReveal calibrates gas on).
-// Longer segments allow longer jobs within max_segments at the price of
-// larger reveals (25 steps: about 1 MiB).
+// 880 segments of 4 steps. 4 steps of batch 32 touch at most 128 rows, so a
+// softmax MNIST reveal is about 230 KiB (as before), and with the default
+// --detection 0.99 (k = 44 at the chain's assumed 10% forged) the chain
+// recomputes 44/880 = 5% of the training and catches a worker who alters 10%
+// of the segments with probability >= 99%. Longer segments allow longer jobs
+// within max_segments at the price of larger reveals (25 steps: about 1 MiB).
 const (
-	presetTotalSteps   = 800
+	presetTotalSteps   = 3520
 	presetSegmentSteps = 4
 )
+
+// defaultDetection is --detection when neither --samples nor --detection is
+// given: with the chain's default assumed_forged_bps (10%) it derives k = 44.
+const defaultDetection = 0.99
 
 // presets are the standard engine specs `tx tasks post --preset` offers.
 var presets = map[string]func() engine.Spec{ // looked up by name only
@@ -66,7 +73,7 @@ func tasksTxCmd() *cobra.Command {
 		SuggestionsMinimumDistance: 2,
 		RunE:                       client.ValidateCmd,
 	}
-	cmd.AddCommand(tasksPostCmd())
+	cmd.AddCommand(tasksPostCmd(), revealSecretCmd())
 	return cmd
 }
 
@@ -77,10 +84,10 @@ func tasksPostCmd() *cobra.Command {
 		Long: `Post a training task. The job is a TrainingSpec (proto JSON, e.g.
 {"model":"MODEL_KIND_LINEAR","inputs":784,"outputs":10,"objective":"OBJECTIVE_SOFTMAX_CE",
  "optimizer":"OPTIMIZER_SGD","frac_bits":16,"batch_size":32,"learning_rate":1311,
- "momentum":58982,"total_steps":800,"segment_steps":4})
-or a preset (mnist-softmax, mnist-softmax-adam, mnist-mlp; 800 steps in segments of
-4 unless --total-steps and --segment-steps say otherwise, which also override a spec
-file's schedule).
+ "momentum":58982,"total_steps":3520,"segment_steps":4})
+or a preset (mnist-softmax, mnist-softmax-adam, mnist-mlp; 3520 steps in 880 segments
+of 4 unless --total-steps and --segment-steps say otherwise, which also override a
+spec file's schedule).
 
 The dataset is a packed file (--dataset, whose root, rows and schema are read and
 checked) or given by --dataset-root, --rows and --schema; workers fetch it from
@@ -88,7 +95,14 @@ checked) or given by --dataset-root, --rows and --schema; workers fetch it from
 
 k sampled segments per transcript: --samples k, or --detection P, the probability
 (0 < P < 1) of catching a worker that forges the chain's assumed fraction of
-segments, from which the chain derives k.`,
+segments (assumed_forged_bps, 10% by default), from which the chain derives k.
+Without either, --detection 0.99 applies (k = 44 at 10%; N >= 880 segments keeps
+the recomputed share k/N at or below 5%).
+
+Before signing, the command prints to stderr the recomputed share k/N and the
+probability that sampling alone accepts a model altered in 1 segment and in 1%,
+10% and 50% of its segments (exact, sampling without replacement), and warns
+when a 10% tamperer is caught less than 99% of the time.`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -107,14 +121,29 @@ segments, from which the chain derives k.`,
 					return err
 				}
 			}
+			a, source, err := postAssurance(cmd, cctx, msg)
+			if err != nil {
+				return err
+			}
+			if a.Samples <= a.Segments { // else postAssurance has warned that the chain will refuse it
+				writeAssurance(cmd.ErrOrStderr(), a, source)
+			}
+			if noSecret, _ := cmd.Flags().GetBool(flagChainRandomness); !noSecret {
+				h, path, err := newTaskSecret(cctx.HomeDir)
+				if err != nil {
+					return fmt.Errorf("storing the sampling secret: %w", err)
+				}
+				msg.SecretHash = h
+				fmt.Fprintf(cmd.ErrOrStderr(), "sampling secret stored in %s: once every claim is sealed, reveal it with\n  hinterlandd tx tasks reveal-secret <task-id> --from %s --wait 1h\n", path, cctx.GetFromName())
+			}
 			return tx.GenerateOrBroadcastTxCLI(cctx, cmd.Flags(), msg)
 		},
 	}
 	f := cmd.Flags()
 	f.String(flagSpec, "", "TrainingSpec file (proto JSON)")
 	f.String(flagPreset, "", "Standard spec: mnist-softmax, mnist-softmax-adam or mnist-mlp")
-	f.Uint64(flagTotalSteps, 0, "Optimiser steps of the job (preset default 800)")
-	f.Uint64(flagSegmentSteps, 0, "Steps between checkpoints (preset default 4)")
+	f.Uint64(flagTotalSteps, 0, fmt.Sprintf("Optimiser steps of the job (preset default %d)", presetTotalSteps))
+	f.Uint64(flagSegmentSteps, 0, fmt.Sprintf("Steps between checkpoints (preset default %d)", presetSegmentSteps))
 	f.String(flagDataset, "", "Packed dataset file (reads root, rows and schema)")
 	f.String(flagDatasetRoot, "", "Dataset Merkle root (hex), without --dataset")
 	f.Uint64(flagRows, 0, "Dataset rows, without --dataset")
@@ -122,11 +151,12 @@ segments, from which the chain derives k.`,
 	f.String(flagDatasetURI, "", "Where workers fetch the dataset (file://, http://, https://)")
 	f.String(flagReward, "", "Reward, escrowed now (e.g. 1000000uhint)")
 	f.String(flagBond, "", "Bond each worker locks (e.g. 100000uhint)")
-	f.Uint32(flagSamples, 0, "Segments the chain samples from each transcript")
-	f.Float64(flagDetection, 0, "Target probability of catching a forger, instead of --samples (e.g. 0.99)")
+	f.Uint32(flagSamples, 0, "Segments k the chain samples from each transcript, instead of --detection")
+	f.Float64(flagDetection, defaultDetection, "Target probability of catching a worker who forges the chain's assumed fraction (assumed_forged_bps, 10% by default) of segments; the chain derives k (0.99: k = 44). Applies unless --samples is given")
 	f.Uint32(flagReplicas, 1, "Independent workers")
 	f.Duration(flagClaimWindow, time.Hour, "How long the task accepts claims")
 	f.Duration(flagCommitWindow, time.Hour, "How long a worker has from its claim to commit")
+	f.Bool(flagChainRandomness, false, "Post without a sampling secret: samples are drawn from block hashes, which a block proposer can influence (default: a secret is drawn, stored under <home>/secrets and revealed with 'tx tasks reveal-secret')")
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
 }
@@ -151,6 +181,51 @@ func checkRevealable(cmd *cobra.Command, cctx client.Context, msg *taskstypes.Ms
 		return fmt.Errorf("the chain cannot verify this job: %w (not even one step fits: use a smaller model, batch or dataset)", err)
 	}
 	return nil
+}
+
+// postAssurance returns the job's sampling for the summary and where its k
+// comes from: --samples, or --detection through the chain's DeriveSamples with
+// the chain's assumed_forged_bps (the default one offline or with
+// --generate-only). It refuses, before anything is signed, a k the chain is
+// known to refuse (more than max_samples or than the job's segments).
+func postAssurance(cmd *cobra.Command, cctx client.Context, msg *taskstypes.MsgPostTask) (assurance, string, error) {
+	a := assurance{
+		Segments:     msg.Spec.Segments(),
+		Samples:      uint64(msg.Samples),
+		SegmentSteps: msg.Spec.SegmentSteps,
+		TotalSteps:   msg.Spec.TotalSteps,
+	}
+	source, exact := "--"+flagSamples, true
+	if msg.Samples == 0 {
+		p, whose := taskstypes.DefaultParams(), "the default"
+		if cctx.Offline || cctx.GenerateOnly {
+			exact = false
+		} else {
+			res, err := taskstypes.NewQueryClient(cctx).Params(cmd.Context(), &taskstypes.QueryParamsRequest{})
+			if err != nil {
+				return a, "", fmt.Errorf("reading the chain's assumed_forged_bps: %w", err)
+			}
+			p, whose = res.Params, "the chain's"
+		}
+		k, err := taskstypes.DeriveSamples(msg.DetectionBps, p.AssumedForgedBps)
+		if err != nil {
+			return a, "", fmt.Errorf("--%s: %w", flagDetection, err)
+		}
+		if exact && k > p.MaxSamples {
+			return a, "", fmt.Errorf("--%s %g needs k = %d samples, more than the chain's max_samples %d: lower it or give --%s",
+				flagDetection, float64(msg.DetectionBps)/10_000, k, p.MaxSamples, flagSamples)
+		}
+		a.Samples = uint64(k)
+		source = fmt.Sprintf("--%s %g at %s assumed_forged_bps %d", flagDetection, float64(msg.DetectionBps)/10_000, whose, p.AssumedForgedBps)
+	}
+	if a.Samples > a.Segments {
+		if exact {
+			return a, "", fmt.Errorf("k = %d samples (%s) exceed the job's %d segments, which the chain refuses: use more segments (--%s, --%s) or give --%s %d or fewer",
+				a.Samples, source, a.Segments, flagTotalSteps, flagSegmentSteps, flagSamples, a.Segments)
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: k = %d samples (%s) exceed the job's %d segments: the chain will refuse the task\n", a.Samples, source, a.Segments)
+	}
+	return a, source, nil
 }
 
 func buildPostTask(cmd *cobra.Command, cctx client.Context) (*taskstypes.MsgPostTask, error) {
@@ -213,17 +288,18 @@ func buildPostTask(cmd *cobra.Command, cctx client.Context) (*taskstypes.MsgPost
 		return nil, fmt.Errorf("--%s %q: %w", flagBond, bond, err)
 	}
 	msg.Samples, _ = f.GetUint32(flagSamples)
-	detection, _ := f.GetFloat64(flagDetection)
+	detection, _ := f.GetFloat64(flagDetection) // defaultDetection unless given
 	switch {
-	case msg.Samples > 0 && detection > 0:
+	case msg.Samples > 0 && f.Changed(flagDetection):
 		return nil, fmt.Errorf("give --%s or --%s, not both", flagSamples, flagDetection)
-	case detection > 0:
-		if detection >= 1 {
-			return nil, fmt.Errorf("--%s %v: a probability below 1, e.g. 0.99", flagDetection, detection)
+	case msg.Samples == 0:
+		if !(detection > 0 && detection < 1) {
+			return nil, fmt.Errorf("--%s %v: a probability between 0 and 1, e.g. 0.99", flagDetection, detection)
 		}
 		msg.DetectionBps = uint32(math.Round(detection * 10_000))
-	case msg.Samples == 0:
-		return nil, fmt.Errorf("give --%s K or --%s P", flagSamples, flagDetection)
+		if msg.DetectionBps == 0 || msg.DetectionBps >= 10_000 {
+			return nil, fmt.Errorf("--%s %v: the chain takes 0.0001 to 0.9999", flagDetection, detection)
+		}
 	}
 	msg.Replicas, _ = f.GetUint32(flagReplicas)
 	msg.ClaimWindow, _ = f.GetDuration(flagClaimWindow)

@@ -87,6 +87,12 @@ func (k Keeper) LockBond(ctx context.Context, taskID uint64, worker sdk.AccAddre
 // protocol fee, the fee goes to the fee collector (x/distribution pays it to
 // validators and delegators), the bond returns, and `macs` of verified work
 // count for reputation and this epoch's emissions.
+//
+// Self-dealt work (SelfDealt: the worker is the poster, was funded by it, or
+// funded it) is paid and gets its bond back (it is the poster's own money) but
+// earns no reputation and no epoch work: the event says self_dealt. Epoch work
+// of a worker new to this epoch is not credited once max_emission_recipients
+// workers have some (EventEpochWorkNotCredited).
 func (k Keeper) PayWorker(ctx context.Context, taskID uint64, worker sdk.AccAddress, macs uint64) error {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
@@ -96,6 +102,10 @@ func (k Keeper) PayWorker(ctx context.Context, taskID uint64, worker sdk.AccAddr
 	if err != nil {
 		return errorsmod.Wrapf(types.ErrEscrowNotFound, "task %d", taskID)
 	}
+	poster, err := k.authKeeper.AddressCodec().StringToBytes(escrow.Poster)
+	if err != nil {
+		return err
+	}
 	bondKey := collections.Join(taskID, worker)
 	bond, err := k.WorkerBonds.Get(ctx, bondKey)
 	if err != nil {
@@ -104,6 +114,10 @@ func (k Keeper) PayWorker(ctx context.Context, taskID uint64, worker sdk.AccAddr
 	share := escrow.Share
 	if escrow.Amount.IsLT(share) {
 		return errorsmod.Wrapf(types.ErrAccounting, "task %d escrow %s cannot pay share %s", taskID, escrow.Amount, share)
+	}
+	selfDealt, err := k.SelfDealt(ctx, poster, worker)
+	if err != nil {
+		return err
 	}
 	fee := sdk.NewCoin(share.Denom, mulBps(share.Amount, params.ProtocolFeeBps))
 	paid := share.Sub(fee)
@@ -128,24 +142,60 @@ func (k Keeper) PayWorker(ctx context.Context, taskID uint64, worker sdk.AccAddr
 	if err := k.WorkerBonds.Remove(ctx, bondKey); err != nil {
 		return err
 	}
-	err = k.updateReputation(ctx, worker, func(r *types.Reputation) {
-		r.Verified++
-		r.VerifiedMacs += macs
+	events := sdk.UnwrapSDKContext(ctx).EventManager()
+	if !selfDealt {
+		err = k.updateReputation(ctx, worker, func(r *types.Reputation) {
+			r.Verified = addSat(r.Verified, 1)
+			r.VerifiedMacs = addSat(r.VerifiedMacs, macs)
+		})
+		if err != nil {
+			return err
+		}
+		credited, err := k.addEpochWork(ctx, worker, macs, params.EmissionRecipientsCap())
+		if err != nil {
+			return err
+		}
+		if !credited {
+			if err := events.EmitTypedEvent(&types.EventEpochWorkNotCredited{
+				TaskId: taskID, Worker: worker.String(), Macs: macs,
+				MaxEmissionRecipients: uint32(params.EmissionRecipientsCap()),
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	return events.EmitTypedEvent(&types.EventRewardPaid{
+		TaskId: taskID, Worker: worker.String(), Paid: paid.String(), ProtocolFee: fee.String(),
+		BondReturned: bond.Amount.String(), Macs: macs, SelfDealt: selfDealt,
 	})
-	if err != nil {
-		return err
+}
+
+// addEpochWork adds macs to worker's work this epoch, saturating at
+// math.MaxUint64. A worker not yet in EpochWork is added only while fewer than
+// maxWorkers are; it reports false when the work was not credited for that
+// reason. Zero MACs credit nothing and take no slot.
+func (k Keeper) addEpochWork(ctx context.Context, worker sdk.AccAddress, macs, maxWorkers uint64) (bool, error) {
+	if macs == 0 {
+		return true, nil
 	}
 	work, err := k.EpochWork.Get(ctx, worker)
+	if err == nil {
+		return true, k.EpochWork.Set(ctx, worker, addSat(work, macs))
+	}
+	if !errors.Is(err, collections.ErrNotFound) {
+		return false, err
+	}
+	n, err := k.EpochWorkers.Get(ctx)
 	if err != nil && !errors.Is(err, collections.ErrNotFound) {
-		return err
+		return false, err
 	}
-	if err := k.EpochWork.Set(ctx, worker, work+macs); err != nil {
-		return err
+	if n >= maxWorkers {
+		return false, nil
 	}
-	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventRewardPaid{
-		TaskId: taskID, Worker: worker.String(), Paid: paid.String(), ProtocolFee: fee.String(),
-		BondReturned: bond.Amount.String(), Macs: macs,
-	})
+	if err := k.EpochWorkers.Set(ctx, n+1); err != nil {
+		return false, err
+	}
+	return true, k.EpochWork.Set(ctx, worker, macs)
 }
 
 // SlashWorker takes a failed worker's bond: slash_requester_bps to the poster,

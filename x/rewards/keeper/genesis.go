@@ -61,6 +61,36 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 			return err
 		}
 	}
+	// The worker count PayWorker caps is that of the store's epoch work; it is
+	// absent when there is none, as after DistributeEmission, so that an
+	// exported and re-imported store is byte for byte the same.
+	var workers uint64
+	if err := k.EpochWork.Walk(ctx, nil, func(sdk.AccAddress, uint64) (bool, error) {
+		workers++
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	if workers == 0 {
+		if err := k.EpochWorkers.Remove(ctx); err != nil {
+			return err
+		}
+	} else if err := k.EpochWorkers.Set(ctx, workers); err != nil {
+		return err
+	}
+	for _, f := range gs.Funders {
+		addr, err := ac.StringToBytes(f.Address)
+		if err != nil {
+			return err
+		}
+		funder, err := ac.StringToBytes(f.Funder)
+		if err != nil {
+			return err
+		}
+		if err := k.Funders.Set(ctx, addr, funder); err != nil {
+			return err
+		}
+	}
 	return k.CheckCustody(ctx)
 }
 
@@ -97,6 +127,12 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	}
 	if err := k.EpochWork.Walk(ctx, nil, func(w sdk.AccAddress, macs uint64) (bool, error) {
 		gs.EpochWork = append(gs.EpochWork, types.EpochWork{Worker: w.String(), Macs: macs})
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.Funders.Walk(ctx, nil, func(addr, funder sdk.AccAddress) (bool, error) {
+		gs.Funders = append(gs.Funders, types.Funder{Address: addr.String(), Funder: funder.String()})
 		return false, nil
 	}); err != nil {
 		return nil, err

@@ -7,8 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"cosmossdk.io/collections"
+	collcodec "cosmossdk.io/collections/codec"
 	"cosmossdk.io/collections/indexes"
 	"cosmossdk.io/core/store"
 	errorsmod "cosmossdk.io/errors"
@@ -42,6 +44,12 @@ type Keeper struct {
 	Reputations *collections.IndexedMap[sdk.AccAddress, types.Reputation, ReputationIndexes]
 	// EpochWork is the MACs each worker got verified since the last epoch end.
 	EpochWork collections.Map[sdk.AccAddress, uint64]
+	// EpochWorkers counts the entries of EpochWork (at most
+	// max_emission_recipients are added per epoch); reset by DistributeEmission.
+	EpochWorkers collections.Item[uint64]
+	// Funders maps an account to the first account that sent it coins (module
+	// accounts and self-sends excepted), recorded by FunderSendRestriction.
+	Funders collections.Map[sdk.AccAddress, sdk.AccAddress]
 }
 
 // NewKeeper builds the keeper; it panics if the module accounts are not set up.
@@ -71,7 +79,9 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 				ByMACs: indexes.NewMulti(sb, types.LeaderboardKey, "reputations_by_verified_macs", collections.Uint64Key, sdk.AccAddressKey,
 					func(_ sdk.AccAddress, r types.Reputation) (uint64, error) { return r.VerifiedMacs, nil }),
 			}),
-		EpochWork: collections.NewMap(sb, types.EpochWorkKey, "epoch_work", sdk.AccAddressKey, collections.Uint64Value),
+		EpochWork:    collections.NewMap(sb, types.EpochWorkKey, "epoch_work", sdk.AccAddressKey, collections.Uint64Value),
+		EpochWorkers: collections.NewItem(sb, types.EpochWorkersKey, "epoch_workers", collections.Uint64Value),
+		Funders:      collections.NewMap(sb, types.FundersKey, "funders", sdk.AccAddressKey, collcodec.KeyToValueCodec(sdk.AccAddressKey)),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -153,6 +163,14 @@ func (k Keeper) updateReputation(ctx context.Context, addr sdk.AccAddress, fn fu
 	fn(&rep)
 	rep.LastHeight = sdk.UnwrapSDKContext(ctx).BlockHeight()
 	return k.Reputations.Set(ctx, addr, rep)
+}
+
+// addSat returns a + b, saturating at math.MaxUint64 instead of wrapping.
+func addSat(a, b uint64) uint64 {
+	if a > math.MaxUint64-b {
+		return math.MaxUint64
+	}
+	return a + b
 }
 
 // mulBps returns amount * bps / 10 000, truncated.

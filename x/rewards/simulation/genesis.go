@@ -1,6 +1,6 @@
 // Package simulation holds x/rewards's simulation: randomised genesis params
-// (fee, slash split, emission, bond discount tiers), the MsgFundPool factory
-// and the governance proposal that changes the params.
+// (fee, slash split, emission, bond discount tiers, emission recipients cap),
+// the MsgFundPool factory and the governance proposal that changes the params.
 package simulation
 
 import (
@@ -20,7 +20,8 @@ const ParamsKey = "rewards_params"
 
 // GenParams returns random valid params paying emissions on epochIdentifier.
 // The bond discount tiers start low (1 to 3 verified tasks) so that
-// simulated workers reach them.
+// simulated workers reach them, and max_emission_recipients is small (1 to
+// 50) so that the cap on an epoch's emission recipients is reached too.
 func GenParams(r *rand.Rand, denom, epochIdentifier string) types.Params {
 	p := types.DefaultParams()
 	p.ProtocolFeeBps = uint32(r.Intn(2_001))
@@ -34,6 +35,7 @@ func GenParams(r *rand.Rand, denom, epochIdentifier string) types.Params {
 		{MinVerified: first, DiscountBps: uint32(r.Intn(5_000))},
 		{MinVerified: first + uint64(1+r.Intn(10)), DiscountBps: uint32(5_000 + r.Intn(4_000))},
 	}
+	p.MaxEmissionRecipients = uint32(1 + r.Intn(50))
 	return p
 }
 

@@ -159,6 +159,10 @@ type EventRewardPaid struct {
 	ProtocolFee  string `protobuf:"bytes,4,opt,name=protocol_fee,json=protocolFee,proto3" json:"protocol_fee,omitempty"`
 	BondReturned string `protobuf:"bytes,5,opt,name=bond_returned,json=bondReturned,proto3" json:"bond_returned,omitempty"`
 	Macs         uint64 `protobuf:"varint,6,opt,name=macs,proto3" json:"macs,omitempty"`
+	// The task was self-dealt: the worker is the poster, the poster's funder or
+	// the account the poster funded. It is still paid (the poster's own money)
+	// but its MACs earn no reputation and no compute emissions.
+	SelfDealt bool `protobuf:"varint,7,opt,name=self_dealt,json=selfDealt,proto3" json:"self_dealt,omitempty"`
 }
 
 func (m *EventRewardPaid) Reset()         { *m = EventRewardPaid{} }
@@ -236,8 +240,90 @@ func (m *EventRewardPaid) GetMacs() uint64 {
 	return 0
 }
 
+func (m *EventRewardPaid) GetSelfDealt() bool {
+	if m != nil {
+		return m.SelfDealt
+	}
+	return false
+}
+
 func (*EventRewardPaid) XXX_MessageName() string {
 	return "hinterland.rewards.v1.EventRewardPaid"
+}
+
+// EventEpochWorkNotCredited is emitted when a verified worker's MACs do not
+// count for this epoch's emissions because max_emission_recipients other
+// workers already accrued work this epoch. Its reputation is still credited.
+type EventEpochWorkNotCredited struct {
+	TaskId                uint64 `protobuf:"varint,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Worker                string `protobuf:"bytes,2,opt,name=worker,proto3" json:"worker,omitempty"`
+	Macs                  uint64 `protobuf:"varint,3,opt,name=macs,proto3" json:"macs,omitempty"`
+	MaxEmissionRecipients uint32 `protobuf:"varint,4,opt,name=max_emission_recipients,json=maxEmissionRecipients,proto3" json:"max_emission_recipients,omitempty"`
+}
+
+func (m *EventEpochWorkNotCredited) Reset()         { *m = EventEpochWorkNotCredited{} }
+func (m *EventEpochWorkNotCredited) String() string { return proto.CompactTextString(m) }
+func (*EventEpochWorkNotCredited) ProtoMessage()    {}
+func (*EventEpochWorkNotCredited) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5c2dd4e524933441, []int{3}
+}
+func (m *EventEpochWorkNotCredited) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventEpochWorkNotCredited) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventEpochWorkNotCredited.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventEpochWorkNotCredited) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventEpochWorkNotCredited.Merge(m, src)
+}
+func (m *EventEpochWorkNotCredited) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventEpochWorkNotCredited) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventEpochWorkNotCredited.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventEpochWorkNotCredited proto.InternalMessageInfo
+
+func (m *EventEpochWorkNotCredited) GetTaskId() uint64 {
+	if m != nil {
+		return m.TaskId
+	}
+	return 0
+}
+
+func (m *EventEpochWorkNotCredited) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventEpochWorkNotCredited) GetMacs() uint64 {
+	if m != nil {
+		return m.Macs
+	}
+	return 0
+}
+
+func (m *EventEpochWorkNotCredited) GetMaxEmissionRecipients() uint32 {
+	if m != nil {
+		return m.MaxEmissionRecipients
+	}
+	return 0
+}
+
+func (*EventEpochWorkNotCredited) XXX_MessageName() string {
+	return "hinterland.rewards.v1.EventEpochWorkNotCredited"
 }
 
 type EventBondSlashed struct {
@@ -255,7 +341,7 @@ func (m *EventBondSlashed) Reset()         { *m = EventBondSlashed{} }
 func (m *EventBondSlashed) String() string { return proto.CompactTextString(m) }
 func (*EventBondSlashed) ProtoMessage()    {}
 func (*EventBondSlashed) Descriptor() ([]byte, []int) {
-	return fileDescriptor_5c2dd4e524933441, []int{3}
+	return fileDescriptor_5c2dd4e524933441, []int{4}
 }
 func (m *EventBondSlashed) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -347,7 +433,7 @@ func (m *EventRefunded) Reset()         { *m = EventRefunded{} }
 func (m *EventRefunded) String() string { return proto.CompactTextString(m) }
 func (*EventRefunded) ProtoMessage()    {}
 func (*EventRefunded) Descriptor() ([]byte, []int) {
-	return fileDescriptor_5c2dd4e524933441, []int{4}
+	return fileDescriptor_5c2dd4e524933441, []int{5}
 }
 func (m *EventRefunded) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -405,14 +491,15 @@ type EventEmissionDistributed struct {
 	Epoch   int64  `protobuf:"varint,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	Total   string `protobuf:"bytes,2,opt,name=total,proto3" json:"total,omitempty"`
 	Workers uint32 `protobuf:"varint,3,opt,name=workers,proto3" json:"workers,omitempty"`
-	Macs    uint64 `protobuf:"varint,4,opt,name=macs,proto3" json:"macs,omitempty"`
+	// Total MACs of the epoch, saturated at 2^64 - 1.
+	Macs uint64 `protobuf:"varint,4,opt,name=macs,proto3" json:"macs,omitempty"`
 }
 
 func (m *EventEmissionDistributed) Reset()         { *m = EventEmissionDistributed{} }
 func (m *EventEmissionDistributed) String() string { return proto.CompactTextString(m) }
 func (*EventEmissionDistributed) ProtoMessage()    {}
 func (*EventEmissionDistributed) Descriptor() ([]byte, []int) {
-	return fileDescriptor_5c2dd4e524933441, []int{5}
+	return fileDescriptor_5c2dd4e524933441, []int{6}
 }
 func (m *EventEmissionDistributed) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -483,7 +570,7 @@ func (m *EventParamsUpdated) Reset()         { *m = EventParamsUpdated{} }
 func (m *EventParamsUpdated) String() string { return proto.CompactTextString(m) }
 func (*EventParamsUpdated) ProtoMessage()    {}
 func (*EventParamsUpdated) Descriptor() ([]byte, []int) {
-	return fileDescriptor_5c2dd4e524933441, []int{6}
+	return fileDescriptor_5c2dd4e524933441, []int{7}
 }
 func (m *EventParamsUpdated) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -529,14 +616,107 @@ func (m *EventParamsUpdated) GetParams() Params {
 func (*EventParamsUpdated) XXX_MessageName() string {
 	return "hinterland.rewards.v1.EventParamsUpdated"
 }
+
+// EventBondReleased: a bond left custody without a slash: an abandoned claim
+// (to_requester is the abandon fee), a worker compensated for an untrainable
+// task, or a challenge bond refunded.
+type EventBondReleased struct {
+	TaskId       uint64 `protobuf:"varint,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Owner        string `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+	ToRequester  string `protobuf:"bytes,3,opt,name=to_requester,json=toRequester,proto3" json:"to_requester,omitempty"`
+	Returned     string `protobuf:"bytes,4,opt,name=returned,proto3" json:"returned,omitempty"`
+	Compensation string `protobuf:"bytes,5,opt,name=compensation,proto3" json:"compensation,omitempty"`
+	Reason       string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+}
+
+func (m *EventBondReleased) Reset()         { *m = EventBondReleased{} }
+func (m *EventBondReleased) String() string { return proto.CompactTextString(m) }
+func (*EventBondReleased) ProtoMessage()    {}
+func (*EventBondReleased) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5c2dd4e524933441, []int{8}
+}
+func (m *EventBondReleased) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventBondReleased) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventBondReleased.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventBondReleased) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventBondReleased.Merge(m, src)
+}
+func (m *EventBondReleased) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventBondReleased) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventBondReleased.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventBondReleased proto.InternalMessageInfo
+
+func (m *EventBondReleased) GetTaskId() uint64 {
+	if m != nil {
+		return m.TaskId
+	}
+	return 0
+}
+
+func (m *EventBondReleased) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *EventBondReleased) GetToRequester() string {
+	if m != nil {
+		return m.ToRequester
+	}
+	return ""
+}
+
+func (m *EventBondReleased) GetReturned() string {
+	if m != nil {
+		return m.Returned
+	}
+	return ""
+}
+
+func (m *EventBondReleased) GetCompensation() string {
+	if m != nil {
+		return m.Compensation
+	}
+	return ""
+}
+
+func (m *EventBondReleased) GetReason() string {
+	if m != nil {
+		return m.Reason
+	}
+	return ""
+}
+
+func (*EventBondReleased) XXX_MessageName() string {
+	return "hinterland.rewards.v1.EventBondReleased"
+}
 func init() {
 	proto.RegisterType((*EventEscrowed)(nil), "hinterland.rewards.v1.EventEscrowed")
 	proto.RegisterType((*EventBondLocked)(nil), "hinterland.rewards.v1.EventBondLocked")
 	proto.RegisterType((*EventRewardPaid)(nil), "hinterland.rewards.v1.EventRewardPaid")
+	proto.RegisterType((*EventEpochWorkNotCredited)(nil), "hinterland.rewards.v1.EventEpochWorkNotCredited")
 	proto.RegisterType((*EventBondSlashed)(nil), "hinterland.rewards.v1.EventBondSlashed")
 	proto.RegisterType((*EventRefunded)(nil), "hinterland.rewards.v1.EventRefunded")
 	proto.RegisterType((*EventEmissionDistributed)(nil), "hinterland.rewards.v1.EventEmissionDistributed")
 	proto.RegisterType((*EventParamsUpdated)(nil), "hinterland.rewards.v1.EventParamsUpdated")
+	proto.RegisterType((*EventBondReleased)(nil), "hinterland.rewards.v1.EventBondReleased")
 }
 
 func init() {
@@ -544,44 +724,52 @@ func init() {
 }
 
 var fileDescriptor_5c2dd4e524933441 = []byte{
-	// 589 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x54, 0xcd, 0x6e, 0xd3, 0x40,
-	0x10, 0x8e, 0x69, 0xea, 0xd2, 0x6d, 0x2a, 0xd0, 0xaa, 0x14, 0x53, 0x84, 0x69, 0xc2, 0xa5, 0x97,
-	0xda, 0x94, 0x4a, 0x5c, 0x38, 0x11, 0x28, 0x12, 0x12, 0x87, 0xe2, 0x0a, 0x21, 0x71, 0xb1, 0x36,
-	0xde, 0x6d, 0xbc, 0x8a, 0xbd, 0x63, 0x76, 0xd7, 0x09, 0x7d, 0x04, 0x6e, 0x3c, 0x0c, 0x0f, 0x91,
-	0x03, 0x87, 0x8a, 0x13, 0x27, 0x84, 0x92, 0x17, 0xe0, 0x11, 0x90, 0x77, 0x9d, 0x9f, 0x43, 0x89,
-	0x7a, 0x40, 0xdc, 0xf6, 0x1b, 0x7f, 0x33, 0xdf, 0x7c, 0x33, 0xde, 0x45, 0x9d, 0x94, 0x0b, 0xcd,
-	0x64, 0x46, 0x04, 0x0d, 0x25, 0x1b, 0x11, 0x49, 0x55, 0x38, 0x3c, 0x0a, 0xd9, 0x90, 0x09, 0xad,
-	0x82, 0x42, 0x82, 0x06, 0x7c, 0x67, 0xc1, 0x09, 0x6a, 0x4e, 0x30, 0x3c, 0xda, 0xbb, 0x97, 0x80,
-	0xca, 0x41, 0xc5, 0x86, 0x14, 0x5a, 0x60, 0x33, 0xf6, 0xda, 0x57, 0x57, 0xd5, 0x17, 0x05, 0x9b,
-	0x51, 0x76, 0xfa, 0xd0, 0x07, 0x9b, 0x5a, 0x9d, 0x6c, 0xb4, 0x23, 0xd1, 0xf6, 0x49, 0x25, 0x7d,
-	0xa2, 0x12, 0x09, 0x23, 0x46, 0xf1, 0x5d, 0xb4, 0xa1, 0x89, 0x1a, 0xc4, 0x9c, 0x7a, 0xce, 0xbe,
-	0x73, 0xd0, 0x8c, 0xdc, 0x0a, 0xbe, 0xa6, 0xf8, 0x31, 0x72, 0x0b, 0x50, 0x9a, 0x49, 0xef, 0xc6,
-	0xbe, 0x73, 0xb0, 0xd9, 0xf5, 0xbe, 0x7f, 0x3d, 0xdc, 0xa9, 0x9b, 0x78, 0x4e, 0xa9, 0x64, 0x4a,
-	0x9d, 0x69, 0xc9, 0x45, 0x3f, 0xaa, 0x79, 0x78, 0x17, 0xb9, 0x24, 0x87, 0x52, 0x68, 0x6f, 0xad,
-	0xca, 0x88, 0x6a, 0xd4, 0x91, 0xe8, 0x96, 0xd1, 0xec, 0x82, 0xa0, 0x6f, 0x20, 0x19, 0xac, 0x52,
-	0x0d, 0xd0, 0x3a, 0x8c, 0xc4, 0x35, 0x44, 0x2d, 0xed, 0xaf, 0x9a, 0xdf, 0x9c, 0x5a, 0x34, 0x32,
-	0xd3, 0x39, 0x25, 0x7c, 0xb5, 0xd5, 0x11, 0xc8, 0xc1, 0x75, 0xac, 0x5a, 0x1e, 0xc6, 0xa8, 0x59,
-	0x10, 0x4e, 0x6b, 0x51, 0x73, 0xc6, 0x6d, 0xd4, 0x32, 0x33, 0x4e, 0x20, 0x8b, 0xcf, 0x19, 0xf3,
-	0x9a, 0xe6, 0xdb, 0xd6, 0x2c, 0xf6, 0x8a, 0x31, 0xfc, 0x08, 0x6d, 0xf7, 0x40, 0xd0, 0x58, 0x32,
-	0x5d, 0x4a, 0xc1, 0xa8, 0xb7, 0x6e, 0x38, 0xad, 0x2a, 0x18, 0xd5, 0xb1, 0xaa, 0x76, 0x4e, 0x12,
-	0xe5, 0xb9, 0xa6, 0x47, 0x73, 0xee, 0xfc, 0x76, 0xd0, 0xed, 0xf9, 0x0c, 0xcf, 0x32, 0xa2, 0xd2,
-	0x7f, 0x39, 0xc4, 0x36, 0x6a, 0x69, 0x88, 0x25, 0xfb, 0x58, 0x32, 0xb3, 0x70, 0xeb, 0x6a, 0x4b,
-	0x43, 0x34, 0x0b, 0x55, 0x9d, 0x6b, 0x88, 0x93, 0x94, 0x64, 0x19, 0x13, 0x7d, 0x26, 0x6b, 0x77,
-	0x2d, 0x0d, 0x2f, 0xe6, 0xb1, 0x6a, 0x19, 0xbd, 0x65, 0x5f, 0x35, 0xc2, 0xf7, 0xd1, 0xa6, 0x86,
-	0xb8, 0x1e, 0xb1, 0x6b, 0x3e, 0xdd, 0xd4, 0xf0, 0xde, 0x8e, 0x72, 0x17, 0xb9, 0x92, 0x11, 0x05,
-	0xc2, 0xdb, 0xb0, 0x49, 0x16, 0xcd, 0xff, 0xd4, 0x88, 0x9d, 0x97, 0x82, 0xfe, 0x9f, 0x3f, 0x55,
-	0x23, 0xcf, 0xde, 0x8e, 0x9c, 0x2b, 0xc5, 0x41, 0xbc, 0xe4, 0x4a, 0x4b, 0xde, 0x2b, 0x35, 0xa3,
-	0x78, 0x07, 0xad, 0xb3, 0x02, 0x92, 0xd4, 0x88, 0xaf, 0x45, 0x16, 0x54, 0x51, 0x0d, 0x9a, 0x64,
-	0x56, 0x3a, 0xb2, 0x00, 0x7b, 0x68, 0xc3, 0xba, 0x55, 0x46, 0x60, 0x3b, 0x9a, 0xc1, 0xf9, 0x72,
-	0x9b, 0x4b, 0xcb, 0xfd, 0xec, 0x20, 0x6c, 0x64, 0x4f, 0x89, 0x24, 0xb9, 0x7a, 0x57, 0x50, 0x52,
-	0x09, 0x3e, 0x45, 0x9b, 0xa4, 0xd4, 0x29, 0x48, 0xae, 0x2f, 0x8c, 0xe8, 0x2a, 0x67, 0x0b, 0x2a,
-	0x7e, 0x86, 0xdc, 0xc2, 0x14, 0x32, 0x3d, 0x6d, 0x3d, 0x79, 0x10, 0x5c, 0xf9, 0xbc, 0x04, 0x56,
-	0xad, 0xdb, 0x1c, 0xff, 0x7c, 0xd8, 0x88, 0xea, 0x94, 0xee, 0xdb, 0xf1, 0xc4, 0x77, 0x2e, 0x27,
-	0xbe, 0xf3, 0x6b, 0xe2, 0x3b, 0x5f, 0xa6, 0x7e, 0x63, 0x3c, 0xf5, 0x9d, 0xcb, 0xa9, 0xdf, 0xf8,
-	0x31, 0xf5, 0x1b, 0x1f, 0x8e, 0xfb, 0x5c, 0xa7, 0x65, 0x2f, 0x48, 0x20, 0x0f, 0x17, 0x45, 0x0f,
-	0x09, 0x5f, 0x42, 0xe1, 0xa7, 0xf9, 0x8b, 0x64, 0x9e, 0xa3, 0x9e, 0x6b, 0x6e, 0xc0, 0xf1, 0x9f,
-	0x00, 0x00, 0x00, 0xff, 0xff, 0x41, 0x2e, 0xf9, 0x96, 0x0a, 0x05, 0x00, 0x00,
+	// 715 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x55, 0x4d, 0x4f, 0xdb, 0x48,
+	0x18, 0x8e, 0x97, 0x60, 0xc8, 0x90, 0x68, 0x77, 0x2d, 0x3e, 0x0c, 0x2b, 0xb2, 0xe0, 0xbd, 0x70,
+	0x21, 0x59, 0x16, 0x89, 0xcb, 0x9e, 0x36, 0xc0, 0x4a, 0x95, 0xaa, 0x8a, 0x0e, 0xaa, 0x90, 0x7a,
+	0xb1, 0x26, 0xf6, 0x4b, 0x32, 0x8a, 0xed, 0xd7, 0x9d, 0x99, 0x10, 0xf8, 0x09, 0xbd, 0xf5, 0xb7,
+	0x54, 0xfd, 0x11, 0x1c, 0x51, 0x2f, 0xed, 0xa9, 0xaa, 0xc8, 0xb1, 0x97, 0xfe, 0x84, 0x6a, 0x66,
+	0x1c, 0x27, 0x07, 0x8a, 0x38, 0x20, 0x6e, 0x7e, 0x9e, 0x79, 0x67, 0x9e, 0xf7, 0xe3, 0x99, 0x31,
+	0x09, 0xfa, 0x3c, 0x53, 0x20, 0x12, 0x96, 0xc5, 0x6d, 0x01, 0x23, 0x26, 0x62, 0xd9, 0xbe, 0xd8,
+	0x6b, 0xc3, 0x05, 0x64, 0x4a, 0xb6, 0x72, 0x81, 0x0a, 0xbd, 0x95, 0x69, 0x4c, 0xab, 0x88, 0x69,
+	0x5d, 0xec, 0x6d, 0xac, 0x47, 0x28, 0x53, 0x94, 0xa1, 0x09, 0x6a, 0x5b, 0x60, 0x77, 0x6c, 0x6c,
+	0xdf, 0x7d, 0xaa, 0xba, 0xca, 0x61, 0x12, 0xb2, 0xdc, 0xc3, 0x1e, 0xda, 0xad, 0xfa, 0xcb, 0xb2,
+	0x81, 0x20, 0x8d, 0x63, 0x2d, 0x7d, 0x2c, 0x23, 0x81, 0x23, 0x88, 0xbd, 0x35, 0xb2, 0xa0, 0x98,
+	0x1c, 0x84, 0x3c, 0xf6, 0x9d, 0x2d, 0x67, 0xa7, 0x4a, 0x5d, 0x0d, 0x9f, 0xc5, 0xde, 0xdf, 0xc4,
+	0xcd, 0x51, 0x2a, 0x10, 0xfe, 0x2f, 0x5b, 0xce, 0x4e, 0xad, 0xe3, 0x7f, 0xfc, 0xb0, 0xbb, 0x5c,
+	0x24, 0xf1, 0x5f, 0x1c, 0x0b, 0x90, 0xf2, 0x54, 0x09, 0x9e, 0xf5, 0x68, 0x11, 0xe7, 0xad, 0x12,
+	0x97, 0xa5, 0x38, 0xcc, 0x94, 0x3f, 0xa7, 0x77, 0xd0, 0x02, 0x05, 0x82, 0xfc, 0x6a, 0x34, 0x3b,
+	0x98, 0xc5, 0xcf, 0x31, 0x1a, 0xdc, 0xa7, 0xda, 0x22, 0xf3, 0x38, 0xca, 0x1e, 0x20, 0x6a, 0xc3,
+	0x7e, 0xaa, 0xf9, 0xcd, 0x29, 0x44, 0xa9, 0xe9, 0xce, 0x09, 0xe3, 0xf7, 0x97, 0x3a, 0x42, 0x31,
+	0x78, 0x48, 0xa9, 0x36, 0xce, 0xf3, 0x48, 0x35, 0x67, 0x3c, 0x2e, 0x44, 0xcd, 0xb7, 0xb7, 0x4d,
+	0xea, 0xa6, 0xc7, 0x11, 0x26, 0xe1, 0x39, 0x80, 0x5f, 0x35, 0x6b, 0x4b, 0x13, 0xee, 0x7f, 0x00,
+	0xef, 0x2f, 0xd2, 0xe8, 0x62, 0x16, 0x87, 0x02, 0xd4, 0x50, 0x64, 0x10, 0xfb, 0xf3, 0x26, 0xa6,
+	0xae, 0x49, 0x5a, 0x70, 0xfa, 0xec, 0x94, 0x45, 0xd2, 0x77, 0x4d, 0x8e, 0xe6, 0xdb, 0xdb, 0x24,
+	0x44, 0x42, 0x72, 0x1e, 0xc6, 0xc0, 0x12, 0xe5, 0x2f, 0x6c, 0x39, 0x3b, 0x8b, 0xb4, 0xa6, 0x99,
+	0x23, 0x4d, 0x04, 0xef, 0x1d, 0xb2, 0x6e, 0xc7, 0x9a, 0x63, 0xd4, 0x3f, 0x43, 0x31, 0x78, 0x81,
+	0xea, 0x50, 0x40, 0xcc, 0x15, 0x3c, 0x76, 0xdd, 0x26, 0xb7, 0xb9, 0x99, 0xdc, 0x0e, 0xc8, 0x5a,
+	0xca, 0x2e, 0x43, 0x48, 0xb9, 0x94, 0x1c, 0xb3, 0x50, 0x40, 0xc4, 0x73, 0xae, 0xed, 0x6d, 0x5a,
+	0xd0, 0xa0, 0x2b, 0x29, 0xbb, 0x3c, 0x2e, 0x56, 0x69, 0xb9, 0x18, 0x7c, 0x77, 0xc8, 0x6f, 0xa5,
+	0x2f, 0x4e, 0x13, 0x26, 0xfb, 0x8f, 0x69, 0x8c, 0x6d, 0x52, 0x57, 0x18, 0x0a, 0x78, 0x33, 0x04,
+	0x63, 0x62, 0x3b, 0xa9, 0x25, 0x85, 0x74, 0x42, 0xe9, 0x69, 0x28, 0x0c, 0xa3, 0x3e, 0x4b, 0x12,
+	0xc8, 0x7a, 0x20, 0x8a, 0x89, 0xd5, 0x15, 0x1e, 0x96, 0x9c, 0x36, 0x58, 0x77, 0x76, 0x56, 0x05,
+	0xf2, 0xfe, 0x20, 0x35, 0x85, 0x61, 0xd1, 0x3e, 0xd7, 0x2c, 0x2d, 0x2a, 0x3c, 0xb3, 0x6d, 0x5a,
+	0x25, 0xae, 0x00, 0x26, 0x31, 0x33, 0xa3, 0xaa, 0xd1, 0x02, 0x95, 0xb7, 0x8f, 0xc2, 0xf9, 0x30,
+	0x8b, 0x9f, 0xe6, 0xf6, 0x29, 0xe2, 0x5b, 0x6b, 0x14, 0x13, 0x38, 0xe2, 0x52, 0x09, 0xde, 0x1d,
+	0x6a, 0x67, 0x2c, 0x93, 0x79, 0xd0, 0x8e, 0x31, 0xe2, 0x73, 0xd4, 0x02, 0xcd, 0x2a, 0x54, 0x2c,
+	0xb1, 0xd2, 0xd4, 0x02, 0xcf, 0x27, 0x0b, 0xb6, 0x5a, 0x3b, 0xfd, 0x06, 0x9d, 0xc0, 0xd2, 0x14,
+	0xd5, 0xa9, 0x29, 0x82, 0xb7, 0x0e, 0xf1, 0x8c, 0xec, 0x09, 0x13, 0x2c, 0x95, 0xaf, 0xf2, 0x98,
+	0x69, 0xc1, 0x03, 0x52, 0x63, 0x43, 0xd5, 0x47, 0xc1, 0xd5, 0x95, 0x11, 0xbd, 0xaf, 0xb2, 0x69,
+	0xa8, 0xf7, 0x2f, 0x71, 0x73, 0x73, 0x90, 0xc9, 0x69, 0xe9, 0x9f, 0xcd, 0xd6, 0x9d, 0x4f, 0x66,
+	0xcb, 0xaa, 0x75, 0xaa, 0xd7, 0x5f, 0xfe, 0xac, 0xd0, 0x62, 0x4b, 0xf0, 0xc9, 0x21, 0xbf, 0x97,
+	0x46, 0xa3, 0x90, 0x00, 0x93, 0x4f, 0xec, 0xb4, 0x0d, 0xb2, 0x58, 0x5e, 0x79, 0x6b, 0xb2, 0x12,
+	0x7b, 0x01, 0xa9, 0x47, 0x98, 0xe6, 0x90, 0x49, 0xa6, 0x38, 0x66, 0x93, 0x27, 0x61, 0x96, 0x9b,
+	0xf1, 0x93, 0x3b, 0xeb, 0xa7, 0xce, 0xcb, 0xeb, 0xdb, 0xa6, 0x73, 0x73, 0xdb, 0x74, 0xbe, 0xde,
+	0x36, 0x9d, 0x77, 0xe3, 0x66, 0xe5, 0x7a, 0xdc, 0x74, 0x6e, 0xc6, 0xcd, 0xca, 0xe7, 0x71, 0xb3,
+	0xf2, 0x7a, 0xbf, 0xc7, 0x55, 0x7f, 0xd8, 0x6d, 0x45, 0x98, 0xb6, 0xa7, 0xed, 0xda, 0x65, 0x7c,
+	0x06, 0xb5, 0x2f, 0xcb, 0xff, 0x87, 0xf9, 0x79, 0x74, 0x5d, 0xf3, 0x5e, 0xed, 0xff, 0x08, 0x00,
+	0x00, 0xff, 0xff, 0xf8, 0x27, 0xf3, 0xe8, 0xb8, 0x06, 0x00, 0x00,
 }
 
 func (m *EventEscrowed) Marshal() (dAtA []byte, err error) {
@@ -688,6 +876,16 @@ func (m *EventRewardPaid) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.SelfDealt {
+		i--
+		if m.SelfDealt {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x38
+	}
 	if m.Macs != 0 {
 		i = encodeVarintEvents(dAtA, i, uint64(m.Macs))
 		i--
@@ -713,6 +911,51 @@ func (m *EventRewardPaid) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintEvents(dAtA, i, uint64(len(m.Paid)))
 		i--
 		dAtA[i] = 0x1a
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.TaskId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.TaskId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventEpochWorkNotCredited) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventEpochWorkNotCredited) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventEpochWorkNotCredited) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.MaxEmissionRecipients != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.MaxEmissionRecipients))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Macs != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Macs))
+		i--
+		dAtA[i] = 0x18
 	}
 	if len(m.Worker) > 0 {
 		i -= len(m.Worker)
@@ -926,6 +1169,69 @@ func (m *EventParamsUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventBondReleased) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventBondReleased) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventBondReleased) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Reason) > 0 {
+		i -= len(m.Reason)
+		copy(dAtA[i:], m.Reason)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Reason)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if len(m.Compensation) > 0 {
+		i -= len(m.Compensation)
+		copy(dAtA[i:], m.Compensation)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Compensation)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.Returned) > 0 {
+		i -= len(m.Returned)
+		copy(dAtA[i:], m.Returned)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Returned)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.ToRequester) > 0 {
+		i -= len(m.ToRequester)
+		copy(dAtA[i:], m.ToRequester)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.ToRequester)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.TaskId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.TaskId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -1004,6 +1310,31 @@ func (m *EventRewardPaid) Size() (n int) {
 	}
 	if m.Macs != 0 {
 		n += 1 + sovEvents(uint64(m.Macs))
+	}
+	if m.SelfDealt {
+		n += 2
+	}
+	return n
+}
+
+func (m *EventEpochWorkNotCredited) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.TaskId != 0 {
+		n += 1 + sovEvents(uint64(m.TaskId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Macs != 0 {
+		n += 1 + sovEvents(uint64(m.Macs))
+	}
+	if m.MaxEmissionRecipients != 0 {
+		n += 1 + sovEvents(uint64(m.MaxEmissionRecipients))
 	}
 	return n
 }
@@ -1098,6 +1429,38 @@ func (m *EventParamsUpdated) Size() (n int) {
 	}
 	l = m.Params.Size()
 	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventBondReleased) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.TaskId != 0 {
+		n += 1 + sovEvents(uint64(m.TaskId))
+	}
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.ToRequester)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Returned)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Compensation)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
 	return n
 }
 
@@ -1564,6 +1927,165 @@ func (m *EventRewardPaid) Unmarshal(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.Macs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SelfDealt", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.SelfDealt = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventEpochWorkNotCredited) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventEpochWorkNotCredited: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventEpochWorkNotCredited: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TaskId", wireType)
+			}
+			m.TaskId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TaskId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Macs", wireType)
+			}
+			m.Macs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Macs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxEmissionRecipients", wireType)
+			}
+			m.MaxEmissionRecipients = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MaxEmissionRecipients |= uint32(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
@@ -2215,6 +2737,235 @@ func (m *EventParamsUpdated) Unmarshal(dAtA []byte) error {
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventBondReleased) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventBondReleased: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventBondReleased: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TaskId", wireType)
+			}
+			m.TaskId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TaskId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ToRequester", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ToRequester = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Returned", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Returned = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Compensation", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Compensation = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reason = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

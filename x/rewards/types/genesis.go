@@ -74,6 +74,12 @@ func (gs GenesisState) Validate() error {
 			return fmt.Errorf("reputations[%d].address: %w", i, err)
 		}
 	}
+	// Workers are only added to epoch_work up to max_emission_recipients, which
+	// never exceeds MaxEmissionRecipientsLimit; a longer list would make the
+	// next epoch hook unbounded.
+	if len(gs.EpochWork) > MaxEmissionRecipientsLimit {
+		return fmt.Errorf("epoch_work has %d workers, more than %d", len(gs.EpochWork), MaxEmissionRecipientsLimit)
+	}
 	work := make(map[string]bool, len(gs.EpochWork))
 	for i, w := range gs.EpochWork {
 		if work[w.Worker] {
@@ -82,6 +88,24 @@ func (gs GenesisState) Validate() error {
 		work[w.Worker] = true
 		if _, err := sdk.AccAddressFromBech32(w.Worker); err != nil {
 			return fmt.Errorf("epoch_work[%d].worker: %w", i, err)
+		}
+	}
+	funded := make(map[string]bool, len(gs.Funders))
+	for i, f := range gs.Funders {
+		if funded[f.Address] {
+			return fmt.Errorf("funders[%d]: duplicate address %s", i, f.Address)
+		}
+		funded[f.Address] = true
+		addr, err := sdk.AccAddressFromBech32(f.Address)
+		if err != nil {
+			return fmt.Errorf("funders[%d].address: %w", i, err)
+		}
+		funder, err := sdk.AccAddressFromBech32(f.Funder)
+		if err != nil {
+			return fmt.Errorf("funders[%d].funder: %w", i, err)
+		}
+		if addr.Equals(funder) {
+			return fmt.Errorf("funders[%d]: %s cannot be its own funder", i, f.Address)
 		}
 	}
 	return nil

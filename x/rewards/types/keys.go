@@ -22,6 +22,10 @@ var (
 	ReputationsKey    = collections.NewPrefix(4)
 	LeaderboardKey    = collections.NewPrefix(5)
 	EpochWorkKey      = collections.NewPrefix(6)
+	FundersKey        = collections.NewPrefix(7)
+	// EpochWorkersKey counts the distinct workers in EpochWork, so that
+	// PayWorker can enforce max_emission_recipients without walking the map.
+	EpochWorkersKey = collections.NewPrefix(8)
 )
 
 // BasisPoints is the denominator of every *_bps parameter.

@@ -15,7 +15,9 @@ import (
 //     30% to a successful challenger (pays watchtowers), 20% burned (so that a
 //     requester colluding with a cheater still loses value);
 //   - no emissions until the pool is funded; 1 HINT per daily epoch when it is;
-//   - workers with 10 / 100 verified tasks lock 10% / 25% smaller bonds.
+//   - workers with 10 / 100 verified tasks lock 10% / 25% smaller bonds;
+//   - at most 1000 distinct workers share an epoch's emission, so the epoch
+//     hook does at most 1000 bank sends in one block.
 const (
 	DefaultProtocolFeeBps    = 500
 	DefaultSlashRequesterBps = 5_000
@@ -23,6 +25,12 @@ const (
 	DefaultSlashBurnBps      = 2_000
 	DefaultEpochIdentifier   = "day"
 	DefaultDenom             = "uhint"
+
+	DefaultMaxEmissionRecipients = 1_000
+	// MaxEmissionRecipientsLimit is the most max_emission_recipients may be,
+	// whatever governance votes: the epoch hook pays every recipient in one
+	// block, so the cap must stay a real bound.
+	MaxEmissionRecipientsLimit = 10_000
 )
 
 // DefaultParams returns the default x/rewards params.
@@ -38,6 +46,7 @@ func DefaultParams() Params {
 			{MinVerified: 10, DiscountBps: 1_000},
 			{MinVerified: 100, DiscountBps: 2_500},
 		},
+		MaxEmissionRecipients: DefaultMaxEmissionRecipients,
 	}
 }
 
@@ -66,7 +75,22 @@ func (p Params) Validate() error {
 		}
 		prev = d.MinVerified
 	}
+	if p.MaxEmissionRecipients == 0 || p.MaxEmissionRecipients > MaxEmissionRecipientsLimit {
+		return fmt.Errorf("max_emission_recipients %d must be between 1 and %d", p.MaxEmissionRecipients, MaxEmissionRecipientsLimit)
+	}
 	return nil
+}
+
+// EmissionRecipientsCap is max_emission_recipients, or its default for params
+// stored before the field existed (zero), never above the hard limit.
+func (p Params) EmissionRecipientsCap() uint64 {
+	switch {
+	case p.MaxEmissionRecipients == 0:
+		return DefaultMaxEmissionRecipients
+	case p.MaxEmissionRecipients > MaxEmissionRecipientsLimit:
+		return MaxEmissionRecipientsLimit
+	}
+	return uint64(p.MaxEmissionRecipients)
 }
 
 // DiscountBps is the bond discount a worker with `verified` verified tasks gets.

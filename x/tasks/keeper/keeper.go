@@ -122,7 +122,7 @@ func (k Keeper) setAssignment(ctx context.Context, a types.Assignment) error {
 func refreshStatus(t *types.Task, now time.Time) {
 	switch t.Status {
 	case types.TASK_STATUS_OPEN, types.TASK_STATUS_ASSIGNED:
-		if t.Verified+t.Active < t.Replicas && now.Before(t.ClaimDeadline) {
+		if !t.ClaimsClosed && t.Untrainable == "" && t.Verified+t.Active < t.Replicas && now.Before(t.ClaimDeadline) {
 			t.Status = types.TASK_STATUS_OPEN
 		} else {
 			t.Status = types.TASK_STATUS_ASSIGNED
@@ -135,7 +135,10 @@ func refreshStatus(t *types.Task, now time.Time) {
 // escrow (unpaid shares, rounding remainder) returns to the poster.
 func (k Keeper) maybeClose(ctx context.Context, t *types.Task) error {
 	now := sdk.UnwrapSDKContext(ctx).BlockTime()
-	if t.Active > 0 || (t.Verified < t.Replicas && now.Before(t.ClaimDeadline)) {
+	// Claims stay closed once a verified transcript is open (a new claim
+	// could copy it) or the task is proven untrainable.
+	final := t.Untrainable != "" || (t.ClaimsClosed && t.Verified > 0)
+	if t.Active > 0 || (t.Verified < t.Replicas && now.Before(t.ClaimDeadline) && !final) {
 		return nil
 	}
 	refund, err := k.rewards.CloseEscrow(ctx, t.Id)
@@ -146,12 +149,76 @@ func (k Keeper) maybeClose(ctx context.Context, t *types.Task) error {
 		return err
 	}
 	em := sdk.UnwrapSDKContext(ctx).EventManager()
+	if t.Untrainable != "" {
+		t.Status = types.TASK_STATUS_UNTRAINABLE
+		return em.EmitTypedEvent(&types.EventTaskExpired{TaskId: t.Id, Refund: refund.String()})
+	}
 	if t.Verified > 0 {
 		t.Status = types.TASK_STATUS_COMPLETED
 		return em.EmitTypedEvent(&types.EventTaskCompleted{TaskId: t.Id, Verified: t.Verified})
 	}
 	t.Status = types.TASK_STATUS_EXPIRED
 	return em.EmitTypedEvent(&types.EventTaskExpired{TaskId: t.Id, Refund: refund.String()})
+}
+
+// closeClaimsIfSealed closes a task's claims once every claim it holds has
+// sealed its transcript (and at least one has): transcripts may then open,
+// the requester may reveal its secret, and no new claim can copy an opened
+// transcript. x/verification gives every sealed transcript its open deadline.
+func (k Keeper) closeClaimsIfSealed(ctx context.Context, t *types.Task) error {
+	if t.ClaimsClosed {
+		return nil
+	}
+	var unsealed, sealed uint32
+	err := k.Assignments.Walk(ctx, collections.NewPrefixedPairRange[uint64, sdk.AccAddress](t.Id),
+		func(_ collections.Pair[uint64, sdk.AccAddress], a types.Assignment) (bool, error) {
+			switch a.Status {
+			case types.ASSIGNMENT_STATUS_ACTIVE:
+				unsealed++
+			case types.ASSIGNMENT_STATUS_COMMITTED:
+				sealed++
+			}
+			return false, nil
+		})
+	if err != nil || unsealed > 0 || sealed == 0 {
+		return err
+	}
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	t.ClaimsClosed = true
+	t.SealedAt = sdkCtx.BlockTime()
+	refreshStatus(t, t.SealedAt)
+	deadline, err := (*k.verification).OnClaimsClosed(ctx, t.Id)
+	if err != nil {
+		return err
+	}
+	return sdkCtx.EventManager().EmitTypedEvent(&types.EventClaimsClosed{TaskId: t.Id, OpenDeadline: deadline, Sealed: sealed})
+}
+
+// claimResolved moves a task on after one of its claims left flight (failed,
+// abandoned, verified, untrainable; t.Active already counts it out): the
+// remaining claims may now all be sealed; a task whose claims closed but
+// whose every transcript failed reopens (with the requester's next secret,
+// since the revealed one is spent); and a task with nothing left to do closes.
+func (k Keeper) claimResolved(ctx context.Context, t *types.Task, worker sdk.AccAddress) error {
+	now := sdk.UnwrapSDKContext(ctx).BlockTime()
+	if err := k.closeClaimsIfSealed(ctx, t); err != nil {
+		return err
+	}
+	if t.ClaimsClosed && t.Active == 0 && t.Verified == 0 && t.Untrainable == "" {
+		t.ClaimsClosed = false
+		t.SealedAt = time.Time{}
+		if len(t.Secret) != 0 {
+			t.SecretHash, t.Secret, t.NextSecretHash = t.NextSecretHash, nil, nil
+		}
+	}
+	was := t.Status
+	refreshStatus(t, now)
+	if t.Status == types.TASK_STATUS_OPEN && was != types.TASK_STATUS_OPEN {
+		if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventTaskReopened{TaskId: t.Id, FailedWorker: worker.String()}); err != nil {
+			return err
+		}
+	}
+	return k.maybeClose(ctx, t)
 }
 
 // GetParams returns the current params.

@@ -1,7 +1,9 @@
 package keeper
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -59,6 +61,7 @@ func (m msgServer) PostTask(ctx context.Context, msg *types.MsgPostTask) (*types
 		PostedHeight:  sdkCtx.BlockHeight(),
 		PostedAt:      now,
 		SpecHash:      types.SpecHash(v.spec, msg.Spec),
+		SecretHash:    msg.SecretHash,
 	}
 	if err := m.setTask(ctx, task); err != nil {
 		return nil, err
@@ -89,6 +92,9 @@ func (m msgServer) ClaimTask(ctx context.Context, msg *types.MsgClaimTask) (*typ
 		return nil, err
 	}
 	now := sdkCtx.BlockTime()
+	if t.ClaimsClosed {
+		return nil, errorsmod.Wrapf(types.ErrClaimsClosed, "task %d: every claim sealed its transcript at %s", t.Id, t.SealedAt)
+	}
 	if t.Status != types.TASK_STATUS_OPEN || !now.Before(t.ClaimDeadline) {
 		return nil, errorsmod.Wrapf(types.ErrTaskNotOpen, "task %d is %s (claim deadline %s)", t.Id, t.Status, t.ClaimDeadline)
 	}
@@ -174,6 +180,114 @@ func (m msgServer) CancelTask(ctx context.Context, msg *types.MsgCancelTask) (*t
 		return nil, err
 	}
 	return &types.MsgCancelTaskResponse{}, nil
+}
+
+// RevealSecret opens the task's sampling secret. It is refused until claims
+// close (every held claim has sealed its transcript): before that a worker
+// could learn the sample before fixing its transcript.
+func (m msgServer) RevealSecret(ctx context.Context, msg *types.MsgRevealSecret) (*types.MsgRevealSecretResponse, error) {
+	poster, posterAddr, err := m.decodeAddress("poster", msg.Poster)
+	if err != nil {
+		return nil, err
+	}
+	t, err := m.GetTask(ctx, msg.TaskId)
+	if err != nil {
+		return nil, err
+	}
+	if own, err := m.isPoster(t, poster); err != nil {
+		return nil, err
+	} else if !own {
+		return nil, errorsmod.Wrapf(types.ErrNotPoster, "task %d was posted by %s", t.Id, t.Poster)
+	}
+	if len(t.SecretHash) == 0 {
+		return nil, errorsmod.Wrapf(types.ErrWrongState, "task %d was posted without a secret: its samples come from the chain", t.Id)
+	}
+	if len(t.Secret) != 0 {
+		return nil, errorsmod.Wrapf(types.ErrWrongState, "task %d: the secret is already revealed", t.Id)
+	}
+	if !t.ClaimsClosed {
+		return nil, errorsmod.Wrapf(types.ErrSecretNotDue, "task %d has unsealed claims (%d active)", t.Id, t.Active)
+	}
+	if len(msg.Secret) != types.HashLen {
+		return nil, errorsmod.Wrapf(types.ErrBadSecret, "secret is %d bytes, want %d", len(msg.Secret), types.HashLen)
+	}
+	if h := sha256.Sum256(msg.Secret); !bytes.Equal(h[:], t.SecretHash) {
+		return nil, errorsmod.Wrapf(types.ErrBadSecret, "SHA-256 of the secret is %X, the task committed to %X", h[:], t.SecretHash)
+	}
+	if n := len(msg.NextSecretHash); n != 0 && n != types.HashLen {
+		return nil, errorsmod.Wrapf(types.ErrInvalidHash, "next_secret_hash is %d bytes, want %d (or none)", n, types.HashLen)
+	}
+	t.Secret = msg.Secret
+	t.NextSecretHash = msg.NextSecretHash
+	if err := m.setTask(ctx, t); err != nil {
+		return nil, err
+	}
+	if err := (*m.verification).OnSecretRevealed(ctx, t.Id); err != nil {
+		return nil, err
+	}
+	err = sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventSecretRevealed{
+		TaskId: t.Id, Poster: posterAddr, NextSecret: len(msg.NextSecretHash) != 0,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &types.MsgRevealSecretResponse{}, nil
+}
+
+// AbandonClaim releases an unsealed claim: the worker pays the abandon fee
+// (capped at its bond) to the requester and gets the rest of its bond back,
+// instead of losing it at the commit deadline. A worker that finds a task it
+// cannot finish (or whose engine run fails) is not forced into a slash.
+func (m msgServer) AbandonClaim(ctx context.Context, msg *types.MsgAbandonClaim) (*types.MsgAbandonClaimResponse, error) {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	params, err := m.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	worker, workerAddr, err := m.decodeAddress("worker", msg.Worker)
+	if err != nil {
+		return nil, err
+	}
+	t, err := m.GetTask(ctx, msg.TaskId)
+	if err != nil {
+		return nil, err
+	}
+	a, err := m.GetAssignment(ctx, msg.TaskId, worker)
+	if err != nil {
+		return nil, err
+	}
+	now := sdkCtx.BlockTime()
+	if a.Status != types.ASSIGNMENT_STATUS_ACTIVE {
+		return nil, errorsmod.Wrapf(types.ErrWrongState, "task %d worker %s: claim is %s; only an unsealed claim can be abandoned", t.Id, workerAddr, a.Status)
+	}
+	if !now.Before(a.CommitDeadline) {
+		return nil, errorsmod.Wrapf(types.ErrWrongState, "task %d worker %s: commit deadline %s has passed", t.Id, workerAddr, a.CommitDeadline)
+	}
+	fee, refunded, err := m.rewards.ReleaseBond(ctx, t.Id, worker, params.AbandonFee)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.CommitQueue.Remove(ctx, collections.Join3(a.CommitDeadline, t.Id, sdk.AccAddress(worker))); err != nil {
+		return nil, err
+	}
+	a.Status = types.ASSIGNMENT_STATUS_ABANDONED
+	a.Failure = "abandoned before sealing"
+	if err := m.setAssignment(ctx, a); err != nil {
+		return nil, err
+	}
+	t.Active--
+	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventClaimAbandoned{
+		TaskId: t.Id, Worker: workerAddr, Fee: fee.String(), Refunded: refunded.String(),
+	}); err != nil {
+		return nil, err
+	}
+	if err := m.claimResolved(ctx, &t, worker); err != nil {
+		return nil, err
+	}
+	if err := m.setTask(ctx, t); err != nil {
+		return nil, err
+	}
+	return &types.MsgAbandonClaimResponse{Fee: fee, Refunded: refunded}, nil
 }
 
 // UpdateParams replaces the params; governance authority only.

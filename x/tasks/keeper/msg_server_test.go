@@ -126,7 +126,7 @@ func TestPostTaskRejections(t *testing.T) {
 		{"zero total steps", func(m *types.MsgPostTask) { m.Spec.TotalSteps = 0 }, types.ErrInvalidSpec},
 		{"too many steps", func(m *types.MsgPostTask) { m.Spec.TotalSteps = 2_000_000; m.Spec.SegmentSteps = 10_000 }, types.ErrInvalidSpec},
 		{"zero segment steps", func(m *types.MsgPostTask) { m.Spec.SegmentSteps = 0 }, types.ErrInvalidSpec},
-		{"too many segments", func(m *types.MsgPostTask) { m.Spec.TotalSteps = 1000; m.Spec.SegmentSteps = 1 }, types.ErrInvalidSpec},
+		{"too many segments", func(m *types.MsgPostTask) { m.Spec.TotalSteps = types.DefaultMaxSegments + 1; m.Spec.SegmentSteps = 1 }, types.ErrInvalidSpec},
 		{"base hash without lora", func(m *types.MsgPostTask) { m.Spec.BaseModelHash = make([]byte, 32) }, types.ErrInvalidSpec},
 		{"short root", func(m *types.MsgPostTask) { m.Dataset.Root = []byte{1, 2, 3} }, types.ErrInvalidDataset},
 		{"no rows", func(m *types.MsgPostTask) { m.Dataset.Rows = 0 }, types.ErrInvalidDataset},

@@ -32,7 +32,17 @@ func (k Keeper) MarkCommitted(ctx context.Context, taskID uint64, worker sdk.Acc
 		return err
 	}
 	a.Status = types.ASSIGNMENT_STATUS_COMMITTED
-	return k.setAssignment(ctx, a)
+	if err := k.setAssignment(ctx, a); err != nil {
+		return err
+	}
+	t, err := k.GetTask(ctx, taskID)
+	if err != nil {
+		return err
+	}
+	if err := k.closeClaimsIfSealed(ctx, &t); err != nil {
+		return err
+	}
+	return k.setTask(ctx, t)
 }
 
 // FailAssignment slashes a worker whose claim failed (challenger may be nil),
@@ -63,18 +73,11 @@ func (k Keeper) FailAssignment(ctx context.Context, taskID uint64, worker, chall
 		return err
 	}
 	t.Active--
-	now := sdk.UnwrapSDKContext(ctx).BlockTime()
-	refreshStatus(&t, now)
 	em := sdk.UnwrapSDKContext(ctx).EventManager()
 	if err := em.EmitTypedEvent(&types.EventAssignmentFailed{TaskId: taskID, Worker: worker.String(), Reason: reason}); err != nil {
 		return err
 	}
-	if t.Status == types.TASK_STATUS_OPEN {
-		if err := em.EmitTypedEvent(&types.EventTaskReopened{TaskId: taskID, FailedWorker: worker.String()}); err != nil {
-			return err
-		}
-	}
-	if err := k.maybeClose(ctx, &t); err != nil {
+	if err := k.claimResolved(ctx, &t, worker); err != nil {
 		return err
 	}
 	return k.setTask(ctx, t)
@@ -127,8 +130,55 @@ func (k Keeper) CompleteAssignment(ctx context.Context, taskID uint64, worker sd
 	}
 	t.Active--
 	t.Verified++
-	refreshStatus(&t, sdkCtx.BlockTime())
-	if err := k.maybeClose(ctx, &t); err != nil {
+	if err := k.claimResolved(ctx, &t, worker); err != nil {
+		return err
+	}
+	return k.setTask(ctx, t)
+}
+
+// CompleteUntrainable settles a worker that proved, through verification,
+// that the engine cannot compute a step of the task (from a start state the
+// chain sampled back to the seed): the requester posted a job nobody can
+// train, so it pays. The worker gets its bond back, the share of a replica's
+// reward for the steps it trained (stepsDone of total_steps) and
+// untrainable_penalty_bps of the share on top (at most the whole share); the
+// task takes no more claims and closes as untrainable.
+func (k Keeper) CompleteUntrainable(ctx context.Context, taskID uint64, worker sdk.AccAddress, stepsDone uint64, reason string) error {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	t, err := k.GetTask(ctx, taskID)
+	if err != nil {
+		return err
+	}
+	a, err := k.GetAssignment(ctx, taskID, worker)
+	if err != nil {
+		return err
+	}
+	if a.Status != types.ASSIGNMENT_STATUS_COMMITTED {
+		return errorsmod.Wrapf(types.ErrWrongState, "task %d worker %s: claim is %s, not committed", taskID, worker, a.Status)
+	}
+	if stepsDone > t.Spec.TotalSteps {
+		stepsDone = t.Spec.TotalSteps
+	}
+	paid, err := k.rewards.CompensateWorker(ctx, taskID, worker, stepsDone, t.Spec.TotalSteps, params.UntrainablePenaltyBps)
+	if err != nil {
+		return err
+	}
+	a.Status = types.ASSIGNMENT_STATUS_UNTRAINABLE
+	a.Failure = reason
+	if err := k.setAssignment(ctx, a); err != nil {
+		return err
+	}
+	t.Active--
+	t.Untrainable = reason
+	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventTaskUntrainable{
+		TaskId: taskID, Worker: worker.String(), Reason: reason, Compensation: paid.String(),
+	}); err != nil {
+		return err
+	}
+	if err := k.claimResolved(ctx, &t, worker); err != nil {
 		return err
 	}
 	return k.setTask(ctx, t)

@@ -8,6 +8,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/hinterland-ai/hinterland/pkg/dataset"
 	"github.com/hinterland-ai/hinterland/pkg/engine"
 	"github.com/hinterland-ai/hinterland/x/internal/addresses"
 	"github.com/hinterland-ai/hinterland/x/tasks/types"
@@ -43,6 +44,18 @@ func (k Keeper) validatePostTask(ctx context.Context, msg *types.MsgPostTask, pa
 	}
 	if err := msg.Dataset.Validate(es, params); err != nil {
 		return v, err
+	}
+	// A spec the engine provably cannot train for total_steps (an Adam
+	// schedule whose bias-corrected rate crosses the engine's cap at some
+	// step, rows whose values overflow the spec's fixed point) would cost
+	// every honest worker its bond: refused, in closed form.
+	ds, err := msg.Dataset.Schema.DatasetSchema()
+	if err != nil {
+		return v, err
+	}
+	rows := engine.RowFormat{FixedPoint: ds.Feature == dataset.FeatureFixed32 || ds.Kind == dataset.KindRegression, FracBits: ds.FracBits}
+	if err := engine.CheckTrainable(es, msg.Spec.TotalSteps, rows); err != nil {
+		return v, errorsmod.Wrapf(types.ErrInvalidSpec, "the engine cannot train this job: %s", err)
 	}
 	// Every segment must be revealable within x/verification's limits, or an
 	// honest worker could never pass and a reveal could ask validators for
@@ -88,6 +101,9 @@ func (k Keeper) validatePostTask(ctx context.Context, msg *types.MsgPostTask, pa
 	}
 	if msg.CommitWindow < params.MinCommitWindow || msg.CommitWindow > params.MaxCommitWindow {
 		return v, errorsmod.Wrapf(types.ErrInvalidWindow, "commit_window %s must be within [%s, %s]", msg.CommitWindow, params.MinCommitWindow, params.MaxCommitWindow)
+	}
+	if n := len(msg.SecretHash); n != 0 && n != types.HashLen {
+		return v, errorsmod.Wrapf(types.ErrInvalidHash, "secret_hash is %d bytes, want %d (or none)", n, types.HashLen)
 	}
 	v.samples = samples
 	return v, nil

@@ -41,6 +41,8 @@ func GenParams(r *rand.Rand, denom string) types.Params {
 	p.AssumedForgedBps = uint32(100 + r.Intn(4900))
 	p.MaxDeadlinesPerBlock = uint32(1 + r.Intn(100))
 	p.GasPerSpecByte = uint64(1 + r.Intn(20))
+	p.AbandonFee = sdkmath.NewInt(int64(r.Intn(20_000))) // sometimes above the bond (capped at it)
+	p.UntrainablePenaltyBps = uint32(r.Intn(10_001))
 	return p
 }
 

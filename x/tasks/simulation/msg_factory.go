@@ -1,7 +1,9 @@
 package simulation
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"math/rand"
 	"time"
 
@@ -41,6 +43,10 @@ func MsgPostTaskFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgPostTas
 			Reward: rewardCoin, Bond: sdk.NewCoin(p.Denom, bond), Replicas: replicas,
 			ClaimWindow:  window(r.Rand, p.MinClaimWindow, p.MaxClaimWindow, 72*time.Hour),
 			CommitWindow: window(r.Rand, p.MinCommitWindow, p.MaxCommitWindow, 24*time.Hour),
+		}
+		if r.Intn(2) == 0 {
+			// Half the tasks draw their samples from the requester's secret.
+			msg.SecretHash = SecretHash(Secret(poster.Address, 0))
 		}
 		maxK := min(uint64(p.MaxSamples), spec.Segments(), 3)
 		msg.Samples = uint32(1 + r.Int63n(int64(maxK)))
@@ -143,6 +149,95 @@ func MsgCancelTaskFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgCance
 			return nil, nil
 		}
 		return []simsx.SimAccount{poster}, &types.MsgCancelTask{Poster: t.Poster, TaskId: t.Id}
+	}
+}
+
+// maxSecrets bounds the secrets of a simulated requester's chain: a task that
+// reopens after a reveal takes the next secret of the chain, if the requester
+// named one.
+const maxSecrets = 64
+
+// Secret is the n-th sampling secret of a simulated requester: a function of
+// its address, so the reveal factory finds it without state outside the
+// chain. Secret n+1 is the SHA-256 of secret n.
+func Secret(poster sdk.AccAddress, n int) []byte {
+	h := sha256.Sum256(append([]byte("sim-secret"), poster...))
+	for range n {
+		h = sha256.Sum256(h[:])
+	}
+	return h[:]
+}
+
+// SecretHash is what a task commits to: the SHA-256 of its secret.
+func SecretHash(secret []byte) []byte {
+	h := sha256.Sum256(secret)
+	return h[:]
+}
+
+// MsgRevealSecretFactory reveals the sampling secret of a task whose claims
+// are closed, from its (simulated) poster; three times in four it names the
+// next secret of its chain for the claims that follow if the task reopens.
+func MsgRevealSecretFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgRevealSecret] {
+	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgRevealSecret) {
+		live, err := tasksWithStatus(ctx, k, types.TASK_STATUS_OPEN, types.TASK_STATUS_ASSIGNED)
+		if err != nil {
+			reporter.Skipf("tasks: %s", err)
+			return nil, nil
+		}
+		var due []types.Task
+		for _, t := range live {
+			if t.ClaimsClosed && len(t.SecretHash) != 0 && len(t.Secret) == 0 && testData.HasAccount(t.Poster) {
+				due = append(due, t)
+			}
+		}
+		if len(due) == 0 {
+			reporter.Skip("no task with a secret due")
+			return nil, nil
+		}
+		r := testData.Rand()
+		t := due[r.Intn(len(due))]
+		poster := testData.GetAccount(reporter, t.Poster)
+		if reporter.IsSkipped() {
+			return nil, nil
+		}
+		for n := range maxSecrets {
+			secret := Secret(poster.Address, n)
+			if !bytes.Equal(SecretHash(secret), t.SecretHash) {
+				continue
+			}
+			msg := &types.MsgRevealSecret{Poster: t.Poster, TaskId: t.Id, Secret: secret}
+			if r.Intn(4) != 0 {
+				msg.NextSecretHash = SecretHash(Secret(poster.Address, n+1))
+			}
+			return []simsx.SimAccount{poster}, msg
+		}
+		reporter.Skip("the secret hash is not a simulated requester's")
+		return nil, nil
+	}
+}
+
+// MsgAbandonClaimFactory gives up an unsealed claim before its commit
+// deadline: the worker pays the abandon fee and gets the rest of its bond back.
+func MsgAbandonClaimFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgAbandonClaim] {
+	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgAbandonClaim) {
+		now := sdk.UnwrapSDKContext(ctx).BlockTime()
+		var active []types.Assignment
+		err := k.Assignments.Walk(ctx, nil, func(_ collections.Pair[uint64, sdk.AccAddress], a types.Assignment) (bool, error) {
+			if a.Status == types.ASSIGNMENT_STATUS_ACTIVE && now.Before(a.CommitDeadline) && testData.HasAccount(a.Worker) {
+				active = append(active, a)
+			}
+			return false, nil
+		})
+		if err != nil || len(active) == 0 {
+			reporter.Skip("no active claim to abandon")
+			return nil, nil
+		}
+		a := active[testData.Rand().Intn(len(active))]
+		worker := testData.GetAccount(reporter, a.Worker)
+		if reporter.IsSkipped() {
+			return nil, nil
+		}
+		return []simsx.SimAccount{worker}, &types.MsgAbandonClaim{Worker: a.Worker, TaskId: a.TaskId}
 	}
 }
 

@@ -24,4 +24,7 @@ var (
 	ErrWrongState        = errors.Register(ModuleName, 19, "not allowed in the current state")
 	ErrModelNotFound     = errors.Register(ModuleName, 20, "model not found")
 	ErrInvalidHash       = errors.Register(ModuleName, 21, "invalid hash")
+	ErrClaimsClosed      = errors.Register(ModuleName, 22, "claims are closed: the task's transcripts are sealed or open")
+	ErrBadSecret         = errors.Register(ModuleName, 23, "the secret does not match the task's secret hash")
+	ErrSecretNotDue      = errors.Register(ModuleName, 24, "the secret may be revealed only once every claim is sealed")
 )

@@ -637,6 +637,284 @@ func (m *EventParamsUpdated) GetParams() Params {
 func (*EventParamsUpdated) XXX_MessageName() string {
 	return "hinterland.tasks.v1.EventParamsUpdated"
 }
+
+// EventClaimsClosed: every held claim of the task has sealed its transcript;
+// transcripts may open, and the requester should reveal its secret, before
+// open_deadline. The task takes no new claim while this holds.
+type EventClaimsClosed struct {
+	TaskId       uint64    `protobuf:"varint,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	OpenDeadline time.Time `protobuf:"bytes,2,opt,name=open_deadline,json=openDeadline,proto3,stdtime" json:"open_deadline"`
+	Sealed       uint32    `protobuf:"varint,3,opt,name=sealed,proto3" json:"sealed,omitempty"`
+}
+
+func (m *EventClaimsClosed) Reset()         { *m = EventClaimsClosed{} }
+func (m *EventClaimsClosed) String() string { return proto.CompactTextString(m) }
+func (*EventClaimsClosed) ProtoMessage()    {}
+func (*EventClaimsClosed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5cc2d3f206dc10ce, []int{9}
+}
+func (m *EventClaimsClosed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventClaimsClosed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventClaimsClosed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventClaimsClosed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventClaimsClosed.Merge(m, src)
+}
+func (m *EventClaimsClosed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventClaimsClosed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventClaimsClosed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventClaimsClosed proto.InternalMessageInfo
+
+func (m *EventClaimsClosed) GetTaskId() uint64 {
+	if m != nil {
+		return m.TaskId
+	}
+	return 0
+}
+
+func (m *EventClaimsClosed) GetOpenDeadline() time.Time {
+	if m != nil {
+		return m.OpenDeadline
+	}
+	return time.Time{}
+}
+
+func (m *EventClaimsClosed) GetSealed() uint32 {
+	if m != nil {
+		return m.Sealed
+	}
+	return 0
+}
+
+func (*EventClaimsClosed) XXX_MessageName() string {
+	return "hinterland.tasks.v1.EventClaimsClosed"
+}
+
+// EventSecretRevealed: the requester opened its sampling secret.
+type EventSecretRevealed struct {
+	TaskId     uint64 `protobuf:"varint,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Poster     string `protobuf:"bytes,2,opt,name=poster,proto3" json:"poster,omitempty"`
+	NextSecret bool   `protobuf:"varint,3,opt,name=next_secret,json=nextSecret,proto3" json:"next_secret,omitempty"`
+}
+
+func (m *EventSecretRevealed) Reset()         { *m = EventSecretRevealed{} }
+func (m *EventSecretRevealed) String() string { return proto.CompactTextString(m) }
+func (*EventSecretRevealed) ProtoMessage()    {}
+func (*EventSecretRevealed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5cc2d3f206dc10ce, []int{10}
+}
+func (m *EventSecretRevealed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventSecretRevealed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventSecretRevealed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventSecretRevealed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventSecretRevealed.Merge(m, src)
+}
+func (m *EventSecretRevealed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventSecretRevealed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventSecretRevealed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventSecretRevealed proto.InternalMessageInfo
+
+func (m *EventSecretRevealed) GetTaskId() uint64 {
+	if m != nil {
+		return m.TaskId
+	}
+	return 0
+}
+
+func (m *EventSecretRevealed) GetPoster() string {
+	if m != nil {
+		return m.Poster
+	}
+	return ""
+}
+
+func (m *EventSecretRevealed) GetNextSecret() bool {
+	if m != nil {
+		return m.NextSecret
+	}
+	return false
+}
+
+func (*EventSecretRevealed) XXX_MessageName() string {
+	return "hinterland.tasks.v1.EventSecretRevealed"
+}
+
+// EventClaimAbandoned: a worker gave up an unsealed claim.
+type EventClaimAbandoned struct {
+	TaskId   uint64 `protobuf:"varint,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Worker   string `protobuf:"bytes,2,opt,name=worker,proto3" json:"worker,omitempty"`
+	Fee      string `protobuf:"bytes,3,opt,name=fee,proto3" json:"fee,omitempty"`
+	Refunded string `protobuf:"bytes,4,opt,name=refunded,proto3" json:"refunded,omitempty"`
+}
+
+func (m *EventClaimAbandoned) Reset()         { *m = EventClaimAbandoned{} }
+func (m *EventClaimAbandoned) String() string { return proto.CompactTextString(m) }
+func (*EventClaimAbandoned) ProtoMessage()    {}
+func (*EventClaimAbandoned) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5cc2d3f206dc10ce, []int{11}
+}
+func (m *EventClaimAbandoned) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventClaimAbandoned) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventClaimAbandoned.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventClaimAbandoned) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventClaimAbandoned.Merge(m, src)
+}
+func (m *EventClaimAbandoned) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventClaimAbandoned) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventClaimAbandoned.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventClaimAbandoned proto.InternalMessageInfo
+
+func (m *EventClaimAbandoned) GetTaskId() uint64 {
+	if m != nil {
+		return m.TaskId
+	}
+	return 0
+}
+
+func (m *EventClaimAbandoned) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventClaimAbandoned) GetFee() string {
+	if m != nil {
+		return m.Fee
+	}
+	return ""
+}
+
+func (m *EventClaimAbandoned) GetRefunded() string {
+	if m != nil {
+		return m.Refunded
+	}
+	return ""
+}
+
+func (*EventClaimAbandoned) XXX_MessageName() string {
+	return "hinterland.tasks.v1.EventClaimAbandoned"
+}
+
+// EventTaskUntrainable: a worker proved the engine cannot train the task.
+type EventTaskUntrainable struct {
+	TaskId       uint64 `protobuf:"varint,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Worker       string `protobuf:"bytes,2,opt,name=worker,proto3" json:"worker,omitempty"`
+	Reason       string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Compensation string `protobuf:"bytes,4,opt,name=compensation,proto3" json:"compensation,omitempty"`
+}
+
+func (m *EventTaskUntrainable) Reset()         { *m = EventTaskUntrainable{} }
+func (m *EventTaskUntrainable) String() string { return proto.CompactTextString(m) }
+func (*EventTaskUntrainable) ProtoMessage()    {}
+func (*EventTaskUntrainable) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5cc2d3f206dc10ce, []int{12}
+}
+func (m *EventTaskUntrainable) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventTaskUntrainable) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventTaskUntrainable.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventTaskUntrainable) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventTaskUntrainable.Merge(m, src)
+}
+func (m *EventTaskUntrainable) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventTaskUntrainable) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventTaskUntrainable.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventTaskUntrainable proto.InternalMessageInfo
+
+func (m *EventTaskUntrainable) GetTaskId() uint64 {
+	if m != nil {
+		return m.TaskId
+	}
+	return 0
+}
+
+func (m *EventTaskUntrainable) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventTaskUntrainable) GetReason() string {
+	if m != nil {
+		return m.Reason
+	}
+	return ""
+}
+
+func (m *EventTaskUntrainable) GetCompensation() string {
+	if m != nil {
+		return m.Compensation
+	}
+	return ""
+}
+
+func (*EventTaskUntrainable) XXX_MessageName() string {
+	return "hinterland.tasks.v1.EventTaskUntrainable"
+}
 func init() {
 	proto.RegisterType((*EventTaskPosted)(nil), "hinterland.tasks.v1.EventTaskPosted")
 	proto.RegisterType((*EventTaskClaimed)(nil), "hinterland.tasks.v1.EventTaskClaimed")
@@ -647,57 +925,70 @@ func init() {
 	proto.RegisterType((*EventTaskCompleted)(nil), "hinterland.tasks.v1.EventTaskCompleted")
 	proto.RegisterType((*EventModelRecorded)(nil), "hinterland.tasks.v1.EventModelRecorded")
 	proto.RegisterType((*EventParamsUpdated)(nil), "hinterland.tasks.v1.EventParamsUpdated")
+	proto.RegisterType((*EventClaimsClosed)(nil), "hinterland.tasks.v1.EventClaimsClosed")
+	proto.RegisterType((*EventSecretRevealed)(nil), "hinterland.tasks.v1.EventSecretRevealed")
+	proto.RegisterType((*EventClaimAbandoned)(nil), "hinterland.tasks.v1.EventClaimAbandoned")
+	proto.RegisterType((*EventTaskUntrainable)(nil), "hinterland.tasks.v1.EventTaskUntrainable")
 }
 
 func init() { proto.RegisterFile("hinterland/tasks/v1/events.proto", fileDescriptor_5cc2d3f206dc10ce) }
 
 var fileDescriptor_5cc2d3f206dc10ce = []byte{
-	// 708 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x54, 0xc1, 0x6e, 0xd3, 0x4a,
-	0x14, 0x8d, 0xdb, 0x34, 0x4d, 0x26, 0x49, 0xfb, 0xde, 0xbc, 0xbe, 0xf7, 0x4c, 0x10, 0x49, 0xf0,
-	0x02, 0x65, 0x53, 0x9b, 0x16, 0x09, 0x89, 0x05, 0x8b, 0xa6, 0x14, 0x51, 0xa1, 0x8a, 0xca, 0x2d,
-	0x42, 0x62, 0x63, 0x4d, 0x3c, 0x13, 0x67, 0x14, 0xdb, 0x63, 0xcd, 0x4c, 0xd2, 0x96, 0x1f, 0x60,
-	0xdb, 0xaf, 0xe0, 0x0b, 0xf8, 0x00, 0x96, 0x5d, 0x56, 0xac, 0x58, 0x01, 0x6a, 0xc4, 0x7f, 0xa0,
-	0x19, 0xdb, 0x49, 0x16, 0x25, 0x14, 0xc4, 0xce, 0xe7, 0xfa, 0xdc, 0x73, 0xe7, 0x1c, 0xfb, 0x0e,
-	0x68, 0x0f, 0x68, 0x2c, 0x09, 0x0f, 0x51, 0x8c, 0x1d, 0x89, 0xc4, 0x50, 0x38, 0xe3, 0x2d, 0x87,
-	0x8c, 0x49, 0x2c, 0x85, 0x9d, 0x70, 0x26, 0x19, 0xfc, 0x67, 0xc6, 0xb0, 0x35, 0xc3, 0x1e, 0x6f,
-	0x35, 0x6e, 0xf9, 0x4c, 0x44, 0x4c, 0x78, 0x9a, 0xe2, 0xa4, 0x20, 0xe5, 0x37, 0x5a, 0xd7, 0x29,
-	0xca, 0xb3, 0x84, 0xe4, 0x84, 0x8d, 0x80, 0x05, 0x2c, 0x6d, 0x54, 0x4f, 0x79, 0x5b, 0xc0, 0x58,
-	0x10, 0x12, 0x47, 0xa3, 0xde, 0xa8, 0xef, 0x48, 0x1a, 0x11, 0x21, 0x51, 0x94, 0xa4, 0x04, 0xeb,
-	0xdb, 0x12, 0x58, 0xdf, 0x53, 0x07, 0x3b, 0x46, 0x62, 0x78, 0xc8, 0x84, 0x24, 0x18, 0xfe, 0x0f,
-	0x56, 0xd5, 0x08, 0x8f, 0x62, 0xd3, 0x68, 0x1b, 0x9d, 0xa2, 0x5b, 0x52, 0x70, 0x1f, 0xc3, 0xfb,
-	0xa0, 0x94, 0x28, 0x0a, 0x37, 0x97, 0xda, 0x46, 0xa7, 0xd2, 0x35, 0x3f, 0xbe, 0xdf, 0xdc, 0xc8,
-	0x8e, 0xb9, 0x83, 0x31, 0x27, 0x42, 0x1c, 0x49, 0x4e, 0xe3, 0xc0, 0xcd, 0x78, 0xf0, 0x3f, 0x50,
-	0xe2, 0xe4, 0x04, 0x71, 0x6c, 0x2e, 0xab, 0x0e, 0x37, 0x43, 0x10, 0x82, 0x62, 0x8f, 0xc5, 0xd8,
-	0x2c, 0xea, 0xaa, 0x7e, 0x86, 0x0d, 0x50, 0xe6, 0x24, 0x09, 0xa9, 0x8f, 0x84, 0xb9, 0xd2, 0x36,
-	0x3a, 0x75, 0x77, 0x8a, 0xa1, 0x09, 0x56, 0x05, 0x8a, 0x92, 0x90, 0x08, 0xb3, 0xa4, 0x5f, 0xe5,
-	0x10, 0x6e, 0x80, 0x95, 0x88, 0x61, 0x12, 0x9a, 0xab, 0x5a, 0x2a, 0x05, 0xb0, 0x05, 0xaa, 0x92,
-	0x49, 0x14, 0x7a, 0x42, 0x92, 0x44, 0x98, 0x65, 0x6d, 0x03, 0xe8, 0xd2, 0x91, 0xaa, 0xc0, 0xbb,
-	0xa0, 0x86, 0x91, 0x44, 0x82, 0x48, 0x8f, 0x33, 0x26, 0xcd, 0x4a, 0xdb, 0xe8, 0xd4, 0xdc, 0x6a,
-	0x56, 0x73, 0x19, 0x93, 0xf0, 0x39, 0x58, 0xf3, 0x43, 0x44, 0x23, 0x0f, 0x13, 0x84, 0x43, 0x1a,
-	0x13, 0x13, 0xb4, 0x8d, 0x4e, 0x75, 0xbb, 0x61, 0xa7, 0xa1, 0xda, 0x79, 0xa8, 0xf6, 0x71, 0x1e,
-	0x6a, 0xb7, 0x7c, 0xf1, 0xb9, 0x55, 0x38, 0xff, 0xd2, 0x32, 0xdc, 0xba, 0xee, 0x7d, 0x92, 0xb5,
-	0x5a, 0x1f, 0x0c, 0xf0, 0xd7, 0x34, 0xe7, 0x5d, 0xf5, 0xea, 0x27, 0x41, 0x9f, 0x30, 0x3e, 0xbc,
-	0x49, 0xd0, 0x29, 0x6f, 0x1a, 0xe8, 0xf2, 0x5c, 0xa0, 0x07, 0x60, 0xdd, 0x67, 0x51, 0x44, 0xe5,
-	0xcc, 0x41, 0xf1, 0x17, 0x1c, 0xac, 0xa5, 0xcd, 0x53, 0x0b, 0x7b, 0x00, 0xce, 0x1c, 0xa0, 0xd8,
-	0x27, 0x61, 0xb8, 0xc8, 0x83, 0xfe, 0xf4, 0xfd, 0x51, 0x8c, 0x53, 0x0f, 0x6e, 0x86, 0xac, 0xdd,
-	0xb9, 0x20, 0xf6, 0x4e, 0x13, 0xca, 0x7f, 0x47, 0x64, 0x08, 0xfe, 0x9e, 0x8a, 0xb8, 0x84, 0x25,
-	0x24, 0x5e, 0xa4, 0xf2, 0x18, 0xd4, 0xfb, 0x88, 0x86, 0x04, 0x7b, 0x37, 0x4c, 0xb5, 0x96, 0xd2,
-	0x5f, 0x69, 0xb6, 0xf5, 0x06, 0xfc, 0xab, 0x87, 0xed, 0x08, 0x41, 0x83, 0x38, 0x22, 0xb1, 0x7c,
-	0xaa, 0x5f, 0xff, 0xc9, 0xef, 0xa7, 0x8d, 0x22, 0xc1, 0xe2, 0xd9, 0xa2, 0x28, 0x64, 0xed, 0xcf,
-	0x87, 0xce, 0xd4, 0x2f, 0xbf, 0x70, 0x43, 0x1b, 0xa0, 0x3c, 0x26, 0x9c, 0xf6, 0x29, 0x49, 0x13,
-	0xab, 0xbb, 0x53, 0x6c, 0xbd, 0x33, 0x32, 0xad, 0x03, 0xb5, 0x22, 0x2e, 0xf1, 0x19, 0xc7, 0x04,
-	0xc3, 0x3b, 0x00, 0xe8, 0x9d, 0xf1, 0x06, 0x48, 0x0c, 0xb4, 0x5c, 0xcd, 0xad, 0xe8, 0xca, 0x33,
-	0x24, 0x06, 0xf3, 0xa3, 0x96, 0x7e, 0xe0, 0x71, 0xf9, 0x86, 0x1e, 0xef, 0x81, 0xf5, 0x1e, 0x12,
-	0xc4, 0x9b, 0x1b, 0x57, 0xd4, 0xe3, 0xea, 0xaa, 0x7c, 0x90, 0x8f, 0xb4, 0xde, 0xe6, 0x07, 0x3d,
-	0x44, 0x1c, 0x45, 0xe2, 0x65, 0x82, 0x91, 0x32, 0xfd, 0x10, 0x54, 0xd0, 0x48, 0x0e, 0x18, 0xa7,
-	0xf2, 0x4c, 0x9f, 0x73, 0xd1, 0xcc, 0x19, 0x15, 0x3e, 0x02, 0xa5, 0x44, 0x0b, 0x69, 0x03, 0xd5,
-	0xed, 0xdb, 0xf6, 0x35, 0x77, 0xaf, 0x9d, 0xce, 0xea, 0x16, 0xd5, 0xef, 0xef, 0x66, 0x0d, 0xdd,
-	0x17, 0x17, 0x57, 0x4d, 0xe3, 0xf2, 0xaa, 0x69, 0x7c, 0xbd, 0x6a, 0x1a, 0xe7, 0x93, 0x66, 0xe1,
-	0x62, 0xd2, 0x34, 0x2e, 0x27, 0xcd, 0xc2, 0xa7, 0x49, 0xb3, 0xf0, 0x7a, 0x2b, 0xa0, 0x72, 0x30,
-	0xea, 0xd9, 0x3e, 0x8b, 0x9c, 0x99, 0xe4, 0x26, 0xa2, 0x73, 0xc8, 0x39, 0xcd, 0xae, 0x6b, 0x7d,
-	0x57, 0xf7, 0x4a, 0x7a, 0xe3, 0x1e, 0x7c, 0x0f, 0x00, 0x00, 0xff, 0xff, 0xb2, 0xac, 0xc6, 0x97,
-	0x21, 0x06, 0x00, 0x00,
+	// 851 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x55, 0x4f, 0x6f, 0x1b, 0x45,
+	0x14, 0xcf, 0x26, 0xae, 0xe3, 0x3c, 0xdb, 0x4d, 0xd9, 0x06, 0x58, 0x8c, 0xb0, 0xcd, 0x1e, 0x90,
+	0x2f, 0x5d, 0x93, 0x22, 0x21, 0x71, 0xe0, 0x90, 0x84, 0x20, 0x22, 0x14, 0x51, 0x4d, 0x5a, 0x21,
+	0x71, 0x59, 0x8d, 0x77, 0x9e, 0xed, 0x51, 0x76, 0x67, 0x56, 0x33, 0x13, 0x37, 0xe5, 0xc6, 0x89,
+	0x1b, 0xf4, 0x0b, 0x70, 0xe5, 0x13, 0xf0, 0x01, 0x38, 0xe6, 0x58, 0x71, 0xe2, 0x04, 0x28, 0x16,
+	0xdf, 0x03, 0xcd, 0xec, 0xae, 0x6d, 0xa4, 0x62, 0x52, 0x14, 0x71, 0x9b, 0xdf, 0x9b, 0xf7, 0xf7,
+	0xb7, 0xef, 0xb7, 0x03, 0xfd, 0x29, 0x17, 0x06, 0x55, 0x4a, 0x05, 0x1b, 0x1a, 0xaa, 0xcf, 0xf5,
+	0x70, 0xb6, 0x3f, 0xc4, 0x19, 0x0a, 0xa3, 0xa3, 0x5c, 0x49, 0x23, 0xfd, 0xfb, 0x4b, 0x8f, 0xc8,
+	0x79, 0x44, 0xb3, 0xfd, 0xce, 0x5b, 0x89, 0xd4, 0x99, 0xd4, 0xb1, 0x73, 0x19, 0x16, 0xa0, 0xf0,
+	0xef, 0xf4, 0x5e, 0x96, 0xd1, 0x3c, 0xcb, 0xb1, 0x72, 0xd8, 0x9b, 0xc8, 0x89, 0x2c, 0x02, 0xed,
+	0xa9, 0x0a, 0x9b, 0x48, 0x39, 0x49, 0x71, 0xe8, 0xd0, 0xe8, 0x62, 0x3c, 0x34, 0x3c, 0x43, 0x6d,
+	0x68, 0x96, 0x17, 0x0e, 0xe1, 0x9f, 0x9b, 0xb0, 0x7b, 0x6c, 0x1b, 0x7b, 0x4c, 0xf5, 0xf9, 0x23,
+	0xa9, 0x0d, 0x32, 0xff, 0x4d, 0xd8, 0xb6, 0x25, 0x62, 0xce, 0x02, 0xaf, 0xef, 0x0d, 0x6a, 0xa4,
+	0x6e, 0xe1, 0x09, 0xf3, 0xdf, 0x87, 0x7a, 0x6e, 0x5d, 0x54, 0xb0, 0xd9, 0xf7, 0x06, 0x3b, 0x87,
+	0xc1, 0x2f, 0x3f, 0x3d, 0xd8, 0x2b, 0xdb, 0x3c, 0x60, 0x4c, 0xa1, 0xd6, 0x67, 0x46, 0x71, 0x31,
+	0x21, 0xa5, 0x9f, 0xff, 0x06, 0xd4, 0x15, 0x3e, 0xa5, 0x8a, 0x05, 0x5b, 0x36, 0x82, 0x94, 0xc8,
+	0xf7, 0xa1, 0x36, 0x92, 0x82, 0x05, 0x35, 0x67, 0x75, 0x67, 0xbf, 0x03, 0x0d, 0x85, 0x79, 0xca,
+	0x13, 0xaa, 0x83, 0x3b, 0x7d, 0x6f, 0xd0, 0x26, 0x0b, 0xec, 0x07, 0xb0, 0xad, 0x69, 0x96, 0xa7,
+	0xa8, 0x83, 0xba, 0xbb, 0xaa, 0xa0, 0xbf, 0x07, 0x77, 0x32, 0xc9, 0x30, 0x0d, 0xb6, 0x5d, 0xaa,
+	0x02, 0xf8, 0x3d, 0x68, 0x1a, 0x69, 0x68, 0x1a, 0x6b, 0x83, 0xb9, 0x0e, 0x1a, 0x6e, 0x0c, 0x70,
+	0xa6, 0x33, 0x6b, 0xf1, 0xdf, 0x85, 0x16, 0xa3, 0x86, 0x6a, 0x34, 0xb1, 0x92, 0xd2, 0x04, 0x3b,
+	0x7d, 0x6f, 0xd0, 0x22, 0xcd, 0xd2, 0x46, 0xa4, 0x34, 0xfe, 0xe7, 0x70, 0x37, 0x49, 0x29, 0xcf,
+	0x62, 0x86, 0x94, 0xa5, 0x5c, 0x60, 0x00, 0x7d, 0x6f, 0xd0, 0x7c, 0xd8, 0x89, 0x0a, 0x52, 0xa3,
+	0x8a, 0xd4, 0xe8, 0x71, 0x45, 0xea, 0x61, 0xe3, 0xea, 0xb7, 0xde, 0xc6, 0xf3, 0xdf, 0x7b, 0x1e,
+	0x69, 0xbb, 0xd8, 0x4f, 0xca, 0xd0, 0xf0, 0x67, 0x0f, 0xee, 0x2d, 0x78, 0x3e, 0xb2, 0x57, 0xff,
+	0x42, 0xf4, 0x53, 0xa9, 0xce, 0x6f, 0x42, 0x74, 0xe1, 0xb7, 0x20, 0x74, 0x6b, 0x85, 0xd0, 0x53,
+	0xd8, 0x4d, 0x64, 0x96, 0x71, 0xb3, 0x9c, 0xa0, 0xf6, 0x0a, 0x13, 0xdc, 0x2d, 0x82, 0x17, 0x23,
+	0x1c, 0x83, 0xbf, 0x9c, 0x80, 0x8a, 0x04, 0xd3, 0x74, 0xdd, 0x0c, 0xee, 0xd3, 0x8f, 0x2f, 0x04,
+	0x2b, 0x66, 0x20, 0x25, 0x0a, 0x8f, 0x56, 0x88, 0x38, 0xbe, 0xcc, 0xb9, 0xfa, 0x2f, 0x49, 0xce,
+	0xe1, 0xb5, 0x45, 0x12, 0x82, 0x32, 0x47, 0xb1, 0x2e, 0xcb, 0xc7, 0xd0, 0x1e, 0x53, 0x9e, 0x22,
+	0x8b, 0x6f, 0xc8, 0x6a, 0xab, 0x70, 0xff, 0xd2, 0x79, 0x87, 0x5f, 0xc3, 0xeb, 0xae, 0xd8, 0x81,
+	0xd6, 0x7c, 0x22, 0x32, 0x14, 0xe6, 0x53, 0x77, 0x7d, 0x9b, 0xdf, 0xcf, 0x0d, 0x4a, 0xb5, 0x14,
+	0x4b, 0xa1, 0x58, 0x14, 0x9e, 0xac, 0x92, 0x2e, 0xed, 0xca, 0xaf, 0x55, 0x68, 0x07, 0x1a, 0x33,
+	0x54, 0x7c, 0xcc, 0xb1, 0x60, 0xac, 0x4d, 0x16, 0x38, 0xfc, 0xd1, 0x2b, 0x73, 0x9d, 0x5a, 0x89,
+	0x10, 0x4c, 0xa4, 0x62, 0xc8, 0xfc, 0x77, 0x00, 0x9c, 0x66, 0xe2, 0x29, 0xd5, 0x53, 0x97, 0xae,
+	0x45, 0x76, 0x9c, 0xe5, 0x33, 0xaa, 0xa7, 0xab, 0xa5, 0x36, 0xff, 0x61, 0xc6, 0xad, 0x1b, 0xce,
+	0xf8, 0x1e, 0xec, 0x8e, 0xa8, 0xc6, 0x78, 0xa5, 0x5c, 0xcd, 0x95, 0x6b, 0x5b, 0xf3, 0x69, 0x55,
+	0x32, 0xfc, 0xb6, 0x6a, 0xf4, 0x11, 0x55, 0x34, 0xd3, 0x4f, 0x72, 0x46, 0xed, 0xd0, 0x1f, 0xc2,
+	0x0e, 0xbd, 0x30, 0x53, 0xa9, 0xb8, 0x79, 0xe6, 0xfa, 0x5c, 0x57, 0x73, 0xe9, 0xea, 0x7f, 0x04,
+	0xf5, 0xdc, 0x25, 0x72, 0x03, 0x34, 0x1f, 0xbe, 0x1d, 0xbd, 0xe4, 0xdf, 0x1b, 0x15, 0xb5, 0x0e,
+	0x6b, 0x76, 0xfd, 0x49, 0x19, 0x10, 0x7e, 0xef, 0x95, 0x7b, 0xe6, 0x14, 0xab, 0x8f, 0x52, 0xa9,
+	0xd7, 0xb1, 0x7f, 0x02, 0x6d, 0xbb, 0x8a, 0x4b, 0xb9, 0x6d, 0xbe, 0x82, 0xdc, 0x5a, 0x36, 0xb4,
+	0x12, 0x9b, 0xdd, 0x07, 0x8d, 0x34, 0xc5, 0x42, 0xd1, 0x6d, 0x52, 0xa2, 0xf0, 0x1b, 0x0f, 0xee,
+	0xbb, 0x8e, 0xce, 0x30, 0x51, 0x68, 0x08, 0xce, 0x9c, 0xfd, 0x36, 0xff, 0xd9, 0x3d, 0x68, 0x0a,
+	0xbc, 0x34, 0xb1, 0x76, 0x15, 0x5c, 0xfd, 0x06, 0x01, 0x6b, 0x2a, 0x6a, 0x86, 0xdf, 0x55, 0x3d,
+	0x38, 0x56, 0x0e, 0x46, 0x54, 0x30, 0x29, 0x6e, 0x57, 0x0e, 0xf7, 0x60, 0x6b, 0x8c, 0x58, 0x6a,
+	0xc1, 0x1e, 0x8b, 0xd7, 0xc1, 0x6a, 0x1f, 0xab, 0x57, 0x63, 0x81, 0xc3, 0x1f, 0x3c, 0xd8, 0x5b,
+	0xa8, 0xe4, 0x89, 0x30, 0x8a, 0x72, 0x41, 0x47, 0x29, 0xfe, 0x0f, 0x02, 0xf5, 0x43, 0x68, 0x25,
+	0x32, 0xcb, 0x51, 0x68, 0x6a, 0xb8, 0x14, 0x65, 0x6f, 0x7f, 0xb3, 0x1d, 0x7e, 0x71, 0x75, 0xdd,
+	0xf5, 0x5e, 0x5c, 0x77, 0xbd, 0x3f, 0xae, 0xbb, 0xde, 0xf3, 0x79, 0x77, 0xe3, 0x6a, 0xde, 0xf5,
+	0x5e, 0xcc, 0xbb, 0x1b, 0xbf, 0xce, 0xbb, 0x1b, 0x5f, 0xed, 0x4f, 0xb8, 0x99, 0x5e, 0x8c, 0xa2,
+	0x44, 0x66, 0xc3, 0xe5, 0x66, 0x3e, 0xa0, 0x7c, 0x05, 0x0d, 0x2f, 0xcb, 0x57, 0xdf, 0x3d, 0xf9,
+	0xa3, 0xba, 0xdb, 0xa4, 0x0f, 0xfe, 0x0a, 0x00, 0x00, 0xff, 0xff, 0xb1, 0x94, 0x7d, 0x49, 0x68,
+	0x08, 0x00, 0x00,
 }
 
 func (m *EventTaskPosted) Marshal() (dAtA []byte, err error) {
@@ -1105,6 +1396,190 @@ func (m *EventParamsUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventClaimsClosed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventClaimsClosed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventClaimsClosed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Sealed != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Sealed))
+		i--
+		dAtA[i] = 0x18
+	}
+	n4, err4 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.OpenDeadline, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.OpenDeadline):])
+	if err4 != nil {
+		return 0, err4
+	}
+	i -= n4
+	i = encodeVarintEvents(dAtA, i, uint64(n4))
+	i--
+	dAtA[i] = 0x12
+	if m.TaskId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.TaskId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventSecretRevealed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventSecretRevealed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventSecretRevealed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.NextSecret {
+		i--
+		if m.NextSecret {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Poster) > 0 {
+		i -= len(m.Poster)
+		copy(dAtA[i:], m.Poster)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Poster)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.TaskId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.TaskId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventClaimAbandoned) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventClaimAbandoned) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventClaimAbandoned) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Refunded) > 0 {
+		i -= len(m.Refunded)
+		copy(dAtA[i:], m.Refunded)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Refunded)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Fee) > 0 {
+		i -= len(m.Fee)
+		copy(dAtA[i:], m.Fee)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Fee)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.TaskId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.TaskId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventTaskUntrainable) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventTaskUntrainable) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventTaskUntrainable) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Compensation) > 0 {
+		i -= len(m.Compensation)
+		copy(dAtA[i:], m.Compensation)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Compensation)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Reason) > 0 {
+		i -= len(m.Reason)
+		copy(dAtA[i:], m.Reason)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Reason)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.TaskId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.TaskId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -1300,6 +1775,90 @@ func (m *EventParamsUpdated) Size() (n int) {
 	}
 	l = m.Params.Size()
 	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventClaimsClosed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.TaskId != 0 {
+		n += 1 + sovEvents(uint64(m.TaskId))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.OpenDeadline)
+	n += 1 + l + sovEvents(uint64(l))
+	if m.Sealed != 0 {
+		n += 1 + sovEvents(uint64(m.Sealed))
+	}
+	return n
+}
+
+func (m *EventSecretRevealed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.TaskId != 0 {
+		n += 1 + sovEvents(uint64(m.TaskId))
+	}
+	l = len(m.Poster)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.NextSecret {
+		n += 2
+	}
+	return n
+}
+
+func (m *EventClaimAbandoned) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.TaskId != 0 {
+		n += 1 + sovEvents(uint64(m.TaskId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Fee)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Refunded)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventTaskUntrainable) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.TaskId != 0 {
+		n += 1 + sovEvents(uint64(m.TaskId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Compensation)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
 	return n
 }
 
@@ -2582,6 +3141,578 @@ func (m *EventParamsUpdated) Unmarshal(dAtA []byte) error {
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventClaimsClosed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventClaimsClosed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventClaimsClosed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TaskId", wireType)
+			}
+			m.TaskId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TaskId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OpenDeadline", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.OpenDeadline, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sealed", wireType)
+			}
+			m.Sealed = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Sealed |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventSecretRevealed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventSecretRevealed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventSecretRevealed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TaskId", wireType)
+			}
+			m.TaskId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TaskId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Poster", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Poster = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NextSecret", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.NextSecret = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventClaimAbandoned) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventClaimAbandoned: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventClaimAbandoned: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TaskId", wireType)
+			}
+			m.TaskId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TaskId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fee", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Fee = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Refunded", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Refunded = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventTaskUntrainable) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventTaskUntrainable: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventTaskUntrainable: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TaskId", wireType)
+			}
+			m.TaskId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TaskId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reason = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Compensation", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Compensation = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

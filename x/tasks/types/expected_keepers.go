@@ -2,6 +2,9 @@ package types
 
 import (
 	"context"
+	"time"
+
+	sdkmath "cosmossdk.io/math"
 
 	"cosmossdk.io/core/address"
 
@@ -21,6 +24,8 @@ type RewardsKeeper interface {
 	PayWorker(ctx context.Context, taskID uint64, worker sdk.AccAddress, macs uint64) error
 	SlashWorker(ctx context.Context, taskID uint64, worker, challenger sdk.AccAddress, reason string) error
 	CloseEscrow(ctx context.Context, taskID uint64) (sdk.Coin, error)
+	ReleaseBond(ctx context.Context, taskID uint64, worker sdk.AccAddress, fee sdkmath.Int) (sdk.Coin, sdk.Coin, error)
+	CompensateWorker(ctx context.Context, taskID uint64, worker sdk.AccAddress, stepsDone, totalSteps uint64, penaltyBps uint32) (sdk.Coin, error)
 }
 
 // VerificationKeeper is what x/tasks needs of x/verification when a task is
@@ -29,4 +34,9 @@ type RewardsKeeper interface {
 // x/tasks (it uses x/tasks), so the app sets it with SetVerificationKeeper.
 type VerificationKeeper interface {
 	CheckRevealable(ctx context.Context, spec TrainingSpec, d DatasetRef) error
+	// OnClaimsClosed gives the task's sealed transcripts their open deadline
+	// and returns it.
+	OnClaimsClosed(ctx context.Context, taskID uint64) (time.Time, error)
+	// OnSecretRevealed schedules the draw of the task's opened transcripts.
+	OnSecretRevealed(ctx context.Context, taskID uint64) error
 }

@@ -11,40 +11,54 @@ import (
 	"github.com/hinterland-ai/hinterland/pkg/engine"
 )
 
-// Defaults. The caps keep one commit a few KB (256 hashes = 8 KiB), bound the
-// work a task can ask of workers, and keep deadlines long enough for real
-// training on a CPU but short enough that escrow is never locked for long.
+// Defaults. The caps keep one commit a few tens of KB (1025 hashes = 32 KiB),
+// bound the work a task can ask of workers, and keep deadlines long enough for
+// real training on a CPU but short enough that escrow is never locked for long.
+// max_segments leaves room for N >= 880 segments, and max_samples for the
+// k = 44 that detection 0.99 derives at assumed_forged_bps 10%: enough to catch
+// a worker who alters 10% of the segments with probability >= 99% while the
+// chain recomputes k/N <= 5% of the training (the CLI presets: 880 and 44).
 const (
 	DefaultDenom                = "uhint"
 	DefaultMaxReplicas          = 8
-	DefaultMaxSamples           = 64
-	DefaultMaxSegments          = 256
+	DefaultMaxSamples           = 128
+	DefaultMaxSegments          = 1024
 	DefaultMaxTotalSteps        = 1_000_000
 	DefaultMaxURILength         = 512
 	DefaultAssumedForgedBps     = 1_000 // a cheater forges 10% of segments
 	DefaultMaxDeadlinesPerBlock = 100
 	DefaultGasPerSpecByte       = 10
+	// A worker that gives up an unsealed claim pays the requester this much
+	// (the requester lost the slot for the claim's duration); the rest of
+	// the bond returns.
+	DefaultAbandonFee = 1_000
+	// The requester of a task the engine provably cannot train pays the
+	// worker that proved it 10% of a replica's share on top of the share of
+	// the steps trained before the failure.
+	DefaultUntrainablePenaltyBps = 1_000
 )
 
 // DefaultParams returns the default x/tasks params.
 func DefaultParams() Params {
 	return Params{
-		Denom:                DefaultDenom,
-		MinReward:            sdkmath.NewInt(1_000),
-		MinBond:              sdkmath.NewInt(1_000),
-		MaxReplicas:          DefaultMaxReplicas,
-		MaxSamples:           DefaultMaxSamples,
-		MaxSegments:          DefaultMaxSegments,
-		MaxTotalSteps:        DefaultMaxTotalSteps,
-		MaxParams:            engine.MaxParams,
-		MaxUriLength:         DefaultMaxURILength,
-		MinClaimWindow:       10 * time.Second,
-		MaxClaimWindow:       30 * 24 * time.Hour,
-		MinCommitWindow:      10 * time.Second,
-		MaxCommitWindow:      7 * 24 * time.Hour,
-		AssumedForgedBps:     DefaultAssumedForgedBps,
-		MaxDeadlinesPerBlock: DefaultMaxDeadlinesPerBlock,
-		GasPerSpecByte:       DefaultGasPerSpecByte,
+		Denom:                 DefaultDenom,
+		MinReward:             sdkmath.NewInt(1_000),
+		MinBond:               sdkmath.NewInt(1_000),
+		MaxReplicas:           DefaultMaxReplicas,
+		MaxSamples:            DefaultMaxSamples,
+		MaxSegments:           DefaultMaxSegments,
+		MaxTotalSteps:         DefaultMaxTotalSteps,
+		MaxParams:             engine.MaxParams,
+		MaxUriLength:          DefaultMaxURILength,
+		MinClaimWindow:        10 * time.Second,
+		MaxClaimWindow:        30 * 24 * time.Hour,
+		MinCommitWindow:       10 * time.Second,
+		MaxCommitWindow:       7 * 24 * time.Hour,
+		AssumedForgedBps:      DefaultAssumedForgedBps,
+		MaxDeadlinesPerBlock:  DefaultMaxDeadlinesPerBlock,
+		GasPerSpecByte:        DefaultGasPerSpecByte,
+		AbandonFee:            sdkmath.NewInt(DefaultAbandonFee),
+		UntrainablePenaltyBps: DefaultUntrainablePenaltyBps,
 	}
 }
 
@@ -88,6 +102,12 @@ func (p Params) Validate() error {
 	}
 	if p.MaxDeadlinesPerBlock == 0 {
 		return fmt.Errorf("max_deadlines_per_block must be positive")
+	}
+	if p.AbandonFee.IsNil() || p.AbandonFee.IsNegative() {
+		return fmt.Errorf("abandon_fee must not be negative")
+	}
+	if p.UntrainablePenaltyBps > 10_000 {
+		return fmt.Errorf("untrainable_penalty_bps %d must be at most 10000", p.UntrainablePenaltyBps)
 	}
 	return nil
 }

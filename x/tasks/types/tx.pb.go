@@ -53,6 +53,12 @@ type MsgPostTask struct {
 	ClaimWindow time.Duration `protobuf:"bytes,9,opt,name=claim_window,json=claimWindow,proto3,stdduration" json:"claim_window"`
 	// How long a worker has from its claim to commit its transcript.
 	CommitWindow time.Duration `protobuf:"bytes,10,opt,name=commit_window,json=commitWindow,proto3,stdduration" json:"commit_window"`
+	// SHA-256 of a 32-byte secret the requester keeps and reveals once every
+	// claim is sealed (MsgRevealSecret): the sample of every transcript is drawn
+	// from it, so neither a worker nor a block proposer can choose or predict
+	// the sample. Empty: the sample is drawn from the chain's block hash, which
+	// the next block's proposer can influence (the task is marked so).
+	SecretHash []byte `protobuf:"bytes,11,opt,name=secret_hash,json=secretHash,proto3" json:"secret_hash,omitempty"`
 }
 
 func (m *MsgPostTask) Reset()         { *m = MsgPostTask{} }
@@ -156,6 +162,13 @@ func (m *MsgPostTask) GetCommitWindow() time.Duration {
 		return m.CommitWindow
 	}
 	return 0
+}
+
+func (m *MsgPostTask) GetSecretHash() []byte {
+	if m != nil {
+		return m.SecretHash
+	}
+	return nil
 }
 
 type MsgPostTaskResponse struct {
@@ -404,6 +417,222 @@ func (m *MsgCancelTaskResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgCancelTaskResponse proto.InternalMessageInfo
 
+// MsgRevealSecret opens a task's sampling secret. It is accepted only while
+// claims are closed (every held claim has sealed its transcript), so no
+// worker learns the secret before its transcript is fixed.
+type MsgRevealSecret struct {
+	Poster string `protobuf:"bytes,1,opt,name=poster,proto3" json:"poster,omitempty"`
+	TaskId uint64 `protobuf:"varint,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	// 32 bytes whose SHA-256 is the task's secret_hash.
+	Secret []byte `protobuf:"bytes,3,opt,name=secret,proto3" json:"secret,omitempty"`
+	// Optional: the hash of a fresh secret for the claims that follow if the
+	// task reopens (every sealed transcript failed); the revealed one is spent.
+	NextSecretHash []byte `protobuf:"bytes,4,opt,name=next_secret_hash,json=nextSecretHash,proto3" json:"next_secret_hash,omitempty"`
+}
+
+func (m *MsgRevealSecret) Reset()         { *m = MsgRevealSecret{} }
+func (m *MsgRevealSecret) String() string { return proto.CompactTextString(m) }
+func (*MsgRevealSecret) ProtoMessage()    {}
+func (*MsgRevealSecret) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a90c7feee661e485, []int{6}
+}
+func (m *MsgRevealSecret) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRevealSecret) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRevealSecret.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRevealSecret) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRevealSecret.Merge(m, src)
+}
+func (m *MsgRevealSecret) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRevealSecret) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRevealSecret.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRevealSecret proto.InternalMessageInfo
+
+func (m *MsgRevealSecret) GetPoster() string {
+	if m != nil {
+		return m.Poster
+	}
+	return ""
+}
+
+func (m *MsgRevealSecret) GetTaskId() uint64 {
+	if m != nil {
+		return m.TaskId
+	}
+	return 0
+}
+
+func (m *MsgRevealSecret) GetSecret() []byte {
+	if m != nil {
+		return m.Secret
+	}
+	return nil
+}
+
+func (m *MsgRevealSecret) GetNextSecretHash() []byte {
+	if m != nil {
+		return m.NextSecretHash
+	}
+	return nil
+}
+
+type MsgRevealSecretResponse struct {
+}
+
+func (m *MsgRevealSecretResponse) Reset()         { *m = MsgRevealSecretResponse{} }
+func (m *MsgRevealSecretResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRevealSecretResponse) ProtoMessage()    {}
+func (*MsgRevealSecretResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a90c7feee661e485, []int{7}
+}
+func (m *MsgRevealSecretResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRevealSecretResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRevealSecretResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRevealSecretResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRevealSecretResponse.Merge(m, src)
+}
+func (m *MsgRevealSecretResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRevealSecretResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRevealSecretResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRevealSecretResponse proto.InternalMessageInfo
+
+// MsgAbandonClaim gives up an unsealed claim: the worker pays the abandon fee
+// to the requester and gets the rest of its bond back; the slot reopens.
+type MsgAbandonClaim struct {
+	Worker string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	TaskId uint64 `protobuf:"varint,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+}
+
+func (m *MsgAbandonClaim) Reset()         { *m = MsgAbandonClaim{} }
+func (m *MsgAbandonClaim) String() string { return proto.CompactTextString(m) }
+func (*MsgAbandonClaim) ProtoMessage()    {}
+func (*MsgAbandonClaim) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a90c7feee661e485, []int{8}
+}
+func (m *MsgAbandonClaim) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAbandonClaim) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAbandonClaim.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAbandonClaim) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAbandonClaim.Merge(m, src)
+}
+func (m *MsgAbandonClaim) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAbandonClaim) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAbandonClaim.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAbandonClaim proto.InternalMessageInfo
+
+func (m *MsgAbandonClaim) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *MsgAbandonClaim) GetTaskId() uint64 {
+	if m != nil {
+		return m.TaskId
+	}
+	return 0
+}
+
+type MsgAbandonClaimResponse struct {
+	Fee      types.Coin `protobuf:"bytes,1,opt,name=fee,proto3" json:"fee"`
+	Refunded types.Coin `protobuf:"bytes,2,opt,name=refunded,proto3" json:"refunded"`
+}
+
+func (m *MsgAbandonClaimResponse) Reset()         { *m = MsgAbandonClaimResponse{} }
+func (m *MsgAbandonClaimResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgAbandonClaimResponse) ProtoMessage()    {}
+func (*MsgAbandonClaimResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a90c7feee661e485, []int{9}
+}
+func (m *MsgAbandonClaimResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAbandonClaimResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAbandonClaimResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAbandonClaimResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAbandonClaimResponse.Merge(m, src)
+}
+func (m *MsgAbandonClaimResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAbandonClaimResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAbandonClaimResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAbandonClaimResponse proto.InternalMessageInfo
+
+func (m *MsgAbandonClaimResponse) GetFee() types.Coin {
+	if m != nil {
+		return m.Fee
+	}
+	return types.Coin{}
+}
+
+func (m *MsgAbandonClaimResponse) GetRefunded() types.Coin {
+	if m != nil {
+		return m.Refunded
+	}
+	return types.Coin{}
+}
+
 // MsgUpdateParams replaces the module params; authority only.
 type MsgUpdateParams struct {
 	Authority string `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
@@ -414,7 +643,7 @@ func (m *MsgUpdateParams) Reset()         { *m = MsgUpdateParams{} }
 func (m *MsgUpdateParams) String() string { return proto.CompactTextString(m) }
 func (*MsgUpdateParams) ProtoMessage()    {}
 func (*MsgUpdateParams) Descriptor() ([]byte, []int) {
-	return fileDescriptor_a90c7feee661e485, []int{6}
+	return fileDescriptor_a90c7feee661e485, []int{10}
 }
 func (m *MsgUpdateParams) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -464,7 +693,7 @@ func (m *MsgUpdateParamsResponse) Reset()         { *m = MsgUpdateParamsResponse
 func (m *MsgUpdateParamsResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgUpdateParamsResponse) ProtoMessage()    {}
 func (*MsgUpdateParamsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_a90c7feee661e485, []int{7}
+	return fileDescriptor_a90c7feee661e485, []int{11}
 }
 func (m *MsgUpdateParamsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -500,6 +729,10 @@ func init() {
 	proto.RegisterType((*MsgClaimTaskResponse)(nil), "hinterland.tasks.v1.MsgClaimTaskResponse")
 	proto.RegisterType((*MsgCancelTask)(nil), "hinterland.tasks.v1.MsgCancelTask")
 	proto.RegisterType((*MsgCancelTaskResponse)(nil), "hinterland.tasks.v1.MsgCancelTaskResponse")
+	proto.RegisterType((*MsgRevealSecret)(nil), "hinterland.tasks.v1.MsgRevealSecret")
+	proto.RegisterType((*MsgRevealSecretResponse)(nil), "hinterland.tasks.v1.MsgRevealSecretResponse")
+	proto.RegisterType((*MsgAbandonClaim)(nil), "hinterland.tasks.v1.MsgAbandonClaim")
+	proto.RegisterType((*MsgAbandonClaimResponse)(nil), "hinterland.tasks.v1.MsgAbandonClaimResponse")
 	proto.RegisterType((*MsgUpdateParams)(nil), "hinterland.tasks.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "hinterland.tasks.v1.MsgUpdateParamsResponse")
 }
@@ -507,58 +740,69 @@ func init() {
 func init() { proto.RegisterFile("hinterland/tasks/v1/tx.proto", fileDescriptor_a90c7feee661e485) }
 
 var fileDescriptor_a90c7feee661e485 = []byte{
-	// 814 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x55, 0x4d, 0x6f, 0xeb, 0x44,
-	0x14, 0x8d, 0xdb, 0xbc, 0x7c, 0x4c, 0x13, 0x21, 0xe6, 0x15, 0xc5, 0x35, 0xc8, 0xc9, 0x33, 0x2c,
-	0x42, 0x44, 0xed, 0xa6, 0x08, 0x84, 0x2a, 0x84, 0x20, 0xad, 0x10, 0x08, 0x45, 0xaa, 0xdc, 0x02,
-	0x02, 0x55, 0x0a, 0x63, 0x7b, 0xea, 0x8e, 0x1a, 0x7b, 0x2c, 0xcf, 0xa4, 0x69, 0x77, 0xc0, 0xb2,
-	0x62, 0xc1, 0x92, 0x9f, 0xc0, 0xb2, 0x0b, 0x7e, 0x00, 0xcb, 0x2e, 0x2b, 0x56, 0x2c, 0x10, 0xa0,
-	0x76, 0xd1, 0xbf, 0x81, 0x3c, 0xfe, 0x88, 0x53, 0x1c, 0xa5, 0xaf, 0x9b, 0xc8, 0x77, 0xee, 0x39,
-	0xe7, 0xde, 0x33, 0xf7, 0xda, 0x01, 0x6f, 0x9c, 0x10, 0x9f, 0xe3, 0x70, 0x8c, 0x7c, 0xc7, 0xe0,
-	0x88, 0x9d, 0x32, 0xe3, 0xac, 0x6f, 0xf0, 0x73, 0x3d, 0x08, 0x29, 0xa7, 0xf0, 0xf9, 0x2c, 0xab,
-	0x8b, 0xac, 0x7e, 0xd6, 0x57, 0x5e, 0x45, 0x1e, 0xf1, 0xa9, 0x21, 0x7e, 0x63, 0x9c, 0xa2, 0xda,
-	0x94, 0x79, 0x94, 0x19, 0x16, 0x62, 0xd8, 0x38, 0xeb, 0x5b, 0x98, 0xa3, 0xbe, 0x61, 0x53, 0xe2,
-	0x27, 0xf9, 0x56, 0x92, 0xf7, 0x98, 0x1b, 0xe9, 0x7b, 0xcc, 0x4d, 0x12, 0x1b, 0x71, 0x62, 0x24,
-	0x22, 0x23, 0x0e, 0x92, 0xd4, 0xba, 0x4b, 0x5d, 0x1a, 0x9f, 0x47, 0x4f, 0x69, 0x25, 0x97, 0x52,
-	0x77, 0x8c, 0x0d, 0x11, 0x59, 0x93, 0x63, 0xc3, 0x99, 0x84, 0x88, 0x13, 0x9a, 0x56, 0x6a, 0x17,
-	0xfa, 0xb9, 0x08, 0x70, 0x22, 0xab, 0xfd, 0x55, 0x06, 0x6b, 0x43, 0xe6, 0xee, 0x53, 0xc6, 0x0f,
-	0x11, 0x3b, 0x85, 0x5b, 0xa0, 0x12, 0x50, 0xc6, 0x71, 0x28, 0x4b, 0x1d, 0xa9, 0x5b, 0x1f, 0xc8,
-	0x7f, 0xfc, 0xb6, 0xb9, 0x9e, 0x34, 0xf2, 0x89, 0xe3, 0x84, 0x98, 0xb1, 0x03, 0x1e, 0x12, 0xdf,
-	0x35, 0x13, 0x1c, 0xfc, 0x18, 0x94, 0x59, 0x80, 0x6d, 0x79, 0xa5, 0x23, 0x75, 0xd7, 0xb6, 0x5f,
-	0xe8, 0x05, 0x77, 0xa4, 0x1f, 0x86, 0x88, 0xf8, 0xc4, 0x77, 0x0f, 0x02, 0x6c, 0x0f, 0xea, 0xd7,
-	0x7f, 0xb7, 0x4b, 0xbf, 0xde, 0x5f, 0xf5, 0x24, 0x53, 0x30, 0xe1, 0x1e, 0xa8, 0x3a, 0x88, 0x23,
-	0x86, 0xb9, 0xbc, 0x2a, 0x44, 0xda, 0x85, 0x22, 0x7b, 0x31, 0xc6, 0xc4, 0xc7, 0x79, 0x89, 0x94,
-	0x0a, 0x3f, 0x04, 0x95, 0x10, 0x4f, 0x51, 0xe8, 0xc8, 0x65, 0x21, 0xb2, 0xa1, 0x27, 0x6d, 0x47,
-	0x53, 0xd0, 0x93, 0x29, 0xe8, 0xbb, 0x94, 0xf8, 0x79, 0x7a, 0xc2, 0x81, 0x1f, 0x80, 0xb2, 0x45,
-	0x7d, 0x47, 0x7e, 0xf6, 0x12, 0x5c, 0xc1, 0x80, 0x0a, 0xa8, 0x85, 0x38, 0x18, 0x13, 0x1b, 0x31,
-	0xb9, 0xd2, 0x91, 0xba, 0x4d, 0x33, 0x8b, 0xa1, 0x0c, 0xaa, 0x0c, 0x79, 0xc1, 0x18, 0x33, 0xb9,
-	0x2a, 0x52, 0x69, 0x08, 0xdf, 0x04, 0x4d, 0x07, 0x73, 0x6c, 0x47, 0xb3, 0x1a, 0x59, 0x01, 0x93,
-	0x6b, 0x22, 0xdf, 0xc8, 0x0e, 0x07, 0x01, 0x83, 0x9f, 0x82, 0x86, 0x3d, 0x46, 0xc4, 0x1b, 0x4d,
-	0x89, 0xef, 0xd0, 0xa9, 0x5c, 0x4f, 0x9a, 0x8b, 0x87, 0xae, 0xa7, 0x43, 0xd7, 0xf7, 0x92, 0xa1,
-	0x0f, 0x6a, 0x51, 0x73, 0xbf, 0xfc, 0xd3, 0x96, 0xcc, 0x35, 0x41, 0xfc, 0x5a, 0xf0, 0xe0, 0x67,
-	0xa0, 0x69, 0x53, 0xcf, 0x23, 0x3c, 0x15, 0x02, 0x8f, 0x17, 0x6a, 0xc4, 0xcc, 0x58, 0x69, 0x47,
-	0xff, 0xf1, 0xfe, 0xaa, 0x97, 0x4c, 0xfe, 0xf2, 0xfe, 0xaa, 0xa7, 0xe6, 0xf6, 0xeb, 0x3c, 0xd9,
-	0xb0, 0xdc, 0x3a, 0x69, 0x47, 0xe0, 0x79, 0x2e, 0x34, 0x31, 0x0b, 0xa8, 0xcf, 0x30, 0x6c, 0x81,
-	0x6a, 0x84, 0x1d, 0x11, 0x47, 0xac, 0x59, 0xd9, 0xac, 0x44, 0xe1, 0xe7, 0x4e, 0xfe, 0xc2, 0x56,
-	0xe6, 0x2f, 0x0c, 0x82, 0x32, 0xc3, 0xd8, 0x11, 0x1b, 0xd2, 0x30, 0xc5, 0xb3, 0x76, 0x29, 0x81,
-	0xc6, 0x90, 0xb9, 0xbb, 0x91, 0xd5, 0x74, 0x7b, 0xa7, 0x34, 0x3c, 0x7d, 0xcc, 0xf6, 0xc6, 0xb8,
-	0x7c, 0x27, 0x2b, 0xf9, 0x4e, 0x76, 0x0c, 0xe1, 0x34, 0x46, 0x45, 0x4e, 0xdb, 0xc5, 0x4e, 0xb3,
-	0xda, 0xda, 0x77, 0x60, 0x3d, 0x1f, 0x67, 0x5e, 0xff, 0x77, 0xf9, 0xd2, 0x13, 0x2f, 0x5f, 0xfb,
-	0x49, 0x02, 0xcd, 0xa8, 0x04, 0xf2, 0x6d, 0x3c, 0x7e, 0xe2, 0xdb, 0xba, 0xd0, 0xef, 0xd6, 0x83,
-	0xc9, 0x76, 0x16, 0xf8, 0xcd, 0x8a, 0x6b, 0x2d, 0xf0, 0xda, 0xdc, 0x41, 0xea, 0x58, 0xfb, 0x5d,
-	0x02, 0xaf, 0x0c, 0x99, 0xfb, 0x65, 0xe0, 0x20, 0x8e, 0xf7, 0x51, 0x88, 0x3c, 0x06, 0xdf, 0x07,
-	0x75, 0x34, 0xe1, 0x27, 0x34, 0x24, 0xfc, 0x62, 0x69, 0xb3, 0x33, 0x28, 0xfc, 0x08, 0x54, 0x02,
-	0xa1, 0x90, 0x7c, 0x5f, 0x5e, 0x2f, 0xfc, 0x34, 0xc4, 0x45, 0xe6, 0xde, 0xeb, 0x98, 0xb5, 0xf3,
-	0x5e, 0x64, 0x6b, 0xa6, 0x17, 0x39, 0xd3, 0x8a, 0x9d, 0xe5, 0xdb, 0xd5, 0x36, 0x40, 0xeb, 0xc1,
-	0x51, 0xea, 0x6e, 0xfb, 0x87, 0x55, 0xb0, 0x3a, 0x64, 0x2e, 0xfc, 0x0a, 0xd4, 0xb2, 0xaf, 0x66,
-	0xa7, 0xb0, 0xab, 0xdc, 0xe6, 0x2b, 0xdd, 0x65, 0x88, 0x6c, 0x5f, 0xbe, 0x01, 0xf5, 0xd9, 0x42,
-	0xbf, 0x58, 0x44, 0xcb, 0x20, 0xca, 0xdb, 0x4b, 0x21, 0x99, 0xf4, 0x11, 0x00, 0xb9, 0xe5, 0xd1,
-	0x16, 0x12, 0x33, 0x8c, 0xd2, 0x5b, 0x8e, 0xc9, 0xd4, 0x2d, 0xd0, 0x98, 0x1b, 0xf9, 0x5b, 0x8b,
-	0xb8, 0x79, 0x94, 0xf2, 0xce, 0x63, 0x50, 0x69, 0x0d, 0xe5, 0xd9, 0xf7, 0xd1, 0x74, 0x07, 0x5f,
-	0x5c, 0xdf, 0xaa, 0xd2, 0xcd, 0xad, 0x2a, 0xfd, 0x7b, 0xab, 0x4a, 0x3f, 0xdf, 0xa9, 0xa5, 0x9b,
-	0x3b, 0xb5, 0xf4, 0xe7, 0x9d, 0x5a, 0xfa, 0xb6, 0xef, 0x12, 0x7e, 0x32, 0xb1, 0x74, 0x9b, 0x7a,
-	0xc6, 0x4c, 0x78, 0x13, 0x11, 0xa3, 0x60, 0xea, 0xe2, 0x8f, 0xd0, 0xaa, 0x88, 0x37, 0xf0, 0xdd,
-	0xff, 0x02, 0x00, 0x00, 0xff, 0xff, 0xcd, 0x6c, 0xad, 0x4e, 0xfc, 0x07, 0x00, 0x00,
+	// 979 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x56, 0x4d, 0x6f, 0xe3, 0x44,
+	0x18, 0xae, 0xdb, 0x6c, 0xda, 0xbc, 0x49, 0xf9, 0x98, 0x2d, 0xd4, 0x0d, 0x28, 0xc9, 0x1a, 0x0e,
+	0xa1, 0x62, 0xed, 0x4d, 0x11, 0x2b, 0x54, 0x21, 0xb4, 0x9b, 0xad, 0xd0, 0x22, 0x54, 0x69, 0xe5,
+	0x2e, 0x20, 0xd0, 0x4a, 0x61, 0x6c, 0x4f, 0x1d, 0xab, 0xb1, 0xc7, 0xf2, 0x4c, 0xda, 0xee, 0x0d,
+	0x71, 0x5c, 0x71, 0x58, 0x89, 0x0b, 0x3f, 0x81, 0x63, 0x0f, 0xfc, 0x00, 0x8e, 0xcb, 0x6d, 0xb5,
+	0x27, 0x4e, 0x80, 0xda, 0x43, 0x7f, 0x05, 0x12, 0xf2, 0x78, 0xe2, 0x4c, 0x8a, 0x4d, 0xc3, 0xaa,
+	0x97, 0x2a, 0xef, 0xbc, 0xcf, 0xf3, 0x7e, 0x3e, 0x9e, 0x29, 0xbc, 0x3d, 0x0c, 0x22, 0x4e, 0x92,
+	0x11, 0x8e, 0x3c, 0x8b, 0x63, 0x76, 0xc0, 0xac, 0xc3, 0x9e, 0xc5, 0x8f, 0xcd, 0x38, 0xa1, 0x9c,
+	0xa2, 0xeb, 0x53, 0xaf, 0x29, 0xbc, 0xe6, 0x61, 0xaf, 0xf9, 0x3a, 0x0e, 0x83, 0x88, 0x5a, 0xe2,
+	0x6f, 0x86, 0x6b, 0xb6, 0x5c, 0xca, 0x42, 0xca, 0x2c, 0x07, 0x33, 0x62, 0x1d, 0xf6, 0x1c, 0xc2,
+	0x71, 0xcf, 0x72, 0x69, 0x10, 0x49, 0xff, 0xba, 0xf4, 0x87, 0xcc, 0x4f, 0xe3, 0x87, 0xcc, 0x97,
+	0x8e, 0x8d, 0xcc, 0x31, 0x10, 0x96, 0x95, 0x19, 0xd2, 0xb5, 0xe6, 0x53, 0x9f, 0x66, 0xe7, 0xe9,
+	0xaf, 0x49, 0x26, 0x9f, 0x52, 0x7f, 0x44, 0x2c, 0x61, 0x39, 0xe3, 0x7d, 0xcb, 0x1b, 0x27, 0x98,
+	0x07, 0x74, 0x92, 0xa9, 0x5d, 0xd8, 0xcf, 0xe3, 0x98, 0xc8, 0xb0, 0xc6, 0xdf, 0x15, 0xa8, 0xef,
+	0x32, 0xff, 0x01, 0x65, 0xfc, 0x21, 0x66, 0x07, 0xe8, 0x16, 0x54, 0x63, 0xca, 0x38, 0x49, 0x74,
+	0xad, 0xa3, 0x75, 0x6b, 0x7d, 0xfd, 0xc5, 0x2f, 0x37, 0xd7, 0x64, 0x21, 0x77, 0x3d, 0x2f, 0x21,
+	0x8c, 0xed, 0xf1, 0x24, 0x88, 0x7c, 0x5b, 0xe2, 0xd0, 0x1d, 0xa8, 0xb0, 0x98, 0xb8, 0xfa, 0x62,
+	0x47, 0xeb, 0xd6, 0xb7, 0x6e, 0x98, 0x05, 0x33, 0x32, 0x1f, 0x26, 0x38, 0x88, 0x82, 0xc8, 0xdf,
+	0x8b, 0x89, 0xdb, 0xaf, 0x3d, 0xfb, 0xa3, 0xbd, 0xf0, 0xf3, 0xf9, 0xc9, 0xa6, 0x66, 0x0b, 0x26,
+	0xda, 0x81, 0x65, 0x0f, 0x73, 0xcc, 0x08, 0xd7, 0x97, 0x44, 0x90, 0x76, 0x61, 0x90, 0x9d, 0x0c,
+	0x63, 0x93, 0x7d, 0x35, 0xc4, 0x84, 0x8a, 0x3e, 0x86, 0x6a, 0x42, 0x8e, 0x70, 0xe2, 0xe9, 0x15,
+	0x11, 0x64, 0xc3, 0x94, 0x65, 0xa7, 0x5b, 0x30, 0xe5, 0x16, 0xcc, 0x7b, 0x34, 0x88, 0x54, 0xba,
+	0xe4, 0xa0, 0x8f, 0xa0, 0xe2, 0xd0, 0xc8, 0xd3, 0xaf, 0xfd, 0x0f, 0xae, 0x60, 0xa0, 0x26, 0xac,
+	0x24, 0x24, 0x1e, 0x05, 0x2e, 0x66, 0x7a, 0xb5, 0xa3, 0x75, 0x57, 0xed, 0xdc, 0x46, 0x3a, 0x2c,
+	0x33, 0x1c, 0xc6, 0x23, 0xc2, 0xf4, 0x65, 0xe1, 0x9a, 0x98, 0xe8, 0x1d, 0x58, 0xf5, 0x08, 0x27,
+	0x6e, 0xba, 0xab, 0x81, 0x13, 0x33, 0x7d, 0x45, 0xf8, 0x1b, 0xf9, 0x61, 0x3f, 0x66, 0xe8, 0x53,
+	0x68, 0xb8, 0x23, 0x1c, 0x84, 0x83, 0xa3, 0x20, 0xf2, 0xe8, 0x91, 0x5e, 0x93, 0xc5, 0x65, 0x4b,
+	0x37, 0x27, 0x4b, 0x37, 0x77, 0xe4, 0xd2, 0xfb, 0x2b, 0x69, 0x71, 0x3f, 0xfd, 0xd9, 0xd6, 0xec,
+	0xba, 0x20, 0x7e, 0x25, 0x78, 0xe8, 0x3e, 0xac, 0xba, 0x34, 0x0c, 0x03, 0x3e, 0x09, 0x04, 0xf3,
+	0x07, 0x6a, 0x64, 0x4c, 0x19, 0xa9, 0x0d, 0x75, 0x46, 0xdc, 0x84, 0xf0, 0xc1, 0x10, 0xb3, 0xa1,
+	0x5e, 0xef, 0x68, 0xdd, 0x86, 0x0d, 0xd9, 0xd1, 0x7d, 0xcc, 0x86, 0xdb, 0xe6, 0xf7, 0xe7, 0x27,
+	0x9b, 0x52, 0x1a, 0x4f, 0xce, 0x4f, 0x36, 0x5b, 0x8a, 0x00, 0x8f, 0xa5, 0x04, 0x15, 0xbd, 0x19,
+	0x8f, 0xe0, 0xba, 0x62, 0xda, 0x84, 0xc5, 0x34, 0x62, 0x04, 0xad, 0xc3, 0x72, 0x8a, 0x1d, 0x04,
+	0x9e, 0xd0, 0x61, 0xc5, 0xae, 0xa6, 0xe6, 0x67, 0x9e, 0x3a, 0xd1, 0xc5, 0xd9, 0x89, 0x22, 0xa8,
+	0x30, 0x42, 0x3c, 0x21, 0xa1, 0x86, 0x2d, 0x7e, 0x1b, 0x4f, 0x34, 0x68, 0xec, 0x32, 0xff, 0x5e,
+	0x3a, 0x8b, 0x89, 0xbc, 0x8f, 0x68, 0x72, 0x30, 0x8f, 0xbc, 0x33, 0x9c, 0x5a, 0xc9, 0xa2, 0x5a,
+	0xc9, 0xb6, 0x25, 0x3a, 0xcd, 0x50, 0x69, 0xa7, 0xed, 0xe2, 0x4e, 0xf3, 0xdc, 0xc6, 0xb7, 0xb0,
+	0xa6, 0xda, 0x79, 0xaf, 0xff, 0xda, 0x8e, 0xf6, 0x92, 0xdb, 0x31, 0x7e, 0xd0, 0x60, 0x35, 0x4d,
+	0x81, 0x23, 0x97, 0x8c, 0x5e, 0xf2, 0x73, 0x2e, 0xed, 0xf7, 0xd6, 0x85, 0xcd, 0x76, 0x4a, 0xfa,
+	0xcd, 0x93, 0x1b, 0xeb, 0xf0, 0xc6, 0xcc, 0xc1, 0xa4, 0x63, 0xe3, 0x85, 0x06, 0xaf, 0xee, 0x32,
+	0xdf, 0x26, 0x87, 0x04, 0x8f, 0xf6, 0x84, 0x78, 0xae, 0xb0, 0x52, 0xf4, 0x26, 0x54, 0x33, 0x45,
+	0x4a, 0x2d, 0x48, 0x0b, 0x75, 0xe1, 0xb5, 0x88, 0x1c, 0xf3, 0x81, 0xaa, 0xe0, 0x8a, 0x40, 0xbc,
+	0x92, 0x9e, 0xef, 0x4d, 0x55, 0xbc, 0x75, 0xa1, 0x57, 0xa3, 0xb8, 0x57, 0xb5, 0x01, 0x63, 0x03,
+	0xd6, 0x2f, 0x1c, 0xe5, 0xfd, 0x3e, 0xcd, 0xfa, 0xbd, 0xeb, 0xe0, 0xc8, 0xa3, 0x91, 0x50, 0xc0,
+	0x55, 0x2a, 0x71, 0xeb, 0x82, 0x12, 0x4b, 0xaa, 0x55, 0xd3, 0x1b, 0x3f, 0x6a, 0xa2, 0x5c, 0xf5,
+	0x2c, 0x17, 0xe4, 0x6d, 0x58, 0xda, 0x27, 0x24, 0x97, 0xe1, 0x3c, 0x57, 0x61, 0x4a, 0x40, 0x77,
+	0xd2, 0x9b, 0x70, 0x7f, 0x1c, 0x79, 0xc4, 0x93, 0xaf, 0xc1, 0x7c, 0xe4, 0x9c, 0x65, 0xfc, 0x9a,
+	0x0d, 0xea, 0x8b, 0xd8, 0xc3, 0x9c, 0x3c, 0xc0, 0x09, 0x0e, 0x19, 0xba, 0x0d, 0x35, 0x3c, 0xe6,
+	0x43, 0x9a, 0x04, 0xfc, 0xf1, 0xa5, 0xb3, 0x9a, 0x42, 0xd1, 0x27, 0x50, 0x8d, 0x45, 0x04, 0x59,
+	0xcb, 0x5b, 0x85, 0x8f, 0x4a, 0x96, 0x64, 0xe6, 0x45, 0xc8, 0x58, 0xdb, 0x1f, 0xa6, 0x53, 0x9d,
+	0xc6, 0xfb, 0x8f, 0xc1, 0xaa, 0xe5, 0x4a, 0x19, 0xa8, 0x47, 0x93, 0xb9, 0x6e, 0xfd, 0x56, 0x81,
+	0xa5, 0x5d, 0xe6, 0xa3, 0x2f, 0x61, 0x25, 0x7f, 0x6f, 0x3b, 0x85, 0x55, 0x29, 0x57, 0x62, 0xb3,
+	0x7b, 0x19, 0x22, 0xdf, 0xdb, 0xd7, 0x50, 0x9b, 0xde, 0x74, 0x37, 0xca, 0x68, 0x39, 0xa4, 0xf9,
+	0xde, 0xa5, 0x90, 0x3c, 0xf4, 0x23, 0x00, 0xe5, 0x56, 0x31, 0x4a, 0x89, 0x39, 0xa6, 0xb9, 0x79,
+	0x39, 0x26, 0x8f, 0xee, 0x40, 0x63, 0xe6, 0x2e, 0x78, 0xb7, 0x8c, 0xab, 0xa2, 0x9a, 0xef, 0xcf,
+	0x83, 0x52, 0x73, 0xcc, 0x7c, 0x7f, 0xa5, 0x39, 0x54, 0x54, 0x79, 0x8e, 0xc2, 0x0f, 0xc7, 0x81,
+	0xc6, 0x8c, 0x74, 0x4b, 0x73, 0xa8, 0xa8, 0xf2, 0x1c, 0x45, 0x22, 0x6a, 0x5e, 0xfb, 0x2e, 0x55,
+	0x69, 0xff, 0xf3, 0x67, 0xa7, 0x2d, 0xed, 0xf9, 0x69, 0x4b, 0xfb, 0xeb, 0xb4, 0xa5, 0x3d, 0x3d,
+	0x6b, 0x2d, 0x3c, 0x3f, 0x6b, 0x2d, 0xfc, 0x7e, 0xd6, 0x5a, 0xf8, 0xa6, 0xe7, 0x07, 0x7c, 0x38,
+	0x76, 0x4c, 0x97, 0x86, 0xd6, 0x34, 0xf0, 0x4d, 0x1c, 0x58, 0x05, 0xea, 0x15, 0xff, 0x0a, 0x3a,
+	0x55, 0xf1, 0xc4, 0x7c, 0xf0, 0x4f, 0x00, 0x00, 0x00, 0xff, 0xff, 0x87, 0x0b, 0x00, 0x3f, 0xfe,
+	0x0a, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -579,6 +823,12 @@ type MsgClient interface {
 	ClaimTask(ctx context.Context, in *MsgClaimTask, opts ...grpc.CallOption) (*MsgClaimTaskResponse, error)
 	// CancelTask refunds a task nobody has claimed.
 	CancelTask(ctx context.Context, in *MsgCancelTask, opts ...grpc.CallOption) (*MsgCancelTaskResponse, error)
+	// RevealSecret opens the requester's sampling secret once every claim is
+	// sealed; it seeds the draw of every transcript of the task.
+	RevealSecret(ctx context.Context, in *MsgRevealSecret, opts ...grpc.CallOption) (*MsgRevealSecretResponse, error)
+	// AbandonClaim gives up a claim before its transcript is sealed, for the
+	// abandon fee instead of the whole bond.
+	AbandonClaim(ctx context.Context, in *MsgAbandonClaim, opts ...grpc.CallOption) (*MsgAbandonClaimResponse, error)
 	// UpdateParams is for the governance authority.
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
 }
@@ -618,6 +868,24 @@ func (c *msgClient) CancelTask(ctx context.Context, in *MsgCancelTask, opts ...g
 	return out, nil
 }
 
+func (c *msgClient) RevealSecret(ctx context.Context, in *MsgRevealSecret, opts ...grpc.CallOption) (*MsgRevealSecretResponse, error) {
+	out := new(MsgRevealSecretResponse)
+	err := c.cc.Invoke(ctx, "/hinterland.tasks.v1.Msg/RevealSecret", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) AbandonClaim(ctx context.Context, in *MsgAbandonClaim, opts ...grpc.CallOption) (*MsgAbandonClaimResponse, error) {
+	out := new(MsgAbandonClaimResponse)
+	err := c.cc.Invoke(ctx, "/hinterland.tasks.v1.Msg/AbandonClaim", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error) {
 	out := new(MsgUpdateParamsResponse)
 	err := c.cc.Invoke(ctx, "/hinterland.tasks.v1.Msg/UpdateParams", in, out, opts...)
@@ -635,6 +903,12 @@ type MsgServer interface {
 	ClaimTask(context.Context, *MsgClaimTask) (*MsgClaimTaskResponse, error)
 	// CancelTask refunds a task nobody has claimed.
 	CancelTask(context.Context, *MsgCancelTask) (*MsgCancelTaskResponse, error)
+	// RevealSecret opens the requester's sampling secret once every claim is
+	// sealed; it seeds the draw of every transcript of the task.
+	RevealSecret(context.Context, *MsgRevealSecret) (*MsgRevealSecretResponse, error)
+	// AbandonClaim gives up a claim before its transcript is sealed, for the
+	// abandon fee instead of the whole bond.
+	AbandonClaim(context.Context, *MsgAbandonClaim) (*MsgAbandonClaimResponse, error)
 	// UpdateParams is for the governance authority.
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
 }
@@ -651,6 +925,12 @@ func (*UnimplementedMsgServer) ClaimTask(ctx context.Context, req *MsgClaimTask)
 }
 func (*UnimplementedMsgServer) CancelTask(ctx context.Context, req *MsgCancelTask) (*MsgCancelTaskResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method CancelTask not implemented")
+}
+func (*UnimplementedMsgServer) RevealSecret(ctx context.Context, req *MsgRevealSecret) (*MsgRevealSecretResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RevealSecret not implemented")
+}
+func (*UnimplementedMsgServer) AbandonClaim(ctx context.Context, req *MsgAbandonClaim) (*MsgAbandonClaimResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AbandonClaim not implemented")
 }
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
@@ -714,6 +994,42 @@ func _Msg_CancelTask_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_RevealSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRevealSecret)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RevealSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/hinterland.tasks.v1.Msg/RevealSecret",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RevealSecret(ctx, req.(*MsgRevealSecret))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_AbandonClaim_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgAbandonClaim)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).AbandonClaim(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/hinterland.tasks.v1.Msg/AbandonClaim",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).AbandonClaim(ctx, req.(*MsgAbandonClaim))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(MsgUpdateParams)
 	if err := dec(in); err != nil {
@@ -750,6 +1066,14 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 			Handler:    _Msg_CancelTask_Handler,
 		},
 		{
+			MethodName: "RevealSecret",
+			Handler:    _Msg_RevealSecret_Handler,
+		},
+		{
+			MethodName: "AbandonClaim",
+			Handler:    _Msg_AbandonClaim_Handler,
+		},
+		{
 			MethodName: "UpdateParams",
 			Handler:    _Msg_UpdateParams_Handler,
 		},
@@ -778,6 +1102,13 @@ func (m *MsgPostTask) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.SecretHash) > 0 {
+		i -= len(m.SecretHash)
+		copy(dAtA[i:], m.SecretHash)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.SecretHash)))
+		i--
+		dAtA[i] = 0x5a
+	}
 	n1, err1 := github_com_cosmos_gogoproto_types.StdDurationMarshalTo(m.CommitWindow, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.CommitWindow):])
 	if err1 != nil {
 		return 0, err1
@@ -1023,6 +1354,156 @@ func (m *MsgCancelTaskResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgRevealSecret) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRevealSecret) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRevealSecret) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.NextSecretHash) > 0 {
+		i -= len(m.NextSecretHash)
+		copy(dAtA[i:], m.NextSecretHash)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.NextSecretHash)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Secret) > 0 {
+		i -= len(m.Secret)
+		copy(dAtA[i:], m.Secret)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Secret)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.TaskId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.TaskId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Poster) > 0 {
+		i -= len(m.Poster)
+		copy(dAtA[i:], m.Poster)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Poster)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRevealSecretResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRevealSecretResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRevealSecretResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAbandonClaim) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAbandonClaim) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAbandonClaim) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.TaskId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.TaskId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAbandonClaimResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAbandonClaimResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAbandonClaimResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Refunded.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	{
+		size, err := m.Fee.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
 func (m *MsgUpdateParams) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
@@ -1128,6 +1609,10 @@ func (m *MsgPostTask) Size() (n int) {
 	n += 1 + l + sovTx(uint64(l))
 	l = github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.CommitWindow)
 	n += 1 + l + sovTx(uint64(l))
+	l = len(m.SecretHash)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
 	return n
 }
 
@@ -1199,6 +1684,68 @@ func (m *MsgCancelTaskResponse) Size() (n int) {
 	}
 	var l int
 	_ = l
+	return n
+}
+
+func (m *MsgRevealSecret) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Poster)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.TaskId != 0 {
+		n += 1 + sovTx(uint64(m.TaskId))
+	}
+	l = len(m.Secret)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.NextSecretHash)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgRevealSecretResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgAbandonClaim) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.TaskId != 0 {
+		n += 1 + sovTx(uint64(m.TaskId))
+	}
+	return n
+}
+
+func (m *MsgAbandonClaimResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Fee.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = m.Refunded.Size()
+	n += 1 + l + sovTx(uint64(l))
 	return n
 }
 
@@ -1546,6 +2093,40 @@ func (m *MsgPostTask) Unmarshal(dAtA []byte) error {
 			}
 			if err := github_com_cosmos_gogoproto_types.StdDurationUnmarshal(&m.CommitWindow, dAtA[iNdEx:postIndex]); err != nil {
 				return err
+			}
+			iNdEx = postIndex
+		case 11:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SecretHash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.SecretHash = append(m.SecretHash[:0], dAtA[iNdEx:postIndex]...)
+			if m.SecretHash == nil {
+				m.SecretHash = []byte{}
 			}
 			iNdEx = postIndex
 		default:
@@ -2005,6 +2586,442 @@ func (m *MsgCancelTaskResponse) Unmarshal(dAtA []byte) error {
 			return fmt.Errorf("proto: MsgCancelTaskResponse: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRevealSecret) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRevealSecret: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRevealSecret: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Poster", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Poster = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TaskId", wireType)
+			}
+			m.TaskId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TaskId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Secret", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Secret = append(m.Secret[:0], dAtA[iNdEx:postIndex]...)
+			if m.Secret == nil {
+				m.Secret = []byte{}
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NextSecretHash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NextSecretHash = append(m.NextSecretHash[:0], dAtA[iNdEx:postIndex]...)
+			if m.NextSecretHash == nil {
+				m.NextSecretHash = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRevealSecretResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRevealSecretResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRevealSecretResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAbandonClaim) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAbandonClaim: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAbandonClaim: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TaskId", wireType)
+			}
+			m.TaskId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TaskId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAbandonClaimResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAbandonClaimResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAbandonClaimResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fee", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Refunded", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Refunded.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])

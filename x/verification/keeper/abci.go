@@ -57,22 +57,54 @@ func (k Keeper) draw(ctx sdk.Context, taskID uint64, worker sdk.AccAddress, para
 	if err != nil {
 		return err
 	}
-	seed := recompute.ChallengeSeed(ctx.HeaderHash(), taskID, worker, t.TranscriptHash)
-	t.Sampled = recompute.DrawSegments(seed, task.Spec.Segments(), task.Samples)
+	// The requester's secret when it was revealed (nobody who profits from
+	// a forgery could choose it); otherwise this block's hash, which did
+	// not exist when the transcript was sealed but which its proposer
+	// could influence (recorded as the draw's source).
+	var seed []byte
+	if len(task.Secret) != 0 {
+		seed = recompute.SecretSeed(task.Secret, taskID, worker, t.TranscriptHash)
+		t.DrawSource = types.DRAW_SOURCE_REQUESTER_SECRET
+	} else {
+		seed = recompute.ChallengeSeed(ctx.HeaderHash(), taskID, worker, t.TranscriptHash)
+		t.DrawSource = types.DRAW_SOURCE_CHAIN
+	}
+	// An engine-failure transcript h_0..h_s: k of its s complete segments
+	// are sampled, and its failing segment s is always recomputed.
+	segments := uint64(len(t.Checkpoints) - 1)
+	t.Sampled = recompute.DrawSegments(seed, segments, task.Samples)
+	kinds := make([]types.ChallengeKind, len(t.Sampled))
+	for i := range kinds {
+		kinds[i] = types.CHALLENGE_KIND_SAMPLED
+	}
+	if t.EngineFailure {
+		t.Sampled = append(t.Sampled, uint32(segments))
+		kinds = append(kinds, types.CHALLENGE_KIND_ENGINE_FAILURE)
+	}
 	t.Status = types.TRANSCRIPT_STATUS_CHALLENGED
-	deadline := ctx.BlockTime().Add(params.RevealWindow)
 	var demanded []uint32
-	for _, seg := range t.Sampled {
+	var demandedKinds []types.ChallengeKind
+	var gas uint64
+	for i, seg := range t.Sampled {
 		if has, err := k.Challenges.Has(ctx, collections.Join3(taskID, worker, seg)); err != nil {
 			return err
 		} else if has || containsSegment(t.Verified, seg) {
 			continue // already demanded (replica dispute) or verified
 		}
-		c := types.Challenge{TaskId: taskID, Worker: t.Worker, Segment: seg, Kind: types.CHALLENGE_KIND_SAMPLED, Deadline: deadline}
+		demanded = append(demanded, seg)
+		demandedKinds = append(demandedKinds, kinds[i])
+		gas = satAdd(gas, answerGas(task, seg, params))
+	}
+	deadline, err := k.reserveRevealGas(ctx, params, gas)
+	if err != nil {
+		return err
+	}
+	for i, seg := range demanded {
+		c := types.Challenge{TaskId: taskID, Worker: t.Worker, Segment: seg, Kind: demandedKinds[i], Deadline: deadline,
+			Gas: answerGas(task, seg, params)}
 		if err := k.addChallenge(ctx, c, worker); err != nil {
 			return err
 		}
-		demanded = append(demanded, seg)
 	}
 	if err := k.Transcripts.Set(ctx, collections.Join(taskID, worker), t); err != nil {
 		return err
@@ -132,11 +164,26 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 	return nil
 }
 
-// revealDeadline fails a transcript with a pending challenge past its deadline.
+// revealDeadline handles a transcript's deadline: a sealed transcript not
+// opened in time fails; an opened one whose requester did not reveal its
+// secret in time is drawn from the chain's randomness; one with a pending
+// challenge past its deadline fails.
 func (k Keeper) revealDeadline(ctx sdk.Context, taskID uint64, worker sdk.AccAddress) error {
 	t, err := k.GetTranscript(ctx, taskID, worker)
 	if err != nil || t.Status == types.TRANSCRIPT_STATUS_FAILED || t.Status == types.TRANSCRIPT_STATUS_FINAL {
 		return err
+	}
+	switch t.Status {
+	case types.TRANSCRIPT_STATUS_SEALED:
+		if t.OpenDeadline.IsZero() || ctx.BlockTime().Before(t.OpenDeadline) {
+			return nil
+		}
+		return k.failTranscript(ctx, t, worker, 0, fmt.Sprintf("transcript not opened before %s", t.OpenDeadline))
+	case types.TRANSCRIPT_STATUS_COMMITTED:
+		if !ctx.BlockTime().Before(t.OpenDeadline) {
+			return k.DrawQueue.Set(ctx, collections.Join3(ctx.BlockHeight(), taskID, worker))
+		}
+		return nil
 	}
 	pending, err := k.pendingChallenges(ctx, taskID, worker)
 	if err != nil {

@@ -76,10 +76,18 @@ func mlpSpec(in, hidden, out, batch uint32, opt engine.Optimizer) engine.Spec {
 	return s
 }
 
-// prepareReveal posts the case on MNIST, trains segment 0 honestly, commits a
-// transcript whose h_0, h_1 and h_N are right, demands the reveal of segment 0
-// and returns the fixture and the reveal.
+// prepareReveal posts the case on MNIST, trains segment 0 honestly, seals and
+// opens a transcript whose h_0, h_1 and h_N are right, demands the reveal of
+// segment 0 and returns the fixture and the reveal.
 func prepareReveal(tb testing.TB, c revealCase, data *dataset.File) (*keepers.Fixture, *types.MsgRevealSegment) {
+	f, reveal, _ := prepareCase(tb, c, data, false)
+	return f, reveal
+}
+
+// prepareCase is prepareReveal; with replica, worker2 also claims the task
+// and seals the same transcript before worker opens, and the open message of
+// worker2 is returned too (not yet sent).
+func prepareCase(tb testing.TB, c revealCase, data *dataset.File, replica bool) (*keepers.Fixture, *types.MsgRevealSegment, *types.MsgOpenTranscript) {
 	if c.rows > 0 {
 		data = fixtures.SyntheticShape(c.rows, int(c.spec.Inputs), int(c.spec.Outputs))
 	}
@@ -115,6 +123,11 @@ func prepareReveal(tb testing.TB, c revealCase, data *dataset.File) (*keepers.Fi
 	require.NoError(tb, err)
 	_, err = tasksMS.ClaimTask(f.Ctx, &taskstypes.MsgClaimTask{Worker: worker.String(), TaskId: res.TaskId})
 	require.NoError(tb, err)
+	if replica {
+		f.Fund(tb, worker2, 10_000_000)
+		_, err = tasksMS.ClaimTask(f.Ctx, &taskstypes.MsgClaimTask{Worker: worker2.String(), TaskId: res.TaskId})
+		require.NoError(tb, err)
+	}
 	task, err := f.Tasks.GetTask(f.Ctx, res.TaskId)
 	require.NoError(tb, err)
 
@@ -140,11 +153,20 @@ func prepareReveal(tb testing.TB, c revealCase, data *dataset.File) (*keepers.Fi
 	mh, oh := engine.Hash{1}, engine.Hash{2}
 	final := engine.StateHashFrom(mh, oh, total)
 	cps[c.segments] = final[:]
-	_, err = keeper.NewMsgServerImpl(f.Verification).CommitTranscript(f.Ctx, &types.MsgCommitTranscript{
-		Worker: worker.String(), TaskId: task.Id, Checkpoints: cps, Uri: "http://127.0.0.1:1/c",
-		FinalModelHash: mh[:], FinalOptHash: oh[:],
-	})
-	require.NoError(tb, err)
+	ms := keeper.NewMsgServerImpl(f.Verification)
+	open := func(w sdk.AccAddress) *types.MsgOpenTranscript {
+		return &types.MsgOpenTranscript{
+			Worker: w.String(), TaskId: task.Id, Checkpoints: cps, Uri: "http://127.0.0.1:1/c",
+			FinalModelHash: mh[:], FinalOptHash: oh[:], Salt: fixtures.Salt(w),
+		}
+	}
+	var open2 *types.MsgOpenTranscript
+	if replica {
+		open2 = open(worker2)
+		_, err = ms.SealTranscript(f.Ctx, sealMsg(worker2, open2))
+		require.NoError(tb, err)
+	}
+	sealOpen(tb, f.Ctx, ms, worker, open(worker))
 	w, _ := sdk.AccAddressFromBech32(worker.String())
 	require.NoError(tb, f.Verification.Challenges.Set(f.Ctx, collectionsJoin3(task.Id, w, 0), types.Challenge{
 		TaskId: task.Id, Worker: worker.String(), Segment: 0, Kind: types.CHALLENGE_KIND_SAMPLED,
@@ -155,7 +177,7 @@ func prepareReveal(tb testing.TB, c revealCase, data *dataset.File) (*keepers.Fi
 	if base != nil {
 		reveal.BaseModel = base.Encode()
 	}
-	return f, reveal
+	return f, reveal, open2
 }
 
 // longestSegment is the largest segment_steps whose reveal fits the default
@@ -263,7 +285,8 @@ func benchReveal(b *testing.B, c revealCase, kernel string, data *dataset.File) 
 	})
 }
 
-// BenchmarkCommitShapes prices CommitTranscript, which builds, encodes and
+// BenchmarkCommitShapes prices OpenTranscript (the second step of a commit:
+// MsgSealTranscript, then MsgOpenTranscript), which builds, encodes and
 // hashes the initial state h_0: the presets, and the largest Adam state a
 // task may have (the widest 784-H-10 MLP whose reveal still fits
 // max_reveal_bytes; a 1M-parameter Adam state of 16 MB is refused at post).
@@ -282,7 +305,7 @@ func BenchmarkCommitShapes(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				ctx, _ := f.Ctx.CacheContext()
 				ctx = ctx.WithGasMeter(storetypes.NewInfiniteGasMeter())
-				if _, err := ms.CommitTranscript(ctx, commit); err != nil {
+				if _, err := ms.OpenTranscript(ctx, commit); err != nil {
 					b.Fatal(err)
 				}
 				gas = ctx.GasMeter().GasConsumed()
@@ -325,16 +348,9 @@ func widestAdamMLP(tb testing.TB, data *dataset.File) engine.Spec {
 }
 
 // prepareCommit posts and claims the case and returns an honest-looking
-// commit (h_0 right, h_N consistent with the final hashes).
-func prepareCommit(tb testing.TB, c revealCase, data *dataset.File) (*keepers.Fixture, *types.MsgCommitTranscript) {
-	f, _ := prepareReveal(tb, revealCase{c.name, c.spec, c.segmentSteps, c.segments, c.samples, c.rows}, data)
-	// prepareReveal committed already; commit again as a second worker.
-	f.Fund(tb, worker2, 10_000_000)
-	tasksMS := taskskeeper.NewMsgServerImpl(f.Tasks)
-	_, err := tasksMS.ClaimTask(f.Ctx, &taskstypes.MsgClaimTask{Worker: worker2.String(), TaskId: 1})
-	require.NoError(tb, err)
-	tr, err := f.Verification.GetTranscript(f.Ctx, 1, worker)
-	require.NoError(tb, err)
-	return f, &types.MsgCommitTranscript{Worker: worker2.String(), TaskId: 1, Checkpoints: tr.Checkpoints,
-		Uri: tr.Uri, FinalModelHash: tr.FinalModelHash, FinalOptHash: tr.FinalOptHash}
+// open (h_0 right, h_N consistent with the final hashes) of a sealed
+// transcript of a second worker, whose claims are closed.
+func prepareCommit(tb testing.TB, c revealCase, data *dataset.File) (*keepers.Fixture, *types.MsgOpenTranscript) {
+	f, _, open := prepareCase(tb, revealCase{c.name, c.spec, c.segmentSteps, c.segments, c.samples, c.rows}, data, true)
+	return f, open
 }

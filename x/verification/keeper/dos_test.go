@@ -68,7 +68,7 @@ func TestPostRefusesUnrevealableTasks(t *testing.T) {
 // A task already in state that exceeds the limits (posted before governance
 // tightened them, or imported) cannot make a reveal allocate: the handler
 // checks the segment's cost in O(1) and refuses before building anything.
-// The attacker commits [h_0, anything] and reveals the initial state with no
+// The attacker seals and opens [h_0, anything] and reveals the initial state with no
 // rows, as in the report.
 func TestRevealOfOversizedSegmentIsRefusedBeforeWork(t *testing.T) {
 	e := newEnv(t, 1, 1)
@@ -89,11 +89,10 @@ func TestRevealOfOversizedSegmentIsRefusedBeforeWork(t *testing.T) {
 	h0 := init.Hash()
 	mh, oh := sha256.Sum256([]byte("model")), sha256.Sum256([]byte("opt"))
 	hN := engine.StateHashFrom(mh, oh, task.Spec.TotalSteps)
-	_, err = e.ms.CommitTranscript(f.Ctx, &types.MsgCommitTranscript{
+	sealOpen(t, f.Ctx, e.ms, worker, &types.MsgOpenTranscript{
 		Worker: worker.String(), TaskId: e.id, Checkpoints: [][]byte{h0[:], hN[:]},
-		FinalModelHash: mh[:], FinalOptHash: oh[:], Uri: "http://127.0.0.1:1/ckpt",
+		FinalModelHash: mh[:], FinalOptHash: oh[:], Uri: "http://127.0.0.1:1/ckpt", Salt: fixtures.Salt(worker),
 	})
-	require.NoError(t, err)
 	f.Advance(t, 5*time.Second)
 	require.Equal(t, []uint32{0}, e.pending(t, worker))
 

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"errors"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -11,7 +12,8 @@ import (
 	"github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
-// InitGenesis loads the state and imports the draw, reveal and fraud queues
+// InitGenesis loads the state (sealed challenges and the gas of the reveals
+// owed included) and imports the draw, reveal and fraud queues
 // exactly as exported (the queues keep entries of transcripts that have moved
 // on, which the blockers skip, so they cannot be rebuilt from the statuses).
 // One adjustment: a draw entry above the new chain's first height, which a
@@ -76,7 +78,16 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 			return err
 		}
 	}
-	return nil
+	for _, s := range gs.ChallengeSeals {
+		worker, err := ac.StringToBytes(s.Worker)
+		if err != nil {
+			return err
+		}
+		if err := k.ChallengeSeals.Set(ctx, collections.Join3(s.TaskId, sdk.AccAddress(worker), s.Commitment), s); err != nil {
+			return err
+		}
+	}
+	return k.PendingRevealGas.Set(ctx, gs.PendingRevealGas)
 }
 
 // ExportGenesis writes the whole state; importing it gives the same state.
@@ -126,5 +137,16 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	if err := deadlines(k.FraudQueue, &gs.FraudQueue); err != nil {
 		return nil, err
 	}
+	if err := k.ChallengeSeals.Walk(ctx, nil, func(_ SealKey, s types.ChallengeSeal) (bool, error) {
+		gs.ChallengeSeals = append(gs.ChallengeSeals, s)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	pending, err := k.PendingRevealGas.Get(ctx)
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
+		return nil, err
+	}
+	gs.PendingRevealGas = pending
 	return gs, nil
 }

@@ -5,6 +5,7 @@ package keeper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -49,7 +50,15 @@ type Keeper struct {
 	DrawQueue   collections.KeySet[collections.Triple[int64, uint64, sdk.AccAddress]]
 	RevealQueue collections.KeySet[DeadlineKey]
 	FraudQueue  collections.KeySet[DeadlineKey]
+	// Sealed fraud challenges by (task, worker, commitment).
+	ChallengeSeals collections.Map[SealKey, types.ChallengeSeal]
+	// Gas of the reveals owed for pending challenges: reveal deadlines are
+	// extended by the blocks this needs.
+	PendingRevealGas collections.Item[uint64]
 }
+
+// SealKey is (task, worker, commitment).
+type SealKey = collections.Triple[uint64, sdk.AccAddress, []byte]
 
 // NewKeeper builds the keeper.
 func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, tk types.TasksKeeper, rk types.RewardsKeeper, authority string) Keeper {
@@ -77,6 +86,9 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 			collections.TripleKeyCodec(collections.Int64Key, collections.Uint64Key, sdk.AccAddressKey)),
 		RevealQueue: collections.NewKeySet(sb, types.RevealQueueKey, "reveal_queue", deadlineKey),
 		FraudQueue:  collections.NewKeySet(sb, types.FraudQueueKey, "fraud_queue", deadlineKey),
+		ChallengeSeals: collections.NewMap(sb, types.ChallengeSealsKey, "challenge_seals",
+			collections.TripleKeyCodec(collections.Uint64Key, sdk.AccAddressKey, collections.BytesKey), codec.CollValue[types.ChallengeSeal](cdc)),
+		PendingRevealGas: collections.NewItem(sb, types.PendingRevealGasKey, "pending_reveal_gas", collections.Uint64Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -152,7 +164,8 @@ func (k Keeper) addVerdict(ctx context.Context, v types.Verdict) error {
 	return k.Verdicts.Set(ctx, id, v)
 }
 
-// addChallenge stores a pending challenge and schedules its deadline.
+// addChallenge stores a pending challenge and schedules its deadline. Its
+// gas (c.Gas) must already be reserved (reserveRevealGas).
 func (k Keeper) addChallenge(ctx context.Context, c types.Challenge, worker sdk.AccAddress) error {
 	c.Status = types.CHALLENGE_STATUS_PENDING
 	c.CreatedHeight = sdk.UnwrapSDKContext(ctx).BlockHeight()
@@ -169,4 +182,60 @@ func containsSegment(list []uint32, s uint32) bool {
 		}
 	}
 	return false
+}
+
+// answerGas is the gas of the largest well-formed reveal of a task's segment:
+// what an honest worker pays to answer a challenge on it.
+func answerGas(task taskstypes.Task, segment uint32, params types.Params) uint64 {
+	c, err := recompute.SegmentCost(task.Spec, task.Dataset, uint64(segment))
+	if err != nil {
+		return params.MaxGasPerReveal
+	}
+	return c.MaxGas(params)
+}
+
+// reserveRevealGas counts gas more of reveals owed and returns their
+// deadline: the reveal window, extended by the blocks that every reveal owed
+// so far needs at half of a block's max_gas each. A flood of challenges (paid
+// for with bonds) therefore lengthens the windows instead of crowding the
+// honest answers out of the blocks they need.
+func (k Keeper) reserveRevealGas(ctx context.Context, params types.Params, gas uint64) (time.Time, error) {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	pending, err := k.PendingRevealGas.Get(ctx)
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
+		return time.Time{}, err
+	}
+	pending = satAdd(pending, gas)
+	if err := k.PendingRevealGas.Set(ctx, pending); err != nil {
+		return time.Time{}, err
+	}
+	perBlock := uint64(types.CalibratedMaxBlockGas / 2)
+	if cp := sdkCtx.ConsensusParams(); cp.Block != nil && cp.Block.MaxGas > 0 {
+		perBlock = uint64(cp.Block.MaxGas) / 2
+	}
+	blocks := pending/perBlock + 1
+	extra := time.Duration(blocks) * params.BlockTime
+	if blocks > uint64(365*24*time.Hour/params.BlockTime) {
+		extra = 365 * 24 * time.Hour
+	}
+	return sdkCtx.BlockTime().Add(params.RevealWindow + extra), nil
+}
+
+// releaseRevealGas stops counting a challenge that is no longer pending.
+func (k Keeper) releaseRevealGas(ctx context.Context, gas uint64) error {
+	pending, err := k.PendingRevealGas.Get(ctx)
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
+		return err
+	}
+	if gas > pending {
+		gas = pending
+	}
+	return k.PendingRevealGas.Set(ctx, pending-gas)
+}
+
+func satAdd(a, b uint64) uint64 {
+	if a+b < a {
+		return ^uint64(0)
+	}
+	return a + b
 }

@@ -11,6 +11,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	"github.com/hinterland-ai/hinterland/pkg/engine"
+	"github.com/hinterland-ai/hinterland/pkg/recompute"
 	"github.com/hinterland-ai/hinterland/testutil/fixtures"
 	"github.com/hinterland-ai/hinterland/testutil/keepers"
 	taskskeeper "github.com/hinterland-ai/hinterland/x/tasks/keeper"
@@ -57,17 +58,45 @@ func (e *env) task(t *testing.T) taskstypes.Task {
 	return task
 }
 
-// claimCommit claims for w, trains (forging the given segments) and commits.
-func (e *env) claimCommit(t *testing.T, w sdk.AccAddress, forge ...uint32) *fixtures.Run {
+// claim claims for w and trains (forging the given segments).
+func (e *env) claim(t *testing.T, w sdk.AccAddress, forge ...uint32) *fixtures.Run {
 	t.Helper()
 	_, err := e.tasks.ClaimTask(e.f.Ctx, &taskstypes.MsgClaimTask{Worker: w.String(), TaskId: e.id})
 	require.NoError(t, err)
 	run, err := fixtures.Train(e.task(t), data, forge...)
 	require.NoError(t, err)
-	_, err = e.ms.CommitTranscript(e.f.Ctx, run.Commit(w))
-	require.NoError(t, err)
+	return run
+}
+
+// claimCommit claims for w, trains (forging the given segments), seals and
+// opens the transcript (w's claim must be the task's only one in flight).
+func (e *env) claimCommit(t *testing.T, w sdk.AccAddress, forge ...uint32) *fixtures.Run {
+	t.Helper()
+	run := e.claim(t, w, forge...)
+	sealOpen(t, e.f.Ctx, e.ms, w, run.Open(w))
 	e.f.RequireCustody(t)
 	return run
+}
+
+// challengeBond is the smallest bond of a fraud challenge on the task.
+func (e *env) challengeBond(t *testing.T) sdk.Coin {
+	params, err := e.f.Verification.Params.Get(e.f.Ctx)
+	require.NoError(t, err)
+	return recompute.ChallengeBond(e.task(t), params)
+}
+
+// challenge seals c's fraud challenge of w's segment seg, moves to the next
+// block (a second later) and opens it.
+func (e *env) challenge(t *testing.T, c, w sdk.AccAddress, seg uint32, bond sdk.Coin) {
+	t.Helper()
+	salt := challengeSalt(c, 0)
+	_, err := e.ms.SealChallenge(e.f.Ctx, sealChallengeMsg(e.id, w, c, seg, salt, bond))
+	require.NoError(t, err)
+	e.f.RequireCustody(t)
+	e.f.Advance(t, time.Second)
+	_, err = e.ms.ChallengeSegment(e.f.Ctx, openChallengeMsg(e.id, w, c, seg, salt))
+	require.NoError(t, err)
+	e.f.RequireCustody(t)
 }
 
 func (e *env) transcript(t *testing.T, w sdk.AccAddress) types.Transcript {
@@ -198,8 +227,7 @@ func TestCreditIsRecomputedWorkNotClaimedWork(t *testing.T) {
 	require.NoError(t, err)
 	run, err := fixtures.Train(task, data)
 	require.NoError(t, err)
-	_, err = ms.CommitTranscript(f.Ctx, run.Commit(worker))
-	require.NoError(t, err)
+	sealOpen(t, f.Ctx, ms, worker, run.Open(worker))
 	f.Advance(t, 5*time.Second)
 	tr, err := f.Verification.GetTranscript(f.Ctx, task.Id, worker)
 	require.NoError(t, err)
@@ -230,8 +258,8 @@ func TestCreditIsRecomputedWorkNotClaimedWork(t *testing.T) {
 	f.RequireCustody(t)
 }
 
-// A single flipped bit in any h_i is caught whenever a segment touching it is
-// sampled: h_0 and h_N at commit, an inner h_i by the recomputation of segment
+// A single flipped bit in any h_i (sealed as flipped) is caught whenever a
+// segment touching it is sampled: h_0 and h_N at the open, an inner h_i by the recomputation of segment
 // i-1 (mismatch) or by segment i (the worker cannot reveal a start state with
 // that hash, so its deadline fails it).
 func TestFlippedCheckpointBitIsCaught(t *testing.T) {
@@ -242,10 +270,12 @@ func TestFlippedCheckpointBitIsCaught(t *testing.T) {
 		require.NoError(t, err)
 		run, err := fixtures.Train(e.task(t), data)
 		require.NoError(t, err)
-		commit := run.Commit(worker)
-		commit.Checkpoints[i][7] ^= 0x10
+		open := run.Open(worker)
+		open.Checkpoints[i][7] ^= 0x10
+		_, err = e.ms.SealTranscript(f.Ctx, sealMsg(worker, open))
+		require.NoError(t, err)
 		before := f.Snapshot(t, worker)
-		_, err = e.ms.CommitTranscript(f.Ctx, commit)
+		err = f.CacheCtx(func(ctx sdk.Context) error { _, err := e.ms.OpenTranscript(ctx, open); return err })
 		switch i {
 		case 0:
 			require.ErrorIs(t, err, types.ErrInitialState)
@@ -277,10 +307,9 @@ func TestFlippedCheckpointBitIsCaught(t *testing.T) {
 	require.NoError(t, err)
 	run, err := fixtures.Train(e.task(t), data)
 	require.NoError(t, err)
-	commit := run.Commit(worker)
-	commit.Checkpoints[2][0] ^= 1
-	_, err = e.ms.CommitTranscript(e.f.Ctx, commit)
-	require.NoError(t, err)
+	open := run.Open(worker)
+	open.Checkpoints[2][0] ^= 1
+	sealOpen(t, e.f.Ctx, e.ms, worker, open)
 	e.f.Advance(t, time.Second)
 	msg, err := run.Reveal(worker, 2)
 	require.NoError(t, err)
@@ -419,26 +448,21 @@ func TestMissingRevealFailsAtDeadline(t *testing.T) {
 	e.f.RequireCustody(t)
 }
 
-func TestCommitRejections(t *testing.T) {
+func TestSealRejections(t *testing.T) {
 	e := newEnv(t, 2, 1)
 	f := e.f
-	_, err := e.tasks.ClaimTask(f.Ctx, &taskstypes.MsgClaimTask{Worker: worker.String(), TaskId: e.id})
-	require.NoError(t, err)
-	run, err := fixtures.Train(e.task(t), data)
-	require.NoError(t, err)
+	run := e.claim(t, worker)
 	cases := []struct {
 		name   string
-		mutate func(m *types.MsgCommitTranscript)
+		mutate func(m *types.MsgSealTranscript)
 		err    error
 	}{
-		{"stranger", func(m *types.MsgCommitTranscript) { m.Worker = stranger.String() }, taskstypes.ErrAssignmentMissing},
-		{"unknown task", func(m *types.MsgCommitTranscript) { m.TaskId = 77 }, taskstypes.ErrTaskNotFound},
-		{"too few checkpoints", func(m *types.MsgCommitTranscript) { m.Checkpoints = m.Checkpoints[:4] }, types.ErrBadCheckpoints},
-		{"short hash", func(m *types.MsgCommitTranscript) { m.Checkpoints[2] = m.Checkpoints[2][:31] }, types.ErrBadCheckpoints},
-		{"short model hash", func(m *types.MsgCommitTranscript) { m.FinalModelHash = m.FinalModelHash[:8] }, types.ErrInvalidHash},
-		{"wrong opt hash", func(m *types.MsgCommitTranscript) { m.FinalOptHash[0] ^= 1 }, types.ErrFinalState},
-		{"bad uri", func(m *types.MsgCommitTranscript) { m.Uri = "gopher://x" }, types.ErrInvalidURI},
-		{"late", func(m *types.MsgCommitTranscript) {
+		{"stranger", func(m *types.MsgSealTranscript) { m.Worker = stranger.String() }, taskstypes.ErrAssignmentMissing},
+		{"bad address", func(m *types.MsgSealTranscript) { m.Worker = "nope" }, types.ErrInvalidAddress},
+		{"unknown task", func(m *types.MsgSealTranscript) { m.TaskId = 77 }, taskstypes.ErrTaskNotFound},
+		{"short seal", func(m *types.MsgSealTranscript) { m.Seal = m.Seal[:31] }, types.ErrInvalidHash},
+		{"no seal", func(m *types.MsgSealTranscript) { m.Seal = nil }, types.ErrInvalidHash},
+		{"late", func(m *types.MsgSealTranscript) {
 			f.Ctx = f.Ctx.WithBlockTime(f.Ctx.BlockTime().Add(31 * time.Minute))
 		}, taskstypes.ErrWrongState},
 	}
@@ -446,18 +470,137 @@ func TestCommitRejections(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			saved := f.Ctx
 			defer func() { f.Ctx = saved }()
-			msg := run.Commit(worker)
+			msg := run.Seal(worker)
 			c.mutate(msg)
 			before := f.Snapshot(t, worker)
-			err := f.CacheCtx(func(ctx sdk.Context) error { _, err := e.ms.CommitTranscript(ctx, msg); return err })
+			err := f.CacheCtx(func(ctx sdk.Context) error { _, err := e.ms.SealTranscript(ctx, msg); return err })
 			require.ErrorIs(t, err, c.err)
 			require.Equal(t, before, f.Snapshot(t, worker))
 		})
 	}
-	_, err = e.ms.CommitTranscript(f.Ctx, run.Commit(worker))
+	res, err := e.ms.SealTranscript(f.Ctx, run.Seal(worker))
 	require.NoError(t, err)
-	_, err = e.ms.CommitTranscript(f.Ctx, run.Commit(worker))
+	require.True(t, res.ClaimsClosed, "the task's only claim is sealed")
+	tr := e.transcript(t, worker)
+	require.Equal(t, types.TRANSCRIPT_STATUS_SEALED, tr.Status)
+	require.Equal(t, f.Ctx.BlockTime().Add(types.DefaultRevealWindow), tr.OpenDeadline)
+	a, err := f.Tasks.GetAssignment(f.Ctx, e.id, worker)
+	require.NoError(t, err)
+	require.Equal(t, taskstypes.ASSIGNMENT_STATUS_COMMITTED, a.Status)
+	require.True(t, e.task(t).ClaimsClosed)
+	_, err = e.ms.SealTranscript(f.Ctx, run.Seal(worker))
 	require.ErrorIs(t, err, types.ErrTranscriptExists)
+}
+
+// Every check the chain makes of an opened transcript refuses it with a
+// registered error and changes nothing. Where the check is of the content
+// (lengths, h_0, h_N, hashes) the test seals the altered transcript, so that
+// the open reaches the check instead of stopping at the seal.
+func TestOpenRejections(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(e *env, m *types.MsgOpenTranscript) // nil: open at the open deadline
+		sealed bool // the altered message is what was sealed
+		err    error
+	}{
+		{"stranger", func(_ *env, m *types.MsgOpenTranscript) { m.Worker = stranger.String() }, false, types.ErrTranscriptNotFound},
+		{"bad address", func(_ *env, m *types.MsgOpenTranscript) { m.Worker = "nope" }, false, types.ErrInvalidAddress},
+		{"unknown task", func(_ *env, m *types.MsgOpenTranscript) { m.TaskId = 77 }, false, types.ErrTranscriptNotFound},
+		{"too few checkpoints", func(_ *env, m *types.MsgOpenTranscript) { m.Checkpoints = m.Checkpoints[:4] }, true, types.ErrBadCheckpoints},
+		{"short hash", func(_ *env, m *types.MsgOpenTranscript) { m.Checkpoints[2] = m.Checkpoints[2][:31] }, true, types.ErrBadCheckpoints},
+		{"short model hash", func(_ *env, m *types.MsgOpenTranscript) { m.FinalModelHash = m.FinalModelHash[:8] }, true, types.ErrInvalidHash},
+		{"wrong opt hash", func(_ *env, m *types.MsgOpenTranscript) { m.FinalOptHash[0] ^= 1 }, true, types.ErrFinalState},
+		{"wrong h_0", func(_ *env, m *types.MsgOpenTranscript) { m.Checkpoints[0][0] ^= 1 }, true, types.ErrInitialState},
+		{"bad uri", func(_ *env, m *types.MsgOpenTranscript) { m.Uri = "gopher://x" }, false, types.ErrInvalidURI},
+		{"checkpoint not sealed", func(_ *env, m *types.MsgOpenTranscript) { m.Checkpoints[2][0] ^= 1 }, false, types.ErrBadSeal},
+		{"final hash not sealed", func(_ *env, m *types.MsgOpenTranscript) { m.FinalOptHash[0] ^= 1 }, false, types.ErrBadSeal},
+		{"wrong salt", func(_ *env, m *types.MsgOpenTranscript) { m.Salt = fixtures.Salt(stranger) }, false, types.ErrBadSeal},
+		{"short salt", func(_ *env, m *types.MsgOpenTranscript) { m.Salt = m.Salt[:16] }, false, types.ErrBadSeal},
+		{"late", nil, false, types.ErrOpenLate},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, 2, 1)
+			f := e.f
+			run := e.claim(t, worker)
+			msg := run.Open(worker)
+			if c.mutate != nil {
+				c.mutate(e, msg)
+			}
+			sealed := run.Open(worker)
+			if c.sealed {
+				sealed = msg
+			}
+			_, err := e.ms.SealTranscript(f.Ctx, sealMsg(worker, sealed))
+			require.NoError(t, err)
+			if c.mutate == nil {
+				f.Ctx = f.Ctx.WithBlockTime(e.transcript(t, worker).OpenDeadline)
+			}
+			before := f.Snapshot(t, worker)
+			err = f.CacheCtx(func(ctx sdk.Context) error { _, err := e.ms.OpenTranscript(ctx, msg); return err })
+			require.ErrorIs(t, err, c.err)
+			require.Equal(t, before, f.Snapshot(t, worker))
+		})
+	}
+
+	// Opened once only.
+	e := newEnv(t, 2, 1)
+	run := e.claimCommit(t, worker)
+	_, err := e.ms.OpenTranscript(e.f.Ctx, run.Open(worker))
+	require.ErrorIs(t, err, types.ErrWrongStatus)
+}
+
+// A transcript opens only once every claim of its task is sealed: before
+// that, a replica still training could copy it.
+func TestOpenBeforeClaimsClose(t *testing.T) {
+	e := newEnv(t, 2, 2)
+	f := e.f
+	run := e.claim(t, worker)
+	run2 := e.claim(t, worker2)
+	_, err := e.ms.SealTranscript(f.Ctx, run.Seal(worker))
+	require.NoError(t, err)
+	require.False(t, e.task(t).ClaimsClosed)
+	require.True(t, e.transcript(t, worker).OpenDeadline.IsZero())
+	before := f.Snapshot(t, worker, worker2)
+	err = f.CacheCtx(func(ctx sdk.Context) error { _, err := e.ms.OpenTranscript(ctx, run.Open(worker)); return err })
+	require.ErrorIs(t, err, types.ErrNotOpenable)
+	require.Equal(t, before, f.Snapshot(t, worker, worker2))
+
+	// The second seal closes the claims: both may open, and nobody may claim.
+	res, err := e.ms.SealTranscript(f.Ctx, run2.Seal(worker2))
+	require.NoError(t, err)
+	require.True(t, res.ClaimsClosed)
+	_, err = e.tasks.ClaimTask(f.Ctx, &taskstypes.MsgClaimTask{Worker: stranger.String(), TaskId: e.id})
+	require.ErrorIs(t, err, taskstypes.ErrClaimsClosed)
+	_, err = e.ms.OpenTranscript(f.Ctx, run.Open(worker))
+	require.NoError(t, err)
+	_, err = e.ms.OpenTranscript(f.Ctx, run2.Open(worker2))
+	require.NoError(t, err)
+	require.Equal(t, types.TRANSCRIPT_STATUS_COMMITTED, e.transcript(t, worker2).Status)
+	f.RequireCustody(t)
+}
+
+// A sealed transcript that is not opened by its open deadline fails: its
+// bond is slashed and, with nothing verified, the task reopens for claims.
+func TestUnopenedSealFailsAtDeadline(t *testing.T) {
+	e := newEnv(t, 2, 1)
+	f := e.f
+	run := e.claim(t, worker)
+	workerStart := f.Balance(worker)
+	_, err := e.ms.SealTranscript(f.Ctx, run.Seal(worker))
+	require.NoError(t, err)
+	f.Advance(t, 9*time.Minute)
+	require.Equal(t, types.TRANSCRIPT_STATUS_SEALED, e.transcript(t, worker).Status)
+	f.Advance(t, 2*time.Minute)
+	f.Advance(t, time.Second)
+	tr := e.transcript(t, worker)
+	require.Equal(t, types.TRANSCRIPT_STATUS_FAILED, tr.Status)
+	require.Contains(t, tr.Failure, "not opened")
+	require.Equal(t, workerStart, f.Balance(worker), "the bond locked at the claim is lost")
+	task := e.task(t)
+	require.False(t, task.ClaimsClosed)
+	require.Equal(t, taskstypes.TASK_STATUS_OPEN, task.Status)
+	f.RequireCustody(t)
 }
 
 // passWith runs a transcript (forging `forge`) through its sample, revealing
@@ -492,25 +635,23 @@ func TestFraudChallengeWorkerRight(t *testing.T) {
 	run := passWith(t, e, nil)
 	seg := unsampled(t, e)
 	chStart, wStart := f.Balance(challenger), f.Balance(worker)
-	bond := sdk.NewInt64Coin("uhint", 5_000)
-	_, err := e.ms.ChallengeSegment(f.Ctx, &types.MsgChallengeSegment{Challenger: challenger.String(), TaskId: e.id, Worker: worker.String(), Segment: seg, Bond: bond})
-	require.NoError(t, err)
-	f.RequireCustody(t)
-	require.Equal(t, chStart.SubRaw(5_000), f.Balance(challenger))
+	bond := e.challengeBond(t)
+	e.challenge(t, challenger, worker, seg, bond)
+	require.Equal(t, chStart.Sub(bond.Amount), f.Balance(challenger))
 	require.Equal(t, []uint32{seg}, e.pending(t, worker))
 
 	res := e.revealAll(t, run, worker)
 	require.Len(t, res, 1)
 	require.True(t, res[0].Match)
-	require.Equal(t, chStart.SubRaw(5_000), f.Balance(challenger))
-	require.Equal(t, wStart.AddRaw(5_000), f.Balance(worker))
+	require.Equal(t, chStart.Sub(bond.Amount), f.Balance(challenger))
+	require.Equal(t, wStart.Add(bond.Amount), f.Balance(worker))
 	rep, _ := f.Rewards.Reputations.Get(f.Ctx, challenger)
 	require.Equal(t, uint64(1), rep.ChallengesLost)
 
 	f.Advance(t, 2*time.Hour)
 	f.Advance(t, time.Second)
 	require.Equal(t, types.TRANSCRIPT_STATUS_FINAL, e.transcript(t, worker).Status)
-	require.Equal(t, wStart.AddRaw(5_000+950_000+200_000), f.Balance(worker))
+	require.Equal(t, wStart.Add(bond.Amount).AddRaw(950_000+200_000), f.Balance(worker))
 	f.RequireCustody(t)
 }
 
@@ -529,9 +670,7 @@ func TestFraudChallengeWorkerWrong(t *testing.T) {
 	run := passWith(t, e, []uint32{sampled}, forged)
 	_ = run
 	chStart, pStart, supply := f.Balance(challenger), f.Balance(poster), f.Supply()
-	_, err := e.ms.ChallengeSegment(f.Ctx, &types.MsgChallengeSegment{Challenger: challenger.String(), TaskId: e.id,
-		Worker: worker.String(), Segment: forged, Bond: sdk.NewInt64Coin("uhint", 5_000)})
-	require.NoError(t, err)
+	e.challenge(t, challenger, worker, forged, e.challengeBond(t))
 	msg, err := run.Reveal(worker, forged)
 	require.NoError(t, err)
 	res, err := e.ms.RevealSegment(f.Ctx, msg)
@@ -554,9 +693,7 @@ func TestFraudChallengeUnanswered(t *testing.T) {
 	passWith(t, e, nil)
 	seg := unsampled(t, e)
 	chStart := f.Balance(challenger)
-	_, err := e.ms.ChallengeSegment(f.Ctx, &types.MsgChallengeSegment{Challenger: challenger.String(), TaskId: e.id,
-		Worker: worker.String(), Segment: seg, Bond: sdk.NewInt64Coin("uhint", 5_000)})
-	require.NoError(t, err)
+	e.challenge(t, challenger, worker, seg, e.challengeBond(t))
 	f.Advance(t, 11*time.Minute)
 	f.Advance(t, time.Second)
 	require.Equal(t, types.TRANSCRIPT_STATUS_FAILED, e.transcript(t, worker).Status)
@@ -564,27 +701,92 @@ func TestFraudChallengeUnanswered(t *testing.T) {
 	f.RequireCustody(t)
 }
 
-func TestChallengeRejections(t *testing.T) {
+func TestSealChallengeRejections(t *testing.T) {
+	e := newEnv(t, 1, 1)
+	f := e.f
+	passWith(t, e, nil)
+	free := unsampled(t, e)
+	// At 1 uhint per gas the answer's gas, not min_challenge_bond, sets the bond.
+	p, err := f.Verification.Params.Get(f.Ctx)
+	require.NoError(t, err)
+	p.ChallengeGasPrice = sdkmath.LegacyOneDec()
+	require.NoError(t, f.Verification.Params.Set(f.Ctx, p))
+	bond := e.challengeBond(t)
+	require.True(t, bond.Amount.GT(p.MinChallengeBond), "bond %s", bond)
+	salt := challengeSalt(challenger, 0)
+	ok := func() *types.MsgSealChallenge { return sealChallengeMsg(e.id, worker, challenger, free, salt, bond) }
+	cases := []struct {
+		name   string
+		mutate func(m *types.MsgSealChallenge)
+		err    error
+	}{
+		{"self challenge", func(m *types.MsgSealChallenge) { m.Challenger = worker.String() }, types.ErrSelfChallenge},
+		{"bad challenger address", func(m *types.MsgSealChallenge) { m.Challenger = "nope" }, types.ErrInvalidAddress},
+		{"short commitment", func(m *types.MsgSealChallenge) { m.Commitment = m.Commitment[:31] }, types.ErrInvalidHash},
+		{"bond below the required bond", func(m *types.MsgSealChallenge) { m.Bond.Amount = bond.Amount.SubRaw(1) }, types.ErrInvalidBond},
+		{"negative bond", func(m *types.MsgSealChallenge) { m.Bond.Amount = bond.Amount.Neg() }, types.ErrInvalidBond},
+		{"wrong denom", func(m *types.MsgSealChallenge) { m.Bond.Denom = "uatom" }, types.ErrInvalidBond},
+		{"no transcript", func(m *types.MsgSealChallenge) { m.Worker = stranger.String() }, types.ErrTranscriptNotFound},
+		{"window closed", func(m *types.MsgSealChallenge) { f.Ctx = f.Ctx.WithBlockTime(f.Ctx.BlockTime().Add(2 * time.Hour)) }, types.ErrFraudWindowClosed},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			saved := f.Ctx
+			defer func() { f.Ctx = saved }()
+			msg := ok()
+			c.mutate(msg)
+			before := f.Snapshot(t, challenger, worker)
+			err := f.CacheCtx(func(ctx sdk.Context) error { _, err := e.ms.SealChallenge(ctx, msg); return err })
+			require.ErrorIs(t, err, c.err)
+			require.Equal(t, before, f.Snapshot(t, challenger, worker))
+		})
+	}
+	chStart := f.Balance(challenger)
+	_, err = e.ms.SealChallenge(f.Ctx, ok())
+	require.NoError(t, err)
+	require.Equal(t, chStart.Sub(bond.Amount), f.Balance(challenger), "the bond is locked at the seal")
+	f.RequireCustody(t)
+	_, err = e.ms.SealChallenge(f.Ctx, ok())
+	require.ErrorIs(t, err, types.ErrChallengePending)
+}
+
+func TestChallengeSegmentRejections(t *testing.T) {
 	e := newEnv(t, 1, 1)
 	f := e.f
 	passWith(t, e, nil)
 	sampled := e.transcript(t, worker).Sampled[0]
 	free := unsampled(t, e)
-	ok := func() *types.MsgChallengeSegment {
-		return &types.MsgChallengeSegment{Challenger: challenger.String(), TaskId: e.id, Worker: worker.String(),
-			Segment: free, Bond: sdk.NewInt64Coin("uhint", 5_000)}
+	bond := e.challengeBond(t)
+	// Seals of the free segment, of the sampled (verified) one and of one out
+	// of range, all one block before the openings.
+	seals := map[uint32][]byte{free: challengeSalt(challenger, 0), sampled: challengeSalt(challenger, 1), 4: challengeSalt(challenger, 2)}
+	for seg, salt := range seals {
+		_, err := e.ms.SealChallenge(f.Ctx, sealChallengeMsg(e.id, worker, challenger, seg, salt, bond))
+		require.NoError(t, err)
 	}
+	// A seal in this block cannot open in it.
+	tooRecent := challengeSalt(challenger, 3)
+	_, err := e.ms.SealChallenge(f.Ctx, sealChallengeMsg(e.id, worker, challenger, free, tooRecent, bond))
+	require.NoError(t, err)
+	err = f.CacheCtx(func(ctx sdk.Context) error {
+		_, err := e.ms.ChallengeSegment(ctx, openChallengeMsg(e.id, worker, challenger, free, tooRecent))
+		return err
+	})
+	require.ErrorIs(t, err, types.ErrSealTooRecent)
+	f.Advance(t, time.Second)
+
+	ok := func() *types.MsgChallengeSegment { return openChallengeMsg(e.id, worker, challenger, free, seals[free]) }
 	cases := []struct {
 		name   string
 		mutate func(m *types.MsgChallengeSegment)
 		err    error
 	}{
-		{"self challenge", func(m *types.MsgChallengeSegment) { m.Challenger = worker.String() }, types.ErrSelfChallenge},
-		{"verified segment", func(m *types.MsgChallengeSegment) { m.Segment = sampled }, types.ErrSegmentVerified},
-		{"out of range", func(m *types.MsgChallengeSegment) { m.Segment = 4 }, types.ErrInvalidSegment},
-		{"small bond", func(m *types.MsgChallengeSegment) { m.Bond.Amount = sdkmath.NewInt(10) }, types.ErrInvalidBond},
-		{"wrong denom", func(m *types.MsgChallengeSegment) { m.Bond.Denom = "uatom" }, types.ErrInvalidBond},
-		{"no transcript", func(m *types.MsgChallengeSegment) { m.Worker = stranger.String() }, types.ErrTranscriptNotFound},
+		{"no seal", func(m *types.MsgChallengeSegment) { m.Challenger = stranger.String() }, types.ErrSealNotFound},
+		{"wrong salt", func(m *types.MsgChallengeSegment) { m.Salt = challengeSalt(challenger, 9) }, types.ErrSealNotFound},
+		{"another segment than sealed", func(m *types.MsgChallengeSegment) { m.Segment = (free + 1) % 4 }, types.ErrSealNotFound},
+		{"bad worker address", func(m *types.MsgChallengeSegment) { m.Worker = "nope" }, types.ErrInvalidAddress},
+		{"verified segment", func(m *types.MsgChallengeSegment) { m.Segment, m.Salt = sampled, seals[sampled] }, types.ErrSegmentVerified},
+		{"out of range", func(m *types.MsgChallengeSegment) { m.Segment, m.Salt = 4, seals[4] }, types.ErrInvalidSegment},
 		{"window closed", func(m *types.MsgChallengeSegment) { f.Ctx = f.Ctx.WithBlockTime(f.Ctx.BlockTime().Add(2 * time.Hour)) }, types.ErrFraudWindowClosed},
 	}
 	for _, c := range cases {
@@ -599,10 +801,16 @@ func TestChallengeRejections(t *testing.T) {
 			require.Equal(t, before, f.Snapshot(t, challenger, worker))
 		})
 	}
-	_, err := e.ms.ChallengeSegment(f.Ctx, ok())
-	require.NoError(t, err)
 	_, err = e.ms.ChallengeSegment(f.Ctx, ok())
+	require.NoError(t, err)
+	require.Equal(t, []uint32{free}, e.pending(t, worker))
+	_, err = e.ms.ChallengeSegment(f.Ctx, ok())
+	require.ErrorIs(t, err, types.ErrSealNotFound, "the seal is spent")
+	// Another seal of the segment, not older than the open one, cannot take
+	// the challenge.
+	_, err = e.ms.ChallengeSegment(f.Ctx, openChallengeMsg(e.id, worker, challenger, free, tooRecent))
 	require.ErrorIs(t, err, types.ErrChallengePending)
+	f.RequireCustody(t)
 }
 
 // Two replicas whose transcripts differ: both must reveal the segment before
@@ -611,8 +819,24 @@ func TestChallengeRejections(t *testing.T) {
 func TestReplicaDisagreement(t *testing.T) {
 	e := newEnv(t, 1, 2)
 	f := e.f
-	honest := e.claimCommit(t, worker)
-	cheat := e.claimCommit(t, worker2, 2) // differs from h_3 on
+	honest := e.claim(t, worker)
+	cheat := e.claim(t, worker2, 2) // differs from h_3 on
+	// Both seal before either opens.
+	for _, r := range []struct {
+		w   sdk.AccAddress
+		run *fixtures.Run
+	}{{worker, honest}, {worker2, cheat}} {
+		_, err := e.ms.SealTranscript(f.Ctx, r.run.Seal(r.w))
+		require.NoError(t, err)
+	}
+	for _, r := range []struct {
+		w   sdk.AccAddress
+		run *fixtures.Run
+	}{{worker, honest}, {worker2, cheat}} {
+		_, err := e.ms.OpenTranscript(f.Ctx, r.run.Open(r.w))
+		require.NoError(t, err)
+	}
+	f.RequireCustody(t)
 	require.Equal(t, []uint32{2}, e.pending(t, worker))
 	require.Equal(t, []uint32{2}, e.pending(t, worker2))
 	_ = cheat

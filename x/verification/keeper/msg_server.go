@@ -10,9 +10,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/hinterland-ai/hinterland/pkg/engine"
 	"github.com/hinterland-ai/hinterland/pkg/recompute"
-	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	"github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
@@ -23,117 +21,23 @@ func NewMsgServerImpl(k Keeper) types.MsgServer { return msgServer{k} }
 
 var _ types.MsgServer = msgServer{}
 
-// CommitTranscript records a worker's N+1 checkpoint hashes. The chain checks
-// h_0 against the seed-derived initial state and h_N against the final model
-// and optimiser hashes; the sample is drawn at the next block.
-func (m msgServer) CommitTranscript(ctx context.Context, msg *types.MsgCommitTranscript) (*types.MsgCommitTranscriptResponse, error) {
-	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	params, err := m.Params.Get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sdkCtx.GasMeter().ConsumeGas(params.GasPerRevealByte*uint64(msg.Size()), "verification: transcript bytes")
-
-	worker, workerAddr, err := m.decodeAddress("worker", msg.Worker)
-	if err != nil {
-		return nil, err
-	}
-	task, err := m.tasks.GetTask(ctx, msg.TaskId)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := m.tasks.GetAssignment(ctx, msg.TaskId, worker); err != nil {
-		return nil, err
-	}
-	if has, err := m.Transcripts.Has(ctx, collections.Join(msg.TaskId, sdk.AccAddress(worker))); err != nil {
-		return nil, err
-	} else if has {
-		return nil, errorsmod.Wrapf(types.ErrTranscriptExists, "task %d worker %s", msg.TaskId, workerAddr)
-	}
-	n := task.Spec.Segments()
-	if uint64(len(msg.Checkpoints)) != n+1 {
-		return nil, errorsmod.Wrapf(types.ErrBadCheckpoints, "task %d has %d segments: want %d checkpoint hashes, got %d", task.Id, n, n+1, len(msg.Checkpoints))
-	}
-	for i, h := range msg.Checkpoints {
-		if len(h) != types.HashLen {
-			return nil, errorsmod.Wrapf(types.ErrBadCheckpoints, "checkpoints[%d] is %d bytes, want %d", i, len(h), types.HashLen)
-		}
-	}
-	if len(msg.FinalModelHash) != types.HashLen || len(msg.FinalOptHash) != types.HashLen {
-		return nil, errorsmod.Wrapf(types.ErrInvalidHash, "final_model_hash and final_opt_hash must be %d bytes", types.HashLen)
-	}
-	tparams, err := m.tasks.GetParams(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := taskstypes.ValidateURI("uri", msg.Uri, tparams.MaxUriLength); err != nil {
-		return nil, errorsmod.Wrap(types.ErrInvalidURI, err.Error())
-	}
-	var mh, oh engine.Hash
-	copy(mh[:], msg.FinalModelHash)
-	copy(oh[:], msg.FinalOptHash)
-	if final := engine.StateHashFrom(mh, oh, task.Spec.TotalSteps); !bytes.Equal(final[:], msg.Checkpoints[n]) {
-		return nil, errorsmod.Wrapf(types.ErrFinalState, "hash of (model, optimiser, step %d) is %X, h_N is %X", task.Spec.TotalSteps, final[:], msg.Checkpoints[n])
-	}
-	job, err := taskstypes.EngineJob(task)
-	if err != nil {
-		return nil, err
-	}
-	// Building, encoding and hashing the initial state is work in proportion
-	// to its encoding: charged before it is built.
-	sdkCtx.GasMeter().ConsumeGas(params.GasPerStateByte*engine.EncodedStateSize(job.Spec), "verification: initial state")
-	h0, err := engine.InitialStateHash(job, task.Spec.BaseModelHash)
-	if err != nil {
-		return nil, errorsmod.Wrap(types.ErrEngine, err.Error())
-	}
-	if !bytes.Equal(h0[:], msg.Checkpoints[0]) {
-		return nil, errorsmod.Wrapf(types.ErrInitialState, "task %d: h_0 must be %X, got %X", task.Id, h0[:], msg.Checkpoints[0])
-	}
-	// MarkCommitted checks the claim is active and its deadline not passed.
-	if err := m.tasks.MarkCommitted(ctx, task.Id, worker); err != nil {
-		return nil, err
-	}
-
-	t := types.Transcript{
-		TaskId:          task.Id,
-		Worker:          workerAddr,
-		Checkpoints:     msg.Checkpoints,
-		Uri:             msg.Uri,
-		FinalModelHash:  msg.FinalModelHash,
-		FinalOptHash:    msg.FinalOptHash,
-		Status:          types.TRANSCRIPT_STATUS_COMMITTED,
-		CommittedHeight: sdkCtx.BlockHeight(),
-		TranscriptHash:  recompute.TranscriptHash(msg.Checkpoints),
-		MacsTotal:       engine.MACsPerStep(job.Spec) * task.Spec.TotalSteps,
-	}
-	if err := m.Transcripts.Set(ctx, collections.Join(task.Id, sdk.AccAddress(worker)), t); err != nil {
-		return nil, err
-	}
-	if err := m.DrawQueue.Set(ctx, collections.Join3(t.CommittedHeight, task.Id, sdk.AccAddress(worker))); err != nil {
-		return nil, err
-	}
-	if err := m.disputeReplicas(ctx, t, params); err != nil {
-		return nil, err
-	}
-	err = sdkCtx.EventManager().EmitTypedEvent(&types.EventTranscriptCommitted{
-		TaskId: task.Id, Worker: workerAddr, Segments: uint32(n), TranscriptHash: t.TranscriptHash, Uri: msg.Uri,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &types.MsgCommitTranscriptResponse{TranscriptHash: t.TranscriptHash}, nil
-}
-
 // disputeReplicas compares a new transcript with the task's other live
 // transcripts. Where two differ, h_0..h_(j-1) agree and h_j differs, so the
 // segment j-1 decides: both workers must reveal it (one recomputation settles
 // it, no bisection rounds).
+//
+// An engine-failure transcript h_0..h_s that agrees with a full one up to h_s
+// disputes segment s: one says it computes to h_(s+1), the other that the
+// engine cannot compute it; recomputing it settles which.
 func (m msgServer) disputeReplicas(ctx context.Context, t types.Transcript, params types.Params) error {
-	deadline := sdk.UnwrapSDKContext(ctx).BlockTime().Add(params.RevealWindow)
+	task, err := m.tasks.GetTask(ctx, t.TaskId)
+	if err != nil {
+		return err
+	}
 	var others []types.Transcript
-	err := m.Transcripts.Walk(ctx, collections.NewPrefixedPairRange[uint64, sdk.AccAddress](t.TaskId),
+	err = m.Transcripts.Walk(ctx, collections.NewPrefixedPairRange[uint64, sdk.AccAddress](t.TaskId),
 		func(_ TranscriptKey, o types.Transcript) (bool, error) {
-			if o.Worker != t.Worker && o.Status != types.TRANSCRIPT_STATUS_FAILED {
+			if o.Worker != t.Worker && o.Status != types.TRANSCRIPT_STATUS_FAILED && o.Status != types.TRANSCRIPT_STATUS_SEALED {
 				others = append(others, o)
 			}
 			return false, nil
@@ -144,7 +48,10 @@ func (m msgServer) disputeReplicas(ctx context.Context, t types.Transcript, para
 	for _, o := range others {
 		j := firstDifference(t.Checkpoints, o.Checkpoints)
 		if j < 0 {
-			continue
+			if len(t.Checkpoints) == len(o.Checkpoints) {
+				continue
+			}
+			j = min(len(t.Checkpoints), len(o.Checkpoints)) // one is a prefix of the other
 		}
 		seg := uint32(j - 1)
 		parties := []types.Transcript{t}
@@ -162,7 +69,12 @@ func (m msgServer) disputeReplicas(ctx context.Context, t types.Transcript, para
 			} else if has || containsSegment(p.Verified, seg) {
 				continue
 			}
-			c := types.Challenge{TaskId: p.TaskId, Worker: p.Worker, Segment: seg, Kind: types.CHALLENGE_KIND_REPLICA, Deadline: deadline}
+			gas := answerGas(task, seg, params)
+			deadline, err := m.reserveRevealGas(ctx, params, gas)
+			if err != nil {
+				return err
+			}
+			c := types.Challenge{TaskId: p.TaskId, Worker: p.Worker, Segment: seg, Kind: types.CHALLENGE_KIND_REPLICA, Deadline: deadline, Gas: gas}
 			if err := m.addChallenge(ctx, c, addr); err != nil {
 				return err
 			}
@@ -176,11 +88,12 @@ func (m msgServer) disputeReplicas(ctx context.Context, t types.Transcript, para
 	return nil
 }
 
-// firstDifference is the first index where two checkpoint lists differ, or -1.
-// h_0 is checked by the chain, so a difference is at index >= 1.
+// firstDifference is the first index where two checkpoint lists differ, or -1
+// when one is a prefix of the other. h_0 is checked by the chain, so a
+// difference is at index >= 1.
 func firstDifference(a, b [][]byte) int {
-	for i := range a {
-		if i >= len(b) || !bytes.Equal(a[i], b[i]) {
+	for i := range min(len(a), len(b)) {
+		if !bytes.Equal(a[i], b[i]) {
 			return i
 		}
 	}
@@ -257,75 +170,6 @@ func (m msgServer) RevealSegment(ctx context.Context, msg *types.MsgRevealSegmen
 		return nil, err
 	}
 	return &types.MsgRevealSegmentResponse{Match: true, Macs: meter.MACs}, nil
-}
-
-// ChallengeSegment lets anyone, with a bond, demand the reveal of a segment of
-// a passed transcript that the sample did not cover.
-func (m msgServer) ChallengeSegment(ctx context.Context, msg *types.MsgChallengeSegment) (*types.MsgChallengeSegmentResponse, error) {
-	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	params, err := m.Params.Get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	challenger, challengerAddr, err := m.decodeAddress("challenger", msg.Challenger)
-	if err != nil {
-		return nil, err
-	}
-	worker, workerAddr, err := m.decodeAddress("worker", msg.Worker)
-	if err != nil {
-		return nil, err
-	}
-	if bytes.Equal(challenger, worker) {
-		return nil, errorsmod.Wrapf(types.ErrSelfChallenge, "task %d", msg.TaskId)
-	}
-	t, err := m.GetTranscript(ctx, msg.TaskId, worker)
-	if err != nil {
-		return nil, err
-	}
-	if t.Status != types.TRANSCRIPT_STATUS_PASSED {
-		return nil, errorsmod.Wrapf(types.ErrWrongStatus, "transcript is %s; fraud challenges are for passed transcripts", t.Status)
-	}
-	if !sdkCtx.BlockTime().Before(t.FraudWindowEnd) {
-		return nil, errorsmod.Wrapf(types.ErrFraudWindowClosed, "closed at %s", t.FraudWindowEnd)
-	}
-	if uint64(msg.Segment)+1 >= uint64(len(t.Checkpoints)) {
-		return nil, errorsmod.Wrapf(types.ErrInvalidSegment, "segment %d of a %d-segment transcript", msg.Segment, len(t.Checkpoints)-1)
-	}
-	if containsSegment(t.Verified, msg.Segment) {
-		return nil, errorsmod.Wrapf(types.ErrSegmentVerified, "segment %d", msg.Segment)
-	}
-	key := collections.Join3(msg.TaskId, sdk.AccAddress(worker), msg.Segment)
-	if has, err := m.Challenges.Has(ctx, key); err != nil {
-		return nil, err
-	} else if has {
-		return nil, errorsmod.Wrapf(types.ErrChallengePending, "segment %d", msg.Segment)
-	}
-	task, err := m.tasks.GetTask(ctx, msg.TaskId)
-	if err != nil {
-		return nil, err
-	}
-	if err := msg.Bond.Validate(); err != nil || msg.Bond.Denom != task.Bond.Denom || msg.Bond.Amount.LT(params.MinChallengeBond) {
-		return nil, errorsmod.Wrapf(types.ErrInvalidBond, "bond %s must be at least %s%s", msg.Bond, params.MinChallengeBond, task.Bond.Denom)
-	}
-	if err := m.rewards.LockChallengeBond(ctx, msg.TaskId, worker, msg.Segment, challenger, msg.Bond); err != nil {
-		return nil, err
-	}
-	deadline := sdkCtx.BlockTime().Add(params.RevealWindow)
-	c := types.Challenge{
-		TaskId: msg.TaskId, Worker: workerAddr, Segment: msg.Segment, Kind: types.CHALLENGE_KIND_FRAUD,
-		Challenger: challengerAddr, Bond: msg.Bond, Deadline: deadline,
-	}
-	if err := m.addChallenge(ctx, c, worker); err != nil {
-		return nil, err
-	}
-	err = sdkCtx.EventManager().EmitTypedEvent(&types.EventSegmentsChallenged{
-		TaskId: msg.TaskId, Worker: workerAddr, Segments: []uint32{msg.Segment}, Kind: c.Kind.String(),
-		Deadline: deadline, Challenger: challengerAddr,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &types.MsgChallengeSegmentResponse{}, nil
 }
 
 // UpdateParams replaces the params; governance authority only.

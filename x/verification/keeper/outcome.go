@@ -25,6 +25,9 @@ func (k Keeper) upholdSegment(ctx context.Context, t types.Transcript, worker sd
 	if err := k.Challenges.Set(ctx, collections.Join3(c.TaskId, worker, c.Segment), c); err != nil {
 		return err
 	}
+	if err := k.releaseRevealGas(ctx, c.Gas); err != nil {
+		return err
+	}
 	t.Verified = append(t.Verified, c.Segment)
 	t.MacsVerified += macs
 	if err := k.addVerdict(ctx, types.Verdict{TaskId: t.TaskId, Worker: t.Worker, Outcome: types.OUTCOME_SEGMENT_VERIFIED,
@@ -88,10 +91,34 @@ func (k Keeper) advance(ctx context.Context, t types.Transcript, worker sdk.AccA
 // credited the MACs the chain actually recomputed (sampled and fraud-window
 // segments), never the MACs the worker claims: a transcript whose one
 // sampled segment is a single step earns one step's work, whatever it claims.
+//
+// An engine-failure transcript whose failing segment failed in consensus
+// (and whose sampled prefix recomputed exactly) ends the task as untrainable:
+// the requester compensates the worker (x/tasks CompleteUntrainable).
 func (k Keeper) finalize(ctx context.Context, t types.Transcript, worker sdk.AccAddress) error {
 	t.Status = types.TRANSCRIPT_STATUS_FINAL
 	if err := k.Transcripts.Set(ctx, collections.Join(t.TaskId, worker), t); err != nil {
 		return err
+	}
+	if err := k.refundSeals(ctx, t.TaskId, worker); err != nil {
+		return err
+	}
+	if t.EngineFailure {
+		task, err := k.tasks.GetTask(ctx, t.TaskId)
+		if err != nil {
+			return err
+		}
+		s := uint64(len(t.Checkpoints) - 1)
+		first, _ := task.Spec.SegmentRange(s)
+		reason := fmt.Sprintf("the engine cannot compute segment %d (steps from %d): recomputed in consensus", s, first)
+		if err := k.tasks.CompleteUntrainable(ctx, t.TaskId, worker, first, reason); err != nil {
+			return err
+		}
+		if err := k.addVerdict(ctx, types.Verdict{TaskId: t.TaskId, Worker: t.Worker, Outcome: types.OUTCOME_FINAL,
+			Segment: uint32(s), Reason: reason, Macs: t.MacsVerified}); err != nil {
+			return err
+		}
+		return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventTranscriptFinal{TaskId: t.TaskId, Worker: t.Worker})
 	}
 	rec := taskstypes.ModelRecord{ModelHash: t.FinalModelHash, FinalStateHash: t.Checkpoints[len(t.Checkpoints)-1]}
 	if err := k.tasks.CompleteAssignment(ctx, t.TaskId, worker, rec, t.MacsVerified); err != nil {
@@ -107,9 +134,10 @@ func (k Keeper) finalize(ctx context.Context, t types.Transcript, worker sdk.Acc
 }
 
 // failTranscript fails a worker: its pending challenges close (fraud
-// challengers get their bonds back; the one whose segment failed, or else the
-// first pending one, also gets the challenger share of the slashed bond), and
-// x/tasks slashes the bond and frees the slot.
+// challengers get their bonds back; the one whose segment failed, and only
+// it, also gets the challenger share of the slashed bond: a forgery the
+// sample caught pays no bystander), unopened challenge seals are refunded,
+// and x/tasks slashes the bond and frees the slot.
 func (k Keeper) failTranscript(ctx context.Context, t types.Transcript, worker sdk.AccAddress, segment uint32, reason string) error {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	em := sdkCtx.EventManager()
@@ -123,6 +151,9 @@ func (k Keeper) failTranscript(ctx context.Context, t types.Transcript, worker s
 		if err := k.Challenges.Set(ctx, collections.Join3(c.TaskId, worker, c.Segment), c); err != nil {
 			return err
 		}
+		if err := k.releaseRevealGas(ctx, c.Gas); err != nil {
+			return err
+		}
 		if c.Kind != types.CHALLENGE_KIND_FRAUD {
 			continue
 		}
@@ -130,7 +161,7 @@ func (k Keeper) failTranscript(ctx context.Context, t types.Transcript, worker s
 		if err != nil {
 			return err
 		}
-		if challenger == nil || c.Segment == segment {
+		if c.Segment == segment {
 			challenger = addr
 		}
 		if err := k.rewards.SettleChallenge(ctx, t.TaskId, worker, c.Segment, false); err != nil {
@@ -140,6 +171,9 @@ func (k Keeper) failTranscript(ctx context.Context, t types.Transcript, worker s
 			Challenger: c.Challenger, WorkerRight: false}); err != nil {
 			return err
 		}
+	}
+	if err := k.refundSeals(ctx, t.TaskId, worker); err != nil {
+		return err
 	}
 	t.Status = types.TRANSCRIPT_STATUS_FAILED
 	t.Failure = reason
@@ -167,7 +201,10 @@ func (k Keeper) failDisagreeingReplicas(ctx context.Context, t types.Transcript,
 				return false, nil
 			}
 			i := int(segment)
-			if bytes.Equal(o.Checkpoints[i], t.Checkpoints[i]) && !bytes.Equal(o.Checkpoints[i+1], t.Checkpoints[i+1]) {
+			if o.Status == types.TRANSCRIPT_STATUS_SEALED || i >= len(o.Checkpoints) || i >= len(t.Checkpoints) {
+				return false, nil
+			}
+			if bytes.Equal(o.Checkpoints[i], t.Checkpoints[i]) && !bytes.Equal(segmentOutcome(o, i), segmentOutcome(t, i)) {
 				losers = append(losers, o)
 			}
 			return false, nil
@@ -184,6 +221,16 @@ func (k Keeper) failDisagreeingReplicas(ctx context.Context, t types.Transcript,
 		if err := k.failTranscript(ctx, o, addr, segment, reason); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// segmentOutcome is what a transcript says segment i ends in: h_(i+1), or
+// nil for the failing segment of an engine-failure transcript (the engine
+// cannot compute it).
+func segmentOutcome(t types.Transcript, i int) []byte {
+	if i+1 < len(t.Checkpoints) {
+		return t.Checkpoints[i+1]
 	}
 	return nil
 }

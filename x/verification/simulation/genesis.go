@@ -43,6 +43,12 @@ func GenParams(r *rand.Rand) types.Params {
 	p.GasPerStateByte = uint64(1 + r.Intn(40))
 	p.MaxBatchRowsPerReveal = uint64(1_024 + r.Intn(1<<16))
 	p.MaxGasPerReveal = uint64(20_000_000 + r.Intn(300_000_000))
+	// Challenge bonds: factor x answer gas x gas price, so the sizes run
+	// from a few coins to a large part of a simulated account; block times
+	// (which lengthen reveal deadlines under load) from a second to an hour.
+	p.ChallengeBondFactor = uint32(1 + r.Intn(10))
+	p.ChallengeGasPrice = sdkmath.LegacyNewDecWithPrec(int64(1+r.Intn(10_000)), 6) // 10^-6 .. 10^-2
+	p.BlockTime = time.Duration(1+r.Intn(3600)) * time.Second
 	return p
 }
 

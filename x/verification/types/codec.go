@@ -10,7 +10,9 @@ import (
 
 // RegisterLegacyAminoCodec registers the messages for amino JSON signing.
 func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
-	legacy.RegisterAminoMsg(cdc, &MsgCommitTranscript{}, "hl/verification/MsgCommitTranscript")
+	legacy.RegisterAminoMsg(cdc, &MsgSealTranscript{}, "hl/verification/MsgSealTranscript")
+	legacy.RegisterAminoMsg(cdc, &MsgOpenTranscript{}, "hl/verification/MsgOpenTranscript")
+	legacy.RegisterAminoMsg(cdc, &MsgSealChallenge{}, "hl/verification/MsgSealChallenge")
 	legacy.RegisterAminoMsg(cdc, &MsgRevealSegment{}, "hl/verification/MsgRevealSegment")
 	legacy.RegisterAminoMsg(cdc, &MsgChallengeSegment{}, "hl/verification/MsgChallengeSegment")
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "hl/verification/MsgUpdateParams")
@@ -18,6 +20,7 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 
 // RegisterInterfaces registers the module's messages.
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
-	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgCommitTranscript{}, &MsgRevealSegment{}, &MsgChallengeSegment{}, &MsgUpdateParams{})
+	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgSealTranscript{}, &MsgOpenTranscript{}, &MsgRevealSegment{},
+		&MsgSealChallenge{}, &MsgChallengeSegment{}, &MsgUpdateParams{})
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

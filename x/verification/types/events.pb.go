@@ -28,19 +28,161 @@ var _ = time.Kitchen
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
+// EventTranscriptSealed: a worker fixed its transcript without showing it.
+type EventTranscriptSealed struct {
+	TaskId uint64 `protobuf:"varint,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Worker string `protobuf:"bytes,2,opt,name=worker,proto3" json:"worker,omitempty"`
+	Seal   []byte `protobuf:"bytes,3,opt,name=seal,proto3" json:"seal,omitempty"`
+}
+
+func (m *EventTranscriptSealed) Reset()         { *m = EventTranscriptSealed{} }
+func (m *EventTranscriptSealed) String() string { return proto.CompactTextString(m) }
+func (*EventTranscriptSealed) ProtoMessage()    {}
+func (*EventTranscriptSealed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_bd97fbb1283d1c38, []int{0}
+}
+func (m *EventTranscriptSealed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventTranscriptSealed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventTranscriptSealed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventTranscriptSealed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventTranscriptSealed.Merge(m, src)
+}
+func (m *EventTranscriptSealed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventTranscriptSealed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventTranscriptSealed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventTranscriptSealed proto.InternalMessageInfo
+
+func (m *EventTranscriptSealed) GetTaskId() uint64 {
+	if m != nil {
+		return m.TaskId
+	}
+	return 0
+}
+
+func (m *EventTranscriptSealed) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventTranscriptSealed) GetSeal() []byte {
+	if m != nil {
+		return m.Seal
+	}
+	return nil
+}
+
+func (*EventTranscriptSealed) XXX_MessageName() string {
+	return "hinterland.verification.v1.EventTranscriptSealed"
+}
+
+// EventChallengeSealed: a bonded fraud challenge whose segment is not named yet.
+type EventChallengeSealed struct {
+	TaskId     uint64 `protobuf:"varint,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Worker     string `protobuf:"bytes,2,opt,name=worker,proto3" json:"worker,omitempty"`
+	Challenger string `protobuf:"bytes,3,opt,name=challenger,proto3" json:"challenger,omitempty"`
+	Bond       string `protobuf:"bytes,4,opt,name=bond,proto3" json:"bond,omitempty"`
+}
+
+func (m *EventChallengeSealed) Reset()         { *m = EventChallengeSealed{} }
+func (m *EventChallengeSealed) String() string { return proto.CompactTextString(m) }
+func (*EventChallengeSealed) ProtoMessage()    {}
+func (*EventChallengeSealed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_bd97fbb1283d1c38, []int{1}
+}
+func (m *EventChallengeSealed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventChallengeSealed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventChallengeSealed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventChallengeSealed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventChallengeSealed.Merge(m, src)
+}
+func (m *EventChallengeSealed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventChallengeSealed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventChallengeSealed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventChallengeSealed proto.InternalMessageInfo
+
+func (m *EventChallengeSealed) GetTaskId() uint64 {
+	if m != nil {
+		return m.TaskId
+	}
+	return 0
+}
+
+func (m *EventChallengeSealed) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventChallengeSealed) GetChallenger() string {
+	if m != nil {
+		return m.Challenger
+	}
+	return ""
+}
+
+func (m *EventChallengeSealed) GetBond() string {
+	if m != nil {
+		return m.Bond
+	}
+	return ""
+}
+
+func (*EventChallengeSealed) XXX_MessageName() string {
+	return "hinterland.verification.v1.EventChallengeSealed"
+}
+
+// EventTranscriptCommitted: a sealed transcript was opened (its checkpoint
+// hashes are public); the sample is drawn once the requester's secret is
+// revealed (or its deadline passes).
 type EventTranscriptCommitted struct {
 	TaskId         uint64 `protobuf:"varint,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
 	Worker         string `protobuf:"bytes,2,opt,name=worker,proto3" json:"worker,omitempty"`
 	Segments       uint32 `protobuf:"varint,3,opt,name=segments,proto3" json:"segments,omitempty"`
 	TranscriptHash []byte `protobuf:"bytes,4,opt,name=transcript_hash,json=transcriptHash,proto3" json:"transcript_hash,omitempty"`
 	Uri            string `protobuf:"bytes,5,opt,name=uri,proto3" json:"uri,omitempty"`
+	EngineFailure  bool   `protobuf:"varint,6,opt,name=engine_failure,json=engineFailure,proto3" json:"engine_failure,omitempty"`
 }
 
 func (m *EventTranscriptCommitted) Reset()         { *m = EventTranscriptCommitted{} }
 func (m *EventTranscriptCommitted) String() string { return proto.CompactTextString(m) }
 func (*EventTranscriptCommitted) ProtoMessage()    {}
 func (*EventTranscriptCommitted) Descriptor() ([]byte, []int) {
-	return fileDescriptor_bd97fbb1283d1c38, []int{0}
+	return fileDescriptor_bd97fbb1283d1c38, []int{2}
 }
 func (m *EventTranscriptCommitted) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -104,6 +246,13 @@ func (m *EventTranscriptCommitted) GetUri() string {
 	return ""
 }
 
+func (m *EventTranscriptCommitted) GetEngineFailure() bool {
+	if m != nil {
+		return m.EngineFailure
+	}
+	return false
+}
+
 func (*EventTranscriptCommitted) XXX_MessageName() string {
 	return "hinterland.verification.v1.EventTranscriptCommitted"
 }
@@ -122,7 +271,7 @@ func (m *EventSegmentsChallenged) Reset()         { *m = EventSegmentsChallenged
 func (m *EventSegmentsChallenged) String() string { return proto.CompactTextString(m) }
 func (*EventSegmentsChallenged) ProtoMessage()    {}
 func (*EventSegmentsChallenged) Descriptor() ([]byte, []int) {
-	return fileDescriptor_bd97fbb1283d1c38, []int{1}
+	return fileDescriptor_bd97fbb1283d1c38, []int{3}
 }
 func (m *EventSegmentsChallenged) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -209,7 +358,7 @@ func (m *EventSegmentVerified) Reset()         { *m = EventSegmentVerified{} }
 func (m *EventSegmentVerified) String() string { return proto.CompactTextString(m) }
 func (*EventSegmentVerified) ProtoMessage()    {}
 func (*EventSegmentVerified) Descriptor() ([]byte, []int) {
-	return fileDescriptor_bd97fbb1283d1c38, []int{2}
+	return fileDescriptor_bd97fbb1283d1c38, []int{4}
 }
 func (m *EventSegmentVerified) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -287,7 +436,7 @@ func (m *EventTranscriptPassed) Reset()         { *m = EventTranscriptPassed{} }
 func (m *EventTranscriptPassed) String() string { return proto.CompactTextString(m) }
 func (*EventTranscriptPassed) ProtoMessage()    {}
 func (*EventTranscriptPassed) Descriptor() ([]byte, []int) {
-	return fileDescriptor_bd97fbb1283d1c38, []int{3}
+	return fileDescriptor_bd97fbb1283d1c38, []int{5}
 }
 func (m *EventTranscriptPassed) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -352,7 +501,7 @@ func (m *EventTranscriptFailed) Reset()         { *m = EventTranscriptFailed{} }
 func (m *EventTranscriptFailed) String() string { return proto.CompactTextString(m) }
 func (*EventTranscriptFailed) ProtoMessage()    {}
 func (*EventTranscriptFailed) Descriptor() ([]byte, []int) {
-	return fileDescriptor_bd97fbb1283d1c38, []int{4}
+	return fileDescriptor_bd97fbb1283d1c38, []int{6}
 }
 func (m *EventTranscriptFailed) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -423,7 +572,7 @@ func (m *EventTranscriptFinal) Reset()         { *m = EventTranscriptFinal{} }
 func (m *EventTranscriptFinal) String() string { return proto.CompactTextString(m) }
 func (*EventTranscriptFinal) ProtoMessage()    {}
 func (*EventTranscriptFinal) Descriptor() ([]byte, []int) {
-	return fileDescriptor_bd97fbb1283d1c38, []int{5}
+	return fileDescriptor_bd97fbb1283d1c38, []int{7}
 }
 func (m *EventTranscriptFinal) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -490,7 +639,7 @@ func (m *EventChallengeResolved) Reset()         { *m = EventChallengeResolved{}
 func (m *EventChallengeResolved) String() string { return proto.CompactTextString(m) }
 func (*EventChallengeResolved) ProtoMessage()    {}
 func (*EventChallengeResolved) Descriptor() ([]byte, []int) {
-	return fileDescriptor_bd97fbb1283d1c38, []int{6}
+	return fileDescriptor_bd97fbb1283d1c38, []int{8}
 }
 func (m *EventChallengeResolved) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -568,7 +717,7 @@ func (m *EventParamsUpdated) Reset()         { *m = EventParamsUpdated{} }
 func (m *EventParamsUpdated) String() string { return proto.CompactTextString(m) }
 func (*EventParamsUpdated) ProtoMessage()    {}
 func (*EventParamsUpdated) Descriptor() ([]byte, []int) {
-	return fileDescriptor_bd97fbb1283d1c38, []int{7}
+	return fileDescriptor_bd97fbb1283d1c38, []int{9}
 }
 func (m *EventParamsUpdated) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -615,6 +764,8 @@ func (*EventParamsUpdated) XXX_MessageName() string {
 	return "hinterland.verification.v1.EventParamsUpdated"
 }
 func init() {
+	proto.RegisterType((*EventTranscriptSealed)(nil), "hinterland.verification.v1.EventTranscriptSealed")
+	proto.RegisterType((*EventChallengeSealed)(nil), "hinterland.verification.v1.EventChallengeSealed")
 	proto.RegisterType((*EventTranscriptCommitted)(nil), "hinterland.verification.v1.EventTranscriptCommitted")
 	proto.RegisterType((*EventSegmentsChallenged)(nil), "hinterland.verification.v1.EventSegmentsChallenged")
 	proto.RegisterType((*EventSegmentVerified)(nil), "hinterland.verification.v1.EventSegmentVerified")
@@ -630,50 +781,145 @@ func init() {
 }
 
 var fileDescriptor_bd97fbb1283d1c38 = []byte{
-	// 679 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x55, 0xcf, 0x6e, 0x13, 0x3f,
-	0x10, 0x8e, 0x7f, 0xc9, 0x2f, 0x4d, 0x9d, 0x52, 0xaa, 0x55, 0x69, 0x97, 0x1c, 0x36, 0x61, 0x0f,
-	0x34, 0x97, 0xee, 0xd2, 0x22, 0x21, 0x8e, 0x25, 0x55, 0x11, 0x1c, 0x40, 0xd5, 0xb6, 0x14, 0x89,
-	0xcb, 0xca, 0x5d, 0x3b, 0xbb, 0x56, 0x77, 0xed, 0xc8, 0x76, 0x52, 0xfa, 0x0c, 0x48, 0xa8, 0x07,
-	0x1e, 0x04, 0x21, 0x8e, 0x1c, 0x38, 0xf6, 0x58, 0x71, 0xe2, 0x04, 0xa8, 0x79, 0x07, 0xce, 0xc8,
-	0xde, 0xcd, 0x9f, 0x16, 0x51, 0x71, 0x28, 0xbd, 0xcd, 0x7c, 0x9a, 0x19, 0x7f, 0x9f, 0x67, 0xc6,
-	0x86, 0x2b, 0x09, 0x65, 0x8a, 0x88, 0x14, 0x31, 0xec, 0x0f, 0x88, 0xa0, 0x5d, 0x1a, 0x21, 0x45,
-	0x39, 0xf3, 0x07, 0x6b, 0x3e, 0x19, 0x10, 0xa6, 0xa4, 0xd7, 0x13, 0x5c, 0x71, 0xab, 0x31, 0x09,
-	0xf4, 0xa6, 0x03, 0xbd, 0xc1, 0x5a, 0xe3, 0x76, 0xc4, 0x65, 0xc6, 0x65, 0x68, 0x22, 0xfd, 0xdc,
-	0xc9, 0xd3, 0x1a, 0x77, 0x2f, 0xa9, 0xaf, 0x8e, 0x7a, 0x64, 0x14, 0xb7, 0x18, 0xf3, 0x98, 0xe7,
-	0xf9, 0xda, 0x2a, 0xd0, 0x66, 0xcc, 0x79, 0x9c, 0x12, 0xdf, 0x78, 0xfb, 0xfd, 0xae, 0xaf, 0x68,
-	0x46, 0xa4, 0x42, 0x59, 0x2f, 0x0f, 0x70, 0x3f, 0x01, 0x68, 0x6f, 0x69, 0x9a, 0xbb, 0x02, 0x31,
-	0x19, 0x09, 0xda, 0x53, 0x9b, 0x3c, 0xcb, 0xa8, 0x52, 0x04, 0x5b, 0xcb, 0x70, 0x46, 0x21, 0x79,
-	0x10, 0x52, 0x6c, 0x83, 0x16, 0x68, 0x57, 0x82, 0xaa, 0x76, 0x9f, 0x62, 0xeb, 0x1e, 0xac, 0x1e,
-	0x72, 0x71, 0x40, 0x84, 0xfd, 0x5f, 0x0b, 0xb4, 0x67, 0x3b, 0xf6, 0x97, 0x8f, 0xab, 0x8b, 0x05,
-	0xed, 0x47, 0x18, 0x0b, 0x22, 0xe5, 0x8e, 0x12, 0x94, 0xc5, 0x41, 0x11, 0x67, 0x35, 0x60, 0x4d,
-	0x92, 0x38, 0xd3, 0xf7, 0x61, 0x97, 0x5b, 0xa0, 0x7d, 0x23, 0x18, 0xfb, 0xd6, 0x0a, 0xbc, 0xa9,
-	0xc6, 0xa7, 0x87, 0x09, 0x92, 0x89, 0x5d, 0x69, 0x81, 0xf6, 0x5c, 0x30, 0x3f, 0x81, 0x9f, 0x20,
-	0x99, 0x58, 0x0b, 0xb0, 0xdc, 0x17, 0xd4, 0xfe, 0x5f, 0x9f, 0x19, 0x68, 0xd3, 0xfd, 0x09, 0xe0,
-	0xb2, 0xa1, 0xbf, 0x53, 0x14, 0xdb, 0x4c, 0x50, 0x9a, 0x12, 0x16, 0xff, 0x4b, 0xf6, 0xe5, 0x73,
-	0xec, 0x2d, 0x58, 0x39, 0xa0, 0x0c, 0x1b, 0xca, 0xb3, 0x81, 0xb1, 0xad, 0x0d, 0x58, 0xc3, 0x04,
-	0xe1, 0x94, 0x32, 0x62, 0xd8, 0xd6, 0xd7, 0x1b, 0x5e, 0xde, 0x09, 0x6f, 0xd4, 0x09, 0x6f, 0x77,
-	0xd4, 0x89, 0x4e, 0xed, 0xe4, 0x5b, 0xb3, 0x74, 0xfc, 0xbd, 0x09, 0x82, 0x71, 0x96, 0xe5, 0x40,
-	0x18, 0x8d, 0xa4, 0x08, 0xbb, 0x6a, 0x6a, 0x4f, 0x21, 0xee, 0x7b, 0x00, 0x17, 0xa7, 0x85, 0xef,
-	0x99, 0xd1, 0xb8, 0x5a, 0xd5, 0x36, 0x9c, 0x29, 0x54, 0x16, 0x2d, 0x1b, 0xb9, 0x5a, 0x73, 0x86,
-	0x22, 0x69, 0x34, 0x57, 0x02, 0x63, 0x5b, 0x4d, 0x58, 0x8f, 0x91, 0x0c, 0xa3, 0x04, 0x89, 0x98,
-	0x60, 0x23, 0xbb, 0x12, 0xc0, 0x18, 0xe9, 0x96, 0x68, 0xc4, 0xfd, 0x00, 0xe0, 0xad, 0x0b, 0xa3,
-	0xb6, 0x8d, 0xa4, 0xbc, 0x5a, 0xce, 0xcf, 0xe1, 0x42, 0x57, 0xa0, 0x3e, 0x0e, 0x0f, 0x29, 0xc3,
-	0xfc, 0x30, 0x24, 0x0c, 0x1b, 0xf2, 0x7f, 0xdb, 0x81, 0x79, 0x93, 0xfd, 0xd2, 0x24, 0x6f, 0x31,
-	0xec, 0xbe, 0xfb, 0x9d, 0xf4, 0x63, 0x44, 0xd3, 0xeb, 0xba, 0xe8, 0x25, 0x58, 0x15, 0x04, 0x49,
-	0xce, 0x8a, 0xf1, 0x2a, 0x3c, 0xf7, 0xcd, 0xa8, 0xfd, 0x53, 0xb4, 0x28, 0x43, 0xe9, 0x55, 0xb2,
-	0x6a, 0xc3, 0x85, 0xae, 0xae, 0x19, 0x66, 0x1c, 0x93, 0x34, 0xdf, 0xcb, 0x72, 0xbe, 0x97, 0x06,
-	0x7f, 0xa6, 0x61, 0xbd, 0x97, 0xee, 0x67, 0x00, 0x97, 0x0c, 0x9b, 0xf1, 0xf6, 0x05, 0x44, 0xf2,
-	0x74, 0x70, 0x5d, 0xb7, 0x74, 0x7e, 0x59, 0x2a, 0x17, 0x97, 0xc5, 0xba, 0x03, 0xe7, 0xf2, 0x1a,
-	0xa1, 0xa0, 0x71, 0xa2, 0xcc, 0x6c, 0xd6, 0x82, 0x7a, 0x8e, 0x05, 0x1a, 0x72, 0xdf, 0x02, 0x68,
-	0x19, 0x09, 0xdb, 0x48, 0xa0, 0x4c, 0xbe, 0xe8, 0x61, 0xa4, 0x5f, 0xc0, 0x07, 0x70, 0x16, 0xf5,
-	0x55, 0xc2, 0x05, 0x55, 0x47, 0x46, 0xc0, 0x65, 0x44, 0x27, 0xa1, 0xd6, 0x06, 0xac, 0xf6, 0x4c,
-	0x21, 0xa3, 0xae, 0xbe, 0xee, 0x7a, 0x7f, 0x7e, 0xfd, 0xbd, 0xfc, 0xc8, 0x4e, 0x45, 0x0f, 0x61,
-	0x50, 0xe4, 0x75, 0xf6, 0x4e, 0xce, 0x1c, 0x70, 0x7a, 0xe6, 0x80, 0x1f, 0x67, 0x0e, 0x38, 0x1e,
-	0x3a, 0xa5, 0x93, 0xa1, 0x03, 0x4e, 0x87, 0x4e, 0xe9, 0xeb, 0xd0, 0x29, 0xbd, 0x7a, 0x18, 0x53,
-	0x95, 0xf4, 0xf7, 0xbd, 0x88, 0x67, 0xfe, 0xa4, 0xf2, 0x2a, 0xa2, 0x53, 0x9e, 0xff, 0xfa, 0xfc,
-	0x87, 0x61, 0x7e, 0x8b, 0xfd, 0xaa, 0x19, 0xff, 0xfb, 0xbf, 0x02, 0x00, 0x00, 0xff, 0xff, 0xca,
-	0x29, 0xb2, 0x0f, 0xb8, 0x06, 0x00, 0x00,
+	// 748 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x55, 0x4f, 0x4f, 0x1b, 0x47,
+	0x14, 0xf7, 0x94, 0xad, 0x31, 0x63, 0x70, 0xd1, 0x8a, 0xc2, 0xd6, 0x87, 0xb5, 0xbb, 0x52, 0x8b,
+	0x2f, 0xec, 0x16, 0x2a, 0x55, 0x1c, 0xa9, 0x11, 0x55, 0x7b, 0x68, 0x85, 0x16, 0x4a, 0xa5, 0x5e,
+	0x56, 0x63, 0xcf, 0x78, 0x77, 0xc4, 0xee, 0x8c, 0x35, 0x33, 0x36, 0xe5, 0x33, 0x54, 0x8a, 0x38,
+	0xe4, 0x7b, 0x24, 0x8a, 0xf2, 0x01, 0x72, 0xe4, 0x88, 0x72, 0xca, 0x29, 0x89, 0xf0, 0x77, 0xc8,
+	0x39, 0x9a, 0xd9, 0xf5, 0x3f, 0x50, 0x50, 0x0e, 0x0e, 0xb7, 0xf7, 0x9e, 0xde, 0x9f, 0xdf, 0x6f,
+	0xe6, 0xf7, 0x66, 0xe0, 0x76, 0x42, 0x99, 0x22, 0x22, 0x45, 0x0c, 0x07, 0x43, 0x22, 0x68, 0x8f,
+	0x76, 0x91, 0xa2, 0x9c, 0x05, 0xc3, 0xdd, 0x80, 0x0c, 0x09, 0x53, 0xd2, 0xef, 0x0b, 0xae, 0xb8,
+	0x5d, 0x9f, 0x26, 0xfa, 0xb3, 0x89, 0xfe, 0x70, 0xb7, 0xfe, 0x5d, 0x97, 0xcb, 0x8c, 0xcb, 0xc8,
+	0x64, 0x06, 0xb9, 0x93, 0x97, 0xd5, 0x7f, 0x7c, 0xa0, 0xbf, 0xba, 0xec, 0x93, 0x71, 0xde, 0x46,
+	0xcc, 0x63, 0x9e, 0xd7, 0x6b, 0xab, 0x88, 0x36, 0x62, 0xce, 0xe3, 0x94, 0x04, 0xc6, 0xeb, 0x0c,
+	0x7a, 0x81, 0xa2, 0x19, 0x91, 0x0a, 0x65, 0xfd, 0x3c, 0xc1, 0x1b, 0xc2, 0x6f, 0x8f, 0x34, 0xca,
+	0x53, 0x81, 0x98, 0xec, 0x0a, 0xda, 0x57, 0x27, 0x04, 0xa5, 0x04, 0xdb, 0x5b, 0x70, 0x59, 0x21,
+	0x79, 0x1e, 0x51, 0xec, 0x80, 0x26, 0x68, 0x59, 0x61, 0x59, 0xbb, 0x7f, 0x60, 0xfb, 0x27, 0x58,
+	0xbe, 0xe0, 0xe2, 0x9c, 0x08, 0xe7, 0xab, 0x26, 0x68, 0xad, 0xb4, 0x9d, 0xd7, 0x2f, 0x77, 0x36,
+	0x0a, 0xc8, 0xbf, 0x62, 0x2c, 0x88, 0x94, 0x27, 0x4a, 0x50, 0x16, 0x87, 0x45, 0x9e, 0x6d, 0x43,
+	0x4b, 0x12, 0x94, 0x3a, 0x4b, 0x4d, 0xd0, 0x5a, 0x0d, 0x8d, 0xed, 0x3d, 0x03, 0x70, 0xc3, 0x0c,
+	0x3e, 0x4c, 0x50, 0x9a, 0x12, 0x16, 0x93, 0xc5, 0xcf, 0xdd, 0x87, 0xb0, 0x3b, 0xee, 0x2e, 0xcc,
+	0xf4, 0x87, 0xaa, 0x66, 0x72, 0x35, 0xe2, 0x0e, 0x67, 0xd8, 0xb1, 0x74, 0x4d, 0x68, 0x6c, 0x6f,
+	0x04, 0xa0, 0x73, 0xe7, 0xa8, 0x0e, 0x79, 0x96, 0x51, 0xa5, 0x16, 0x8b, 0xba, 0x0e, 0x2b, 0x92,
+	0xc4, 0x99, 0x56, 0x8e, 0xc1, 0xbc, 0x16, 0x4e, 0x7c, 0x7b, 0x1b, 0x7e, 0xa3, 0x26, 0xd3, 0xa3,
+	0x04, 0xc9, 0xc4, 0x40, 0x5c, 0x0d, 0x6b, 0xd3, 0xf0, 0xef, 0x48, 0x26, 0xf6, 0x3a, 0x5c, 0x1a,
+	0x08, 0xea, 0x7c, 0x6d, 0xf0, 0x6b, 0xd3, 0xfe, 0x01, 0xd6, 0x08, 0x8b, 0x29, 0x23, 0x51, 0x0f,
+	0xd1, 0x74, 0x20, 0x88, 0x53, 0x6e, 0x82, 0x56, 0x25, 0x5c, 0xcb, 0xa3, 0xbf, 0xe5, 0x41, 0xef,
+	0x03, 0x80, 0x5b, 0x86, 0xe5, 0x49, 0x31, 0x73, 0x72, 0x3f, 0x5f, 0x90, 0xe4, 0xd2, 0x1c, 0x49,
+	0x1b, 0x5a, 0xe7, 0x74, 0x7a, 0xf8, 0xda, 0xb6, 0x0f, 0x60, 0x05, 0x13, 0x84, 0x53, 0xca, 0x88,
+	0x21, 0x55, 0xdd, 0xab, 0xfb, 0xb9, 0xb4, 0xfd, 0xb1, 0xb4, 0xfd, 0xd3, 0xb1, 0xb4, 0xdb, 0x95,
+	0xeb, 0xb7, 0x8d, 0xd2, 0xd5, 0xbb, 0x06, 0x08, 0x27, 0x55, 0xb6, 0x3b, 0x27, 0x86, 0xb2, 0xe9,
+	0x3d, 0x13, 0xf1, 0x9e, 0x8f, 0x05, 0x59, 0x10, 0x3f, 0x33, 0xbb, 0xb6, 0x58, 0xd6, 0x0e, 0x5c,
+	0x2e, 0x58, 0x16, 0x37, 0x3b, 0x76, 0x35, 0xe7, 0x0c, 0x75, 0xa5, 0xe1, 0x6c, 0x85, 0xc6, 0xb6,
+	0x1b, 0xb0, 0x1a, 0x23, 0x19, 0x75, 0x13, 0x24, 0x62, 0x82, 0x0d, 0x6d, 0x2b, 0x84, 0x31, 0xd2,
+	0x57, 0xa2, 0x23, 0xde, 0x0b, 0x70, 0x6f, 0x79, 0x8f, 0x91, 0x94, 0x8b, 0xc5, 0xfc, 0x17, 0x5c,
+	0xef, 0x09, 0x34, 0xc0, 0xd1, 0x05, 0x65, 0x98, 0x5f, 0x44, 0x84, 0x61, 0x03, 0xfe, 0x73, 0x6f,
+	0xa0, 0x66, 0xaa, 0xff, 0x31, 0xc5, 0x47, 0x0c, 0x7b, 0x4f, 0xef, 0x83, 0xd6, 0xda, 0x7b, 0xac,
+	0x83, 0xde, 0x84, 0x65, 0x41, 0x90, 0xe4, 0xac, 0x90, 0x57, 0xe1, 0x79, 0xff, 0x8f, 0xaf, 0x7f,
+	0x06, 0x16, 0x65, 0x28, 0x5d, 0x24, 0xaa, 0x16, 0x5c, 0xef, 0xe9, 0x9e, 0x51, 0xc6, 0x31, 0x49,
+	0xf3, 0xf5, 0xcd, 0xdf, 0xc4, 0x9a, 0x89, 0xff, 0xa9, 0xc3, 0x7a, 0x7d, 0xbd, 0x57, 0x00, 0x6e,
+	0xce, 0xbf, 0x8e, 0x21, 0x91, 0x3c, 0x1d, 0x3e, 0xd6, 0x29, 0xcd, 0x2f, 0x8b, 0x75, 0x77, 0x59,
+	0xec, 0xef, 0xe1, 0x6a, 0xde, 0x23, 0x12, 0x34, 0x4e, 0x94, 0xd1, 0x66, 0x25, 0xac, 0xe6, 0xb1,
+	0x50, 0x87, 0xbc, 0x27, 0x00, 0xda, 0x86, 0xc2, 0x31, 0x12, 0x28, 0x93, 0x7f, 0xf7, 0x31, 0xd2,
+	0x0f, 0xe5, 0x2f, 0x70, 0x05, 0x0d, 0x54, 0xc2, 0x05, 0x55, 0x97, 0x86, 0xc0, 0x43, 0x40, 0xa7,
+	0xa9, 0xf6, 0x01, 0x2c, 0xf7, 0x4d, 0x23, 0xc3, 0xae, 0xba, 0xe7, 0xf9, 0x9f, 0xfe, 0x4e, 0xfd,
+	0x7c, 0x64, 0xdb, 0xd2, 0x22, 0x0c, 0x8b, 0xba, 0xf6, 0xd9, 0xf5, 0xad, 0x0b, 0x6e, 0x6e, 0x5d,
+	0xf0, 0xfe, 0xd6, 0x05, 0x57, 0x23, 0xb7, 0x74, 0x3d, 0x72, 0xc1, 0xcd, 0xc8, 0x2d, 0xbd, 0x19,
+	0xb9, 0xa5, 0x7f, 0xf7, 0x63, 0xaa, 0x92, 0x41, 0xc7, 0xef, 0xf2, 0x2c, 0x98, 0x76, 0xde, 0x41,
+	0x74, 0xc6, 0x0b, 0xfe, 0x9b, 0xff, 0x81, 0xcd, 0xf7, 0xdb, 0x29, 0x1b, 0xf9, 0xff, 0xfc, 0x31,
+	0x00, 0x00, 0xff, 0xff, 0x2e, 0x9d, 0xc0, 0x3b, 0x09, 0x08, 0x00, 0x00,
+}
+
+func (m *EventTranscriptSealed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventTranscriptSealed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventTranscriptSealed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Seal) > 0 {
+		i -= len(m.Seal)
+		copy(dAtA[i:], m.Seal)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Seal)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.TaskId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.TaskId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventChallengeSealed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventChallengeSealed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventChallengeSealed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Bond) > 0 {
+		i -= len(m.Bond)
+		copy(dAtA[i:], m.Bond)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Bond)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Challenger) > 0 {
+		i -= len(m.Challenger)
+		copy(dAtA[i:], m.Challenger)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Challenger)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.TaskId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.TaskId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
 }
 
 func (m *EventTranscriptCommitted) Marshal() (dAtA []byte, err error) {
@@ -696,6 +942,16 @@ func (m *EventTranscriptCommitted) MarshalToSizedBuffer(dAtA []byte) (int, error
 	_ = i
 	var l int
 	_ = l
+	if m.EngineFailure {
+		i--
+		if m.EngineFailure {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x30
+	}
 	if len(m.Uri) > 0 {
 		i -= len(m.Uri)
 		copy(dAtA[i:], m.Uri)
@@ -1095,6 +1351,50 @@ func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	dAtA[offset] = uint8(v)
 	return base
 }
+func (m *EventTranscriptSealed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.TaskId != 0 {
+		n += 1 + sovEvents(uint64(m.TaskId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Seal)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventChallengeSealed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.TaskId != 0 {
+		n += 1 + sovEvents(uint64(m.TaskId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Challenger)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Bond)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
 func (m *EventTranscriptCommitted) Size() (n int) {
 	if m == nil {
 		return 0
@@ -1118,6 +1418,9 @@ func (m *EventTranscriptCommitted) Size() (n int) {
 	l = len(m.Uri)
 	if l > 0 {
 		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.EngineFailure {
+		n += 2
 	}
 	return n
 }
@@ -1288,6 +1591,306 @@ func sovEvents(x uint64) (n int) {
 func sozEvents(x uint64) (n int) {
 	return sovEvents(uint64((x << 1) ^ uint64((int64(x) >> 63))))
 }
+func (m *EventTranscriptSealed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventTranscriptSealed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventTranscriptSealed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TaskId", wireType)
+			}
+			m.TaskId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TaskId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seal", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Seal = append(m.Seal[:0], dAtA[iNdEx:postIndex]...)
+			if m.Seal == nil {
+				m.Seal = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventChallengeSealed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventChallengeSealed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventChallengeSealed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TaskId", wireType)
+			}
+			m.TaskId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TaskId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Challenger", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Challenger = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Bond", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Bond = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
 func (m *EventTranscriptCommitted) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
 	iNdEx := 0
@@ -1453,6 +2056,26 @@ func (m *EventTranscriptCommitted) Unmarshal(dAtA []byte) error {
 			}
 			m.Uri = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EngineFailure", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.EngineFailure = bool(v != 0)
 		default:
 			iNdEx = preIndex
 			skippy, err := skipEvents(dAtA[iNdEx:])

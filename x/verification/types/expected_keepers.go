@@ -24,10 +24,15 @@ type TasksKeeper interface {
 	MarkCommitted(ctx context.Context, taskID uint64, worker sdk.AccAddress) error
 	FailAssignment(ctx context.Context, taskID uint64, worker, challenger sdk.AccAddress, reason string) error
 	CompleteAssignment(ctx context.Context, taskID uint64, worker sdk.AccAddress, rec taskstypes.ModelRecord, macs uint64) error
+	CompleteUntrainable(ctx context.Context, taskID uint64, worker sdk.AccAddress, stepsDone uint64, reason string) error
 }
 
 // RewardsKeeper holds fraud challengers' bonds.
 type RewardsKeeper interface {
 	LockChallengeBond(ctx context.Context, taskID uint64, worker sdk.AccAddress, segment uint32, challenger sdk.AccAddress, amount sdk.Coin) error
 	SettleChallenge(ctx context.Context, taskID uint64, worker sdk.AccAddress, segment uint32, workerRight bool) error
+	// MoveChallengeBond re-keys a locked challenge bond (a sealed challenge
+	// opening on a segment); RefundChallengeBond returns it to its owner.
+	MoveChallengeBond(ctx context.Context, taskID uint64, worker sdk.AccAddress, from, to uint32) error
+	RefundChallengeBond(ctx context.Context, taskID uint64, worker sdk.AccAddress, slot uint32) error
 }

@@ -30,6 +30,9 @@ func (gs GenesisState) Validate() error {
 	if err := gs.validateQueues(transcripts); err != nil {
 		return err
 	}
+	if err := gs.validateChallengeSeals(transcripts); err != nil {
+		return err
+	}
 	return gs.validateVerdicts()
 }
 
@@ -48,9 +51,32 @@ func newClaimKey(task uint64, worker string) (claimKey, error) {
 	return claimKey{task, string(addr)}, nil
 }
 
-// Validate checks one transcript on its own.
+// Validate checks one transcript on its own. A transcript that was never
+// opened (sealed, or failed before its open) has a seal and no checkpoints;
+// an opened one has at least h_0 and h_N (an engine-failure transcript at
+// least h_0).
 func (t Transcript) Validate() error {
-	if len(t.Checkpoints) < 2 {
+	if t.Status == TRANSCRIPT_STATUS_UNSPECIFIED {
+		return fmt.Errorf("status is unspecified")
+	}
+	if n := len(t.Seal); n != HashLen && (n != 0 || t.Status == TRANSCRIPT_STATUS_SEALED) {
+		return fmt.Errorf("seal must be %d bytes", HashLen)
+	}
+	switch {
+	case t.Status == TRANSCRIPT_STATUS_SEALED:
+		if len(t.Checkpoints) != 0 {
+			return fmt.Errorf("a sealed transcript has no checkpoints until it opens")
+		}
+		return nil
+	case t.Status == TRANSCRIPT_STATUS_FAILED && len(t.Checkpoints) == 0:
+		// Failed before it opened.
+		if len(t.Seal) != HashLen {
+			return fmt.Errorf("a transcript that was never opened must have its %d-byte seal", HashLen)
+		}
+		return nil
+	case t.EngineFailure && len(t.Checkpoints) < 1:
+		return fmt.Errorf("an engine-failure transcript needs at least 1 checkpoint")
+	case !t.EngineFailure && len(t.Checkpoints) < 2:
 		return fmt.Errorf("needs at least 2 checkpoints")
 	}
 	for j, h := range t.Checkpoints {
@@ -58,15 +84,15 @@ func (t Transcript) Validate() error {
 			return fmt.Errorf("checkpoints[%d] must be %d bytes", j, HashLen)
 		}
 	}
-	if t.Status == TRANSCRIPT_STATUS_UNSPECIFIED {
-		return fmt.Errorf("status is unspecified")
-	}
 	return nil
 }
 
-// Validate checks one challenge against its transcript.
+// Validate checks one challenge against its transcript. The segment ends at a
+// checkpoint of the transcript, except the failing segment of an
+// engine-failure transcript h_0..h_s (segment s).
 func (c Challenge) Validate(t Transcript) error {
-	if uint64(c.Segment)+1 >= uint64(len(t.Checkpoints)) {
+	n := uint64(len(t.Checkpoints))
+	if seg := uint64(c.Segment); seg+1 > n || (seg+1 == n && !t.EngineFailure) {
 		return fmt.Errorf("segment %d out of range", c.Segment)
 	}
 	if c.Kind == CHALLENGE_KIND_FRAUD {
@@ -124,8 +150,11 @@ func (gs GenesisState) validateChallenges(transcripts map[claimKey]Transcript) e
 
 // validateQueues: queue entries must point at a transcript. Entries of
 // transcripts that have moved on are allowed (the blockers skip them, as on
-// the live chain), but a committed transcript needs its draw and a pending
-// challenge its reveal deadline, or the worker's claim would never be decided.
+// the live chain), but a sealed transcript whose task's claims closed needs
+// its open deadline, an opened (committed) one its draw or, while its
+// requester's secret is due, its open deadline (from which it is drawn from
+// the chain), and a pending challenge its reveal deadline, or the worker's
+// claim would never be decided.
 func (gs GenesisState) validateQueues(transcripts map[claimKey]Transcript) error {
 	entryKey := func(name string, i int, task uint64, worker string) (claimKey, error) {
 		k, err := newClaimKey(task, worker)
@@ -167,8 +196,14 @@ func (gs GenesisState) validateQueues(transcripts map[claimKey]Transcript) error
 	}
 	for i, t := range gs.Transcripts {
 		k, _ := newClaimKey(t.TaskId, t.Worker) // checked by validateTranscripts
-		if t.Status == TRANSCRIPT_STATUS_COMMITTED && !drawn[k] {
-			return fmt.Errorf("transcripts[%d]: committed transcript of task %d by %s has no draw_queue entry", i, t.TaskId, t.Worker)
+		openDue := !t.OpenDeadline.IsZero() && revealDue[dkey{k, t.OpenDeadline.UnixNano()}]
+		if t.Status == TRANSCRIPT_STATUS_COMMITTED && !drawn[k] && !openDue {
+			return fmt.Errorf("transcripts[%d]: committed transcript of task %d by %s has no draw_queue entry nor reveal_queue entry at its open deadline %s",
+				i, t.TaskId, t.Worker, t.OpenDeadline)
+		}
+		if t.Status == TRANSCRIPT_STATUS_SEALED && !t.OpenDeadline.IsZero() && !openDue {
+			return fmt.Errorf("transcripts[%d]: sealed transcript of task %d by %s has no reveal_queue entry at its open deadline %s",
+				i, t.TaskId, t.Worker, t.OpenDeadline)
 		}
 	}
 	for i, c := range gs.Challenges {
@@ -176,6 +211,59 @@ func (gs GenesisState) validateQueues(transcripts map[claimKey]Transcript) error
 		if c.Status == CHALLENGE_STATUS_PENDING && !revealDue[dkey{k, c.Deadline.UnixNano()}] {
 			return fmt.Errorf("challenges[%d]: pending challenge of segment %d has no reveal_queue entry at its deadline %s", i, c.Segment, c.Deadline)
 		}
+	}
+	return nil
+}
+
+// validateChallengeSeals: each sealed fraud challenge names a transcript, a
+// challenger, a commitment and a positive bond, once per (task, worker,
+// commitment), and holds its bond in a seal slot of its own below the
+// transcript's seal count (the slot the next seal takes).
+func (gs GenesisState) validateChallengeSeals(transcripts map[claimKey]Transcript) error {
+	type skey struct {
+		claimKey
+		commitment string
+	}
+	type slotKey struct {
+		claimKey
+		slot uint32
+	}
+	seen := make(map[skey]bool, len(gs.ChallengeSeals))
+	slots := make(map[slotKey]bool, len(gs.ChallengeSeals))
+	for i, s := range gs.ChallengeSeals {
+		tk, err := newClaimKey(s.TaskId, s.Worker)
+		if err != nil {
+			return fmt.Errorf("challenge_seals[%d].worker: %w", i, err)
+		}
+		if _, err := sdk.AccAddressFromBech32(s.Challenger); err != nil {
+			return fmt.Errorf("challenge_seals[%d].challenger: %w", i, err)
+		}
+		if len(s.Commitment) != HashLen {
+			return fmt.Errorf("challenge_seals[%d]: commitment must be %d bytes", i, HashLen)
+		}
+		if err := s.Bond.Validate(); err != nil || !s.Bond.IsPositive() {
+			return fmt.Errorf("challenge_seals[%d]: bond %s must be a positive coin", i, s.Bond)
+		}
+		if s.Height < 0 {
+			return fmt.Errorf("challenge_seals[%d]: negative height %d", i, s.Height)
+		}
+		k := skey{tk, string(s.Commitment)}
+		if seen[k] {
+			return fmt.Errorf("challenge_seals[%d]: duplicate seal of task %d by %s", i, s.TaskId, s.Worker)
+		}
+		seen[k] = true
+		t, ok := transcripts[tk]
+		if !ok {
+			return fmt.Errorf("challenge_seals[%d]: no transcript of task %d by %s", i, s.TaskId, s.Worker)
+		}
+		if s.Slot < SealSlot || s.Slot-SealSlot >= t.ChallengeSeals {
+			return fmt.Errorf("challenge_seals[%d]: slot %d must be in [2^31, 2^31 + the transcript's challenge_seals %d)", i, s.Slot, t.ChallengeSeals)
+		}
+		sk := slotKey{tk, s.Slot}
+		if slots[sk] {
+			return fmt.Errorf("challenge_seals[%d]: slot %d is another seal's", i, s.Slot)
+		}
+		slots[sk] = true
 	}
 	return nil
 }

@@ -23,7 +23,15 @@ var (
 	RevealQueueKey = collections.NewPrefix(7)
 	// FraudQueue: (fraud window end, task, worker) of passed transcripts.
 	FraudQueueKey = collections.NewPrefix(8)
+	// ChallengeSeals: (task, worker, commitment) of sealed fraud challenges.
+	ChallengeSealsKey = collections.NewPrefix(9)
+	// PendingRevealGas: the gas of every reveal owed for a pending challenge.
+	PendingRevealGasKey = collections.NewPrefix(10)
 )
+
+// SealSlot is the first x/rewards challenge-bond slot of sealed challenges:
+// a sealed bond is kept at SealSlot + n until it opens on a segment (< 2^31).
+const SealSlot = uint32(1) << 31
 
 // HashLen is the length of checkpoint and model hashes (SHA-256).
 const HashLen = 32

@@ -37,7 +37,15 @@ const (
 	// DefaultMaxGasPerReveal is three quarters of CalibratedMaxBlockGas: an
 	// honest reveal always fits in a block with room for other transactions.
 	DefaultMaxGasPerReveal = CalibratedMaxBlockGas / 4 * 3
+	// A fraud challenge bonds at least twice the gas of the honest answer
+	// at the default gas price (the demo and localnets run at 0.001 uhint/gas
+	// or more; operators set challenge_gas_price to their minimum gas price).
+	DefaultChallengeBondFactor = 2
+	DefaultBlockTime           = 5 * time.Second
 )
+
+// DefaultChallengeGasPrice is the gas price challenge bonds are sized at.
+var DefaultChallengeGasPrice = sdkmath.LegacyNewDecWithPrec(1, 3)
 
 // CalibratedMaxBlockGas is the genesis block max_gas the gas params are
 // calibrated for (the app writes it into new genesis files).
@@ -63,6 +71,10 @@ func DefaultParams() Params {
 		GasPerActivation:      DefaultGasPerActivation,
 		MaxBatchRowsPerReveal: DefaultMaxBatchRowsPerReveal,
 		MaxGasPerReveal:       DefaultMaxGasPerReveal,
+
+		ChallengeBondFactor: DefaultChallengeBondFactor,
+		ChallengeGasPrice:   DefaultChallengeGasPrice,
+		BlockTime:           DefaultBlockTime,
 	}
 }
 
@@ -111,6 +123,15 @@ func (p Params) Validate() error {
 	}
 	if p.MaxItemsPerBlock == 0 {
 		return fmt.Errorf("max_items_per_block must be positive")
+	}
+	if p.ChallengeBondFactor == 0 || p.ChallengeBondFactor > 1000 {
+		return fmt.Errorf("challenge_bond_factor %d must be in 1..1000: a challenge must bond at least the gas of its answer", p.ChallengeBondFactor)
+	}
+	if p.ChallengeGasPrice.IsNil() || !p.ChallengeGasPrice.IsPositive() || p.ChallengeGasPrice.GT(sdkmath.LegacyNewDec(1_000_000)) {
+		return fmt.Errorf("challenge_gas_price must be in (0, 10^6]")
+	}
+	if p.BlockTime <= 0 || p.BlockTime > time.Hour {
+		return fmt.Errorf("block_time %s must be in (0, 1h]", p.BlockTime)
 	}
 	return nil
 }

@@ -32,28 +32,28 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-type MsgCommitTranscript struct {
+// MsgSealTranscript fixes a transcript before anyone can see it. The seal is
+// SHA-256("hinterland/seal/v1" || task id (8 bytes BE) || worker address bytes
+// || salt (32 bytes) || transcript hash || final model hash || final optimiser
+// hash || engine_failure (1 byte)); see pkg/recompute.TranscriptSeal.
+type MsgSealTranscript struct {
 	Worker string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
 	TaskId uint64 `protobuf:"varint,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
-	// h_0 ... h_N, 32 bytes each.
-	Checkpoints    [][]byte `protobuf:"bytes,3,rep,name=checkpoints,proto3" json:"checkpoints,omitempty"`
-	Uri            string   `protobuf:"bytes,4,opt,name=uri,proto3" json:"uri,omitempty"`
-	FinalModelHash []byte   `protobuf:"bytes,5,opt,name=final_model_hash,json=finalModelHash,proto3" json:"final_model_hash,omitempty"`
-	FinalOptHash   []byte   `protobuf:"bytes,6,opt,name=final_opt_hash,json=finalOptHash,proto3" json:"final_opt_hash,omitempty"`
+	Seal   []byte `protobuf:"bytes,3,opt,name=seal,proto3" json:"seal,omitempty"`
 }
 
-func (m *MsgCommitTranscript) Reset()         { *m = MsgCommitTranscript{} }
-func (m *MsgCommitTranscript) String() string { return proto.CompactTextString(m) }
-func (*MsgCommitTranscript) ProtoMessage()    {}
-func (*MsgCommitTranscript) Descriptor() ([]byte, []int) {
+func (m *MsgSealTranscript) Reset()         { *m = MsgSealTranscript{} }
+func (m *MsgSealTranscript) String() string { return proto.CompactTextString(m) }
+func (*MsgSealTranscript) ProtoMessage()    {}
+func (*MsgSealTranscript) Descriptor() ([]byte, []int) {
 	return fileDescriptor_e4570accdac5a765, []int{0}
 }
-func (m *MsgCommitTranscript) XXX_Unmarshal(b []byte) error {
+func (m *MsgSealTranscript) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
 }
-func (m *MsgCommitTranscript) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+func (m *MsgSealTranscript) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
 	if deterministic {
-		return xxx_messageInfo_MsgCommitTranscript.Marshal(b, m, deterministic)
+		return xxx_messageInfo_MsgSealTranscript.Marshal(b, m, deterministic)
 	} else {
 		b = b[:cap(b)]
 		n, err := m.MarshalToSizedBuffer(b)
@@ -63,76 +63,56 @@ func (m *MsgCommitTranscript) XXX_Marshal(b []byte, deterministic bool) ([]byte,
 		return b[:n], nil
 	}
 }
-func (m *MsgCommitTranscript) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_MsgCommitTranscript.Merge(m, src)
+func (m *MsgSealTranscript) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSealTranscript.Merge(m, src)
 }
-func (m *MsgCommitTranscript) XXX_Size() int {
+func (m *MsgSealTranscript) XXX_Size() int {
 	return m.Size()
 }
-func (m *MsgCommitTranscript) XXX_DiscardUnknown() {
-	xxx_messageInfo_MsgCommitTranscript.DiscardUnknown(m)
+func (m *MsgSealTranscript) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSealTranscript.DiscardUnknown(m)
 }
 
-var xxx_messageInfo_MsgCommitTranscript proto.InternalMessageInfo
+var xxx_messageInfo_MsgSealTranscript proto.InternalMessageInfo
 
-func (m *MsgCommitTranscript) GetWorker() string {
+func (m *MsgSealTranscript) GetWorker() string {
 	if m != nil {
 		return m.Worker
 	}
 	return ""
 }
 
-func (m *MsgCommitTranscript) GetTaskId() uint64 {
+func (m *MsgSealTranscript) GetTaskId() uint64 {
 	if m != nil {
 		return m.TaskId
 	}
 	return 0
 }
 
-func (m *MsgCommitTranscript) GetCheckpoints() [][]byte {
+func (m *MsgSealTranscript) GetSeal() []byte {
 	if m != nil {
-		return m.Checkpoints
+		return m.Seal
 	}
 	return nil
 }
 
-func (m *MsgCommitTranscript) GetUri() string {
-	if m != nil {
-		return m.Uri
-	}
-	return ""
+type MsgSealTranscriptResponse struct {
+	// True when this seal closed the task's claims: transcripts may open now.
+	ClaimsClosed bool `protobuf:"varint,1,opt,name=claims_closed,json=claimsClosed,proto3" json:"claims_closed,omitempty"`
 }
 
-func (m *MsgCommitTranscript) GetFinalModelHash() []byte {
-	if m != nil {
-		return m.FinalModelHash
-	}
-	return nil
-}
-
-func (m *MsgCommitTranscript) GetFinalOptHash() []byte {
-	if m != nil {
-		return m.FinalOptHash
-	}
-	return nil
-}
-
-type MsgCommitTranscriptResponse struct {
-	TranscriptHash []byte `protobuf:"bytes,1,opt,name=transcript_hash,json=transcriptHash,proto3" json:"transcript_hash,omitempty"`
-}
-
-func (m *MsgCommitTranscriptResponse) Reset()         { *m = MsgCommitTranscriptResponse{} }
-func (m *MsgCommitTranscriptResponse) String() string { return proto.CompactTextString(m) }
-func (*MsgCommitTranscriptResponse) ProtoMessage()    {}
-func (*MsgCommitTranscriptResponse) Descriptor() ([]byte, []int) {
+func (m *MsgSealTranscriptResponse) Reset()         { *m = MsgSealTranscriptResponse{} }
+func (m *MsgSealTranscriptResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgSealTranscriptResponse) ProtoMessage()    {}
+func (*MsgSealTranscriptResponse) Descriptor() ([]byte, []int) {
 	return fileDescriptor_e4570accdac5a765, []int{1}
 }
-func (m *MsgCommitTranscriptResponse) XXX_Unmarshal(b []byte) error {
+func (m *MsgSealTranscriptResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
 }
-func (m *MsgCommitTranscriptResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+func (m *MsgSealTranscriptResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
 	if deterministic {
-		return xxx_messageInfo_MsgCommitTranscriptResponse.Marshal(b, m, deterministic)
+		return xxx_messageInfo_MsgSealTranscriptResponse.Marshal(b, m, deterministic)
 	} else {
 		b = b[:cap(b)]
 		n, err := m.MarshalToSizedBuffer(b)
@@ -142,19 +122,169 @@ func (m *MsgCommitTranscriptResponse) XXX_Marshal(b []byte, deterministic bool) 
 		return b[:n], nil
 	}
 }
-func (m *MsgCommitTranscriptResponse) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_MsgCommitTranscriptResponse.Merge(m, src)
+func (m *MsgSealTranscriptResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSealTranscriptResponse.Merge(m, src)
 }
-func (m *MsgCommitTranscriptResponse) XXX_Size() int {
+func (m *MsgSealTranscriptResponse) XXX_Size() int {
 	return m.Size()
 }
-func (m *MsgCommitTranscriptResponse) XXX_DiscardUnknown() {
-	xxx_messageInfo_MsgCommitTranscriptResponse.DiscardUnknown(m)
+func (m *MsgSealTranscriptResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSealTranscriptResponse.DiscardUnknown(m)
 }
 
-var xxx_messageInfo_MsgCommitTranscriptResponse proto.InternalMessageInfo
+var xxx_messageInfo_MsgSealTranscriptResponse proto.InternalMessageInfo
 
-func (m *MsgCommitTranscriptResponse) GetTranscriptHash() []byte {
+func (m *MsgSealTranscriptResponse) GetClaimsClosed() bool {
+	if m != nil {
+		return m.ClaimsClosed
+	}
+	return false
+}
+
+// MsgOpenTranscript shows what a seal committed to.
+type MsgOpenTranscript struct {
+	Worker string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	TaskId uint64 `protobuf:"varint,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	// h_0 ... h_N, 32 bytes each; with engine_failure, h_0 ... h_s where the
+	// engine fails inside segment s.
+	Checkpoints [][]byte `protobuf:"bytes,3,rep,name=checkpoints,proto3" json:"checkpoints,omitempty"`
+	Uri         string   `protobuf:"bytes,4,opt,name=uri,proto3" json:"uri,omitempty"`
+	// Empty with engine_failure.
+	FinalModelHash []byte `protobuf:"bytes,5,opt,name=final_model_hash,json=finalModelHash,proto3" json:"final_model_hash,omitempty"`
+	FinalOptHash   []byte `protobuf:"bytes,6,opt,name=final_opt_hash,json=finalOptHash,proto3" json:"final_opt_hash,omitempty"`
+	Salt           []byte `protobuf:"bytes,7,opt,name=salt,proto3" json:"salt,omitempty"`
+	// The worker claims the engine cannot compute a step of the last segment
+	// (s, from h_s): the chain recomputes that segment and samples the others.
+	EngineFailure bool `protobuf:"varint,8,opt,name=engine_failure,json=engineFailure,proto3" json:"engine_failure,omitempty"`
+}
+
+func (m *MsgOpenTranscript) Reset()         { *m = MsgOpenTranscript{} }
+func (m *MsgOpenTranscript) String() string { return proto.CompactTextString(m) }
+func (*MsgOpenTranscript) ProtoMessage()    {}
+func (*MsgOpenTranscript) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e4570accdac5a765, []int{2}
+}
+func (m *MsgOpenTranscript) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgOpenTranscript) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgOpenTranscript.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgOpenTranscript) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgOpenTranscript.Merge(m, src)
+}
+func (m *MsgOpenTranscript) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgOpenTranscript) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgOpenTranscript.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgOpenTranscript proto.InternalMessageInfo
+
+func (m *MsgOpenTranscript) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *MsgOpenTranscript) GetTaskId() uint64 {
+	if m != nil {
+		return m.TaskId
+	}
+	return 0
+}
+
+func (m *MsgOpenTranscript) GetCheckpoints() [][]byte {
+	if m != nil {
+		return m.Checkpoints
+	}
+	return nil
+}
+
+func (m *MsgOpenTranscript) GetUri() string {
+	if m != nil {
+		return m.Uri
+	}
+	return ""
+}
+
+func (m *MsgOpenTranscript) GetFinalModelHash() []byte {
+	if m != nil {
+		return m.FinalModelHash
+	}
+	return nil
+}
+
+func (m *MsgOpenTranscript) GetFinalOptHash() []byte {
+	if m != nil {
+		return m.FinalOptHash
+	}
+	return nil
+}
+
+func (m *MsgOpenTranscript) GetSalt() []byte {
+	if m != nil {
+		return m.Salt
+	}
+	return nil
+}
+
+func (m *MsgOpenTranscript) GetEngineFailure() bool {
+	if m != nil {
+		return m.EngineFailure
+	}
+	return false
+}
+
+type MsgOpenTranscriptResponse struct {
+	TranscriptHash []byte `protobuf:"bytes,1,opt,name=transcript_hash,json=transcriptHash,proto3" json:"transcript_hash,omitempty"`
+}
+
+func (m *MsgOpenTranscriptResponse) Reset()         { *m = MsgOpenTranscriptResponse{} }
+func (m *MsgOpenTranscriptResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgOpenTranscriptResponse) ProtoMessage()    {}
+func (*MsgOpenTranscriptResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e4570accdac5a765, []int{3}
+}
+func (m *MsgOpenTranscriptResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgOpenTranscriptResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgOpenTranscriptResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgOpenTranscriptResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgOpenTranscriptResponse.Merge(m, src)
+}
+func (m *MsgOpenTranscriptResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgOpenTranscriptResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgOpenTranscriptResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgOpenTranscriptResponse proto.InternalMessageInfo
+
+func (m *MsgOpenTranscriptResponse) GetTranscriptHash() []byte {
 	if m != nil {
 		return m.TranscriptHash
 	}
@@ -174,7 +304,7 @@ func (m *RowProof) Reset()         { *m = RowProof{} }
 func (m *RowProof) String() string { return proto.CompactTextString(m) }
 func (*RowProof) ProtoMessage()    {}
 func (*RowProof) Descriptor() ([]byte, []int) {
-	return fileDescriptor_e4570accdac5a765, []int{2}
+	return fileDescriptor_e4570accdac5a765, []int{4}
 }
 func (m *RowProof) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -240,7 +370,7 @@ func (m *MsgRevealSegment) Reset()         { *m = MsgRevealSegment{} }
 func (m *MsgRevealSegment) String() string { return proto.CompactTextString(m) }
 func (*MsgRevealSegment) ProtoMessage()    {}
 func (*MsgRevealSegment) Descriptor() ([]byte, []int) {
-	return fileDescriptor_e4570accdac5a765, []int{3}
+	return fileDescriptor_e4570accdac5a765, []int{5}
 }
 func (m *MsgRevealSegment) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -321,7 +451,7 @@ func (m *MsgRevealSegmentResponse) Reset()         { *m = MsgRevealSegmentRespon
 func (m *MsgRevealSegmentResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgRevealSegmentResponse) ProtoMessage()    {}
 func (*MsgRevealSegmentResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_e4570accdac5a765, []int{4}
+	return fileDescriptor_e4570accdac5a765, []int{6}
 }
 func (m *MsgRevealSegmentResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -364,19 +494,138 @@ func (m *MsgRevealSegmentResponse) GetMacs() uint64 {
 	return 0
 }
 
+// MsgSealChallenge locks a challenge bond on a passed transcript with a
+// commitment SHA-256("hinterland/challenge/v1" || task id (8 bytes BE) ||
+// worker address bytes || challenger address bytes || segment (4 bytes BE) ||
+// salt); see pkg/recompute.ChallengeCommitment.
+type MsgSealChallenge struct {
+	Challenger string `protobuf:"bytes,1,opt,name=challenger,proto3" json:"challenger,omitempty"`
+	TaskId     uint64 `protobuf:"varint,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Worker     string `protobuf:"bytes,3,opt,name=worker,proto3" json:"worker,omitempty"`
+	Commitment []byte `protobuf:"bytes,4,opt,name=commitment,proto3" json:"commitment,omitempty"`
+	// At least the challenge bond the task requires (query challenge-bond).
+	Bond types.Coin `protobuf:"bytes,5,opt,name=bond,proto3" json:"bond"`
+}
+
+func (m *MsgSealChallenge) Reset()         { *m = MsgSealChallenge{} }
+func (m *MsgSealChallenge) String() string { return proto.CompactTextString(m) }
+func (*MsgSealChallenge) ProtoMessage()    {}
+func (*MsgSealChallenge) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e4570accdac5a765, []int{7}
+}
+func (m *MsgSealChallenge) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSealChallenge) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSealChallenge.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSealChallenge) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSealChallenge.Merge(m, src)
+}
+func (m *MsgSealChallenge) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSealChallenge) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSealChallenge.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSealChallenge proto.InternalMessageInfo
+
+func (m *MsgSealChallenge) GetChallenger() string {
+	if m != nil {
+		return m.Challenger
+	}
+	return ""
+}
+
+func (m *MsgSealChallenge) GetTaskId() uint64 {
+	if m != nil {
+		return m.TaskId
+	}
+	return 0
+}
+
+func (m *MsgSealChallenge) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *MsgSealChallenge) GetCommitment() []byte {
+	if m != nil {
+		return m.Commitment
+	}
+	return nil
+}
+
+func (m *MsgSealChallenge) GetBond() types.Coin {
+	if m != nil {
+		return m.Bond
+	}
+	return types.Coin{}
+}
+
+type MsgSealChallengeResponse struct {
+}
+
+func (m *MsgSealChallengeResponse) Reset()         { *m = MsgSealChallengeResponse{} }
+func (m *MsgSealChallengeResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgSealChallengeResponse) ProtoMessage()    {}
+func (*MsgSealChallengeResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e4570accdac5a765, []int{8}
+}
+func (m *MsgSealChallengeResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSealChallengeResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSealChallengeResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSealChallengeResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSealChallengeResponse.Merge(m, src)
+}
+func (m *MsgSealChallengeResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSealChallengeResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSealChallengeResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSealChallengeResponse proto.InternalMessageInfo
+
+// MsgChallengeSegment opens a sealed challenge, in a later block than the
+// seal. Where two challengers name the same segment, the earlier seal wins.
 type MsgChallengeSegment struct {
-	Challenger string     `protobuf:"bytes,1,opt,name=challenger,proto3" json:"challenger,omitempty"`
-	TaskId     uint64     `protobuf:"varint,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
-	Worker     string     `protobuf:"bytes,3,opt,name=worker,proto3" json:"worker,omitempty"`
-	Segment    uint32     `protobuf:"varint,4,opt,name=segment,proto3" json:"segment,omitempty"`
-	Bond       types.Coin `protobuf:"bytes,5,opt,name=bond,proto3" json:"bond"`
+	Challenger string `protobuf:"bytes,1,opt,name=challenger,proto3" json:"challenger,omitempty"`
+	TaskId     uint64 `protobuf:"varint,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Worker     string `protobuf:"bytes,3,opt,name=worker,proto3" json:"worker,omitempty"`
+	Segment    uint32 `protobuf:"varint,4,opt,name=segment,proto3" json:"segment,omitempty"`
+	Salt       []byte `protobuf:"bytes,6,opt,name=salt,proto3" json:"salt,omitempty"`
 }
 
 func (m *MsgChallengeSegment) Reset()         { *m = MsgChallengeSegment{} }
 func (m *MsgChallengeSegment) String() string { return proto.CompactTextString(m) }
 func (*MsgChallengeSegment) ProtoMessage()    {}
 func (*MsgChallengeSegment) Descriptor() ([]byte, []int) {
-	return fileDescriptor_e4570accdac5a765, []int{5}
+	return fileDescriptor_e4570accdac5a765, []int{9}
 }
 func (m *MsgChallengeSegment) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -433,11 +682,11 @@ func (m *MsgChallengeSegment) GetSegment() uint32 {
 	return 0
 }
 
-func (m *MsgChallengeSegment) GetBond() types.Coin {
+func (m *MsgChallengeSegment) GetSalt() []byte {
 	if m != nil {
-		return m.Bond
+		return m.Salt
 	}
-	return types.Coin{}
+	return nil
 }
 
 type MsgChallengeSegmentResponse struct {
@@ -447,7 +696,7 @@ func (m *MsgChallengeSegmentResponse) Reset()         { *m = MsgChallengeSegment
 func (m *MsgChallengeSegmentResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgChallengeSegmentResponse) ProtoMessage()    {}
 func (*MsgChallengeSegmentResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_e4570accdac5a765, []int{6}
+	return fileDescriptor_e4570accdac5a765, []int{10}
 }
 func (m *MsgChallengeSegmentResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -485,7 +734,7 @@ func (m *MsgUpdateParams) Reset()         { *m = MsgUpdateParams{} }
 func (m *MsgUpdateParams) String() string { return proto.CompactTextString(m) }
 func (*MsgUpdateParams) ProtoMessage()    {}
 func (*MsgUpdateParams) Descriptor() ([]byte, []int) {
-	return fileDescriptor_e4570accdac5a765, []int{7}
+	return fileDescriptor_e4570accdac5a765, []int{11}
 }
 func (m *MsgUpdateParams) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -535,7 +784,7 @@ func (m *MsgUpdateParamsResponse) Reset()         { *m = MsgUpdateParamsResponse
 func (m *MsgUpdateParamsResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgUpdateParamsResponse) ProtoMessage()    {}
 func (*MsgUpdateParamsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_e4570accdac5a765, []int{8}
+	return fileDescriptor_e4570accdac5a765, []int{12}
 }
 func (m *MsgUpdateParamsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -565,11 +814,15 @@ func (m *MsgUpdateParamsResponse) XXX_DiscardUnknown() {
 var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 
 func init() {
-	proto.RegisterType((*MsgCommitTranscript)(nil), "hinterland.verification.v1.MsgCommitTranscript")
-	proto.RegisterType((*MsgCommitTranscriptResponse)(nil), "hinterland.verification.v1.MsgCommitTranscriptResponse")
+	proto.RegisterType((*MsgSealTranscript)(nil), "hinterland.verification.v1.MsgSealTranscript")
+	proto.RegisterType((*MsgSealTranscriptResponse)(nil), "hinterland.verification.v1.MsgSealTranscriptResponse")
+	proto.RegisterType((*MsgOpenTranscript)(nil), "hinterland.verification.v1.MsgOpenTranscript")
+	proto.RegisterType((*MsgOpenTranscriptResponse)(nil), "hinterland.verification.v1.MsgOpenTranscriptResponse")
 	proto.RegisterType((*RowProof)(nil), "hinterland.verification.v1.RowProof")
 	proto.RegisterType((*MsgRevealSegment)(nil), "hinterland.verification.v1.MsgRevealSegment")
 	proto.RegisterType((*MsgRevealSegmentResponse)(nil), "hinterland.verification.v1.MsgRevealSegmentResponse")
+	proto.RegisterType((*MsgSealChallenge)(nil), "hinterland.verification.v1.MsgSealChallenge")
+	proto.RegisterType((*MsgSealChallengeResponse)(nil), "hinterland.verification.v1.MsgSealChallengeResponse")
 	proto.RegisterType((*MsgChallengeSegment)(nil), "hinterland.verification.v1.MsgChallengeSegment")
 	proto.RegisterType((*MsgChallengeSegmentResponse)(nil), "hinterland.verification.v1.MsgChallengeSegmentResponse")
 	proto.RegisterType((*MsgUpdateParams)(nil), "hinterland.verification.v1.MsgUpdateParams")
@@ -581,61 +834,72 @@ func init() {
 }
 
 var fileDescriptor_e4570accdac5a765 = []byte{
-	// 859 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x55, 0xbf, 0x6f, 0x23, 0x45,
-	0x14, 0xce, 0xc6, 0x3f, 0xee, 0xf2, 0xec, 0xe3, 0xc2, 0x10, 0x29, 0x1b, 0xa3, 0x73, 0xac, 0xbd,
-	0x13, 0x58, 0x81, 0xdb, 0xbd, 0x38, 0x88, 0x8b, 0xd2, 0x91, 0x00, 0x3a, 0x0a, 0x8b, 0xd3, 0x06,
-	0x1a, 0x1a, 0x6b, 0xbc, 0x3b, 0xd9, 0x1d, 0xc5, 0xbb, 0xb3, 0x9a, 0x99, 0x38, 0x39, 0x89, 0x02,
-	0x51, 0x52, 0xd1, 0xf2, 0x17, 0x40, 0x85, 0x52, 0xf0, 0x27, 0x50, 0x5c, 0x19, 0x51, 0x51, 0x21,
-	0x94, 0x14, 0x29, 0xf9, 0x17, 0xd0, 0xcc, 0xac, 0xe3, 0xb5, 0xb1, 0x63, 0x22, 0x5d, 0x63, 0xed,
-	0xfb, 0xe6, 0x9b, 0xf7, 0xe6, 0x7d, 0xdf, 0xbc, 0x31, 0x3c, 0x8e, 0x69, 0x2a, 0x09, 0x1f, 0xe0,
-	0x34, 0xf4, 0x86, 0x84, 0xd3, 0x23, 0x1a, 0x60, 0x49, 0x59, 0xea, 0x0d, 0xb7, 0x3d, 0x79, 0xe6,
-	0x66, 0x9c, 0x49, 0x86, 0x1a, 0x63, 0x92, 0x5b, 0x24, 0xb9, 0xc3, 0xed, 0xc6, 0xdb, 0x38, 0xa1,
-	0x29, 0xf3, 0xf4, 0xaf, 0xa1, 0x37, 0x9a, 0x01, 0x13, 0x09, 0x13, 0x5e, 0x1f, 0x0b, 0xe2, 0x0d,
-	0xb7, 0xfb, 0x44, 0xe2, 0x6d, 0x2f, 0x60, 0x34, 0xcd, 0xd7, 0xd7, 0xf3, 0xf5, 0x44, 0x44, 0xaa,
-	0x4c, 0x22, 0xa2, 0x7c, 0x61, 0xc3, 0x2c, 0xf4, 0x74, 0xe4, 0x99, 0x20, 0x5f, 0x5a, 0x8b, 0x58,
-	0xc4, 0x0c, 0xae, 0xbe, 0x72, 0xf4, 0xbd, 0xdb, 0x4e, 0xff, 0x2a, 0x23, 0xf9, 0x6e, 0xe7, 0xa7,
-	0x65, 0x78, 0xa7, 0x2b, 0xa2, 0x03, 0x96, 0x24, 0x54, 0x7e, 0xc5, 0x71, 0x2a, 0x02, 0x4e, 0x33,
-	0x89, 0x9e, 0x41, 0xf5, 0x94, 0xf1, 0x63, 0xc2, 0x6d, 0xab, 0x65, 0xb5, 0x57, 0xf6, 0xed, 0x3f,
-	0x7e, 0x7b, 0xba, 0x96, 0xd7, 0xfd, 0x24, 0x0c, 0x39, 0x11, 0xe2, 0x50, 0x72, 0x9a, 0x46, 0x7e,
-	0xce, 0x43, 0xeb, 0x70, 0x4f, 0x62, 0x71, 0xdc, 0xa3, 0xa1, 0xbd, 0xdc, 0xb2, 0xda, 0x65, 0xbf,
-	0xaa, 0xc2, 0x2f, 0x42, 0xd4, 0x82, 0x5a, 0x10, 0x93, 0xe0, 0x38, 0x63, 0x34, 0x95, 0xc2, 0x2e,
-	0xb5, 0x4a, 0xed, 0xba, 0x5f, 0x84, 0xd0, 0x2a, 0x94, 0x4e, 0x38, 0xb5, 0xcb, 0xaa, 0x92, 0xaf,
-	0x3e, 0x51, 0x1b, 0x56, 0x8f, 0x68, 0x8a, 0x07, 0xbd, 0x84, 0x85, 0x64, 0xd0, 0x8b, 0xb1, 0x88,
-	0xed, 0x4a, 0xcb, 0x6a, 0xd7, 0xfd, 0xb7, 0x34, 0xde, 0x55, 0xf0, 0x0b, 0x2c, 0x62, 0xf4, 0x04,
-	0x0c, 0xd2, 0x63, 0x99, 0x34, 0xbc, 0xaa, 0xe6, 0xd5, 0x35, 0xfa, 0x65, 0x26, 0x15, 0x6b, 0x6f,
-	0xe7, 0xfb, 0xeb, 0xf3, 0xad, 0xfc, 0xa4, 0x3f, 0x5c, 0x9f, 0x6f, 0x3d, 0x8e, 0x07, 0x93, 0xb2,
-	0xcc, 0xd0, 0xc0, 0xf9, 0x1c, 0xde, 0x9d, 0x01, 0xfb, 0x44, 0x64, 0x2c, 0x15, 0x04, 0xbd, 0x0f,
-	0x0f, 0xe5, 0x0d, 0x6a, 0x4a, 0x5b, 0xe6, 0x88, 0x63, 0x58, 0x15, 0x77, 0x5e, 0xc0, 0x7d, 0x9f,
-	0x9d, 0xbe, 0xe4, 0x8c, 0x1d, 0xa1, 0x35, 0xa8, 0xd0, 0x34, 0x24, 0x67, 0x9a, 0x5a, 0xf6, 0x4d,
-	0xa0, 0x04, 0xe0, 0xec, 0x54, 0xeb, 0x56, 0xf7, 0xd5, 0xa7, 0xe2, 0xe1, 0x93, 0xb1, 0x5c, 0x26,
-	0x70, 0x7e, 0x5d, 0x86, 0xd5, 0xae, 0x88, 0x7c, 0x32, 0x24, 0x78, 0x70, 0x48, 0xa2, 0x84, 0xa4,
-	0x6f, 0xd4, 0x2a, 0x1b, 0xee, 0x09, 0x93, 0xd5, 0x2e, 0xb5, 0xac, 0xf6, 0x03, 0x7f, 0x14, 0xa2,
-	0x4d, 0xa8, 0x09, 0x89, 0xb9, 0xec, 0x09, 0x89, 0x25, 0xd1, 0x56, 0xd5, 0x7d, 0xd0, 0xd0, 0xa1,
-	0x42, 0xd0, 0x01, 0x94, 0x39, 0x3b, 0x15, 0x76, 0xa5, 0x55, 0x6a, 0xd7, 0x3a, 0x4f, 0xdc, 0xf9,
-	0x83, 0xe1, 0x8e, 0xc4, 0xd8, 0x5f, 0x79, 0xfd, 0xd7, 0xe6, 0xd2, 0x2f, 0xd7, 0xe7, 0x5b, 0x96,
-	0xaf, 0x37, 0xa3, 0x47, 0x00, 0x6a, 0x34, 0x8c, 0xeb, 0xb9, 0x91, 0x2b, 0x0a, 0xd1, 0x7e, 0xef,
-	0x3d, 0x9b, 0x72, 0xb1, 0x35, 0xc3, 0xc5, 0x09, 0x6d, 0x9c, 0x4f, 0xc1, 0x9e, 0xc6, 0x6e, 0xfc,
-	0x5b, 0x83, 0x4a, 0x82, 0x65, 0x60, 0x5c, 0xbb, 0xef, 0x9b, 0x00, 0x21, 0x28, 0x27, 0x38, 0x10,
-	0xb9, 0x30, 0xfa, 0xdb, 0xf9, 0x39, 0x1f, 0x92, 0x18, 0x0f, 0x06, 0x24, 0x8d, 0xc8, 0x48, 0xf9,
-	0x5d, 0x80, 0x60, 0x84, 0x2d, 0x56, 0xbf, 0xc0, 0x9d, 0xef, 0xc0, 0xd8, 0xcc, 0xd2, 0xff, 0x34,
-	0xb3, 0xe0, 0x59, 0x79, 0xd2, 0xb3, 0x5d, 0x28, 0xf7, 0x59, 0x1a, 0xea, 0xc1, 0xa9, 0x75, 0x36,
-	0xdc, 0x3c, 0x8d, 0xd2, 0xd3, 0xcd, 0x1f, 0x1f, 0xf7, 0x80, 0xd1, 0x74, 0xc2, 0x07, 0xb5, 0x63,
-	0xef, 0xb9, 0x12, 0xba, 0x70, 0xde, 0xb9, 0x23, 0x33, 0xa5, 0x88, 0xf3, 0xc8, 0x8c, 0xcc, 0x14,
-	0x3c, 0x92, 0xdc, 0xf9, 0xdd, 0x82, 0x87, 0x5d, 0x11, 0x7d, 0x9d, 0x85, 0x58, 0x92, 0x97, 0x98,
-	0xe3, 0x44, 0xa0, 0x8f, 0x61, 0x05, 0x9f, 0xc8, 0x98, 0x71, 0x2a, 0x5f, 0x2d, 0xd4, 0x70, 0x4c,
-	0x45, 0x9f, 0x41, 0x35, 0xd3, 0x19, 0xb4, 0x82, 0xb5, 0x8e, 0x73, 0xdb, 0x95, 0x33, 0xb5, 0x8a,
-	0x8d, 0xe6, 0x9b, 0xf7, 0x3a, 0xaa, 0xd5, 0x71, 0x5a, 0xd5, 0xe9, 0xe6, 0x8c, 0x4e, 0x8b, 0x47,
-	0x76, 0x36, 0x60, 0x7d, 0x0a, 0x1a, 0x75, 0xd8, 0xf9, 0xa7, 0x04, 0xa5, 0xae, 0x88, 0xd0, 0xb7,
-	0xb0, 0xfa, 0x9f, 0x37, 0xd5, 0xbb, 0xed, 0x84, 0x33, 0x5e, 0x9a, 0xc6, 0xf3, 0x3b, 0x6e, 0xb8,
-	0xb9, 0xda, 0x02, 0x1e, 0x4c, 0xbe, 0x11, 0x1f, 0x2e, 0xc8, 0x34, 0xc1, 0x6e, 0x7c, 0x74, 0x17,
-	0xf6, 0x4d, 0x51, 0xd5, 0xf2, 0xf4, 0x84, 0x2c, 0x6c, 0x79, 0x6a, 0xc3, 0xe2, 0x96, 0xe7, 0x5c,
-	0x2d, 0x94, 0x41, 0x7d, 0xe2, 0x5a, 0x7d, 0xb0, 0x20, 0x51, 0x91, 0xdc, 0xd8, 0xb9, 0x03, 0x79,
-	0x54, 0xb1, 0x51, 0xf9, 0x4e, 0x5d, 0xa4, 0x7d, 0xff, 0xf5, 0x65, 0xd3, 0xba, 0xb8, 0x6c, 0x5a,
-	0x7f, 0x5f, 0x36, 0xad, 0x1f, 0xaf, 0x9a, 0x4b, 0x17, 0x57, 0xcd, 0xa5, 0x3f, 0xaf, 0x9a, 0x4b,
-	0xdf, 0xec, 0x46, 0x54, 0xc6, 0x27, 0x7d, 0x37, 0x60, 0x89, 0x37, 0xce, 0xff, 0x14, 0xd3, 0x42,
-	0xe4, 0x9d, 0x4d, 0x5e, 0x35, 0xfd, 0xdf, 0xdc, 0xaf, 0xea, 0x3f, 0xe7, 0x9d, 0x7f, 0x03, 0x00,
-	0x00, 0xff, 0xff, 0xf9, 0x66, 0xff, 0xda, 0x84, 0x08, 0x00, 0x00,
+	// 1034 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x56, 0xcf, 0x6f, 0xe3, 0xc4,
+	0x17, 0xaf, 0x9b, 0x1f, 0x6d, 0x5f, 0xd3, 0x6e, 0x77, 0xbe, 0x95, 0xea, 0xe6, 0xab, 0x4d, 0x83,
+	0xbb, 0x40, 0x54, 0xb6, 0xf1, 0xb6, 0xbb, 0xb0, 0x55, 0x4f, 0xd0, 0x2e, 0x68, 0x41, 0x8a, 0x76,
+	0xe5, 0xc2, 0x85, 0x4b, 0x34, 0xb1, 0xa7, 0xf6, 0xa8, 0xb6, 0xc7, 0xf2, 0x4c, 0xd2, 0xae, 0xc4,
+	0x01, 0x71, 0x41, 0xe2, 0xc4, 0x3f, 0x81, 0xe0, 0x84, 0x7a, 0xe0, 0x4f, 0xe0, 0xb0, 0xc7, 0x8a,
+	0x03, 0xe2, 0x84, 0x50, 0x7b, 0xe8, 0xbf, 0x81, 0x66, 0xec, 0x24, 0x76, 0x9a, 0x36, 0xad, 0x04,
+	0x12, 0x97, 0x68, 0xde, 0x67, 0x3e, 0x33, 0xef, 0xbd, 0xcf, 0x7b, 0x6f, 0x1c, 0x58, 0xf7, 0x68,
+	0x28, 0x48, 0xec, 0xe3, 0xd0, 0x31, 0x7b, 0x24, 0xa6, 0x87, 0xd4, 0xc6, 0x82, 0xb2, 0xd0, 0xec,
+	0x6d, 0x99, 0xe2, 0xa4, 0x19, 0xc5, 0x4c, 0x30, 0x54, 0x1d, 0x92, 0x9a, 0x59, 0x52, 0xb3, 0xb7,
+	0x55, 0xbd, 0x8f, 0x03, 0x1a, 0x32, 0x53, 0xfd, 0x26, 0xf4, 0x6a, 0xcd, 0x66, 0x3c, 0x60, 0xdc,
+	0xec, 0x60, 0x4e, 0xcc, 0xde, 0x56, 0x87, 0x08, 0xbc, 0x65, 0xda, 0x8c, 0x86, 0xe9, 0xfe, 0x4a,
+	0xba, 0x1f, 0x70, 0x57, 0xba, 0x09, 0xb8, 0x9b, 0x6e, 0xac, 0x26, 0x1b, 0x6d, 0x65, 0x99, 0x89,
+	0x91, 0x6e, 0x2d, 0xbb, 0xcc, 0x65, 0x09, 0x2e, 0x57, 0x29, 0xfa, 0xce, 0x4d, 0xd1, 0xbf, 0x8e,
+	0x48, 0x7a, 0xda, 0xf8, 0x41, 0x83, 0xfb, 0x2d, 0xee, 0x1e, 0x10, 0xec, 0x7f, 0x1e, 0xe3, 0x90,
+	0xdb, 0x31, 0x8d, 0x04, 0x7a, 0x0c, 0xe5, 0x63, 0x16, 0x1f, 0x91, 0x58, 0xd7, 0xea, 0x5a, 0x63,
+	0x6e, 0x4f, 0xff, 0xed, 0x97, 0xcd, 0xe5, 0xd4, 0xeb, 0x47, 0x8e, 0x13, 0x13, 0xce, 0x0f, 0x44,
+	0x4c, 0x43, 0xd7, 0x4a, 0x79, 0x68, 0x05, 0x66, 0x04, 0xe6, 0x47, 0x6d, 0xea, 0xe8, 0xd3, 0x75,
+	0xad, 0x51, 0xb4, 0xca, 0xd2, 0xfc, 0xd4, 0x41, 0x08, 0x8a, 0x9c, 0x60, 0x5f, 0x2f, 0xd4, 0xb5,
+	0x46, 0xc5, 0x52, 0xeb, 0xdd, 0xad, 0x6f, 0x2e, 0x4f, 0x37, 0xd2, 0x93, 0xdf, 0x5d, 0x9e, 0x6e,
+	0xbc, 0xe5, 0xf9, 0xf9, 0x20, 0xaf, 0x44, 0x64, 0x7c, 0x08, 0xab, 0x57, 0x40, 0x8b, 0xf0, 0x88,
+	0x85, 0x9c, 0xa0, 0x75, 0x58, 0xb0, 0x7d, 0x4c, 0x03, 0xde, 0xb6, 0x7d, 0xc6, 0x89, 0xa3, 0xa2,
+	0x9e, 0xb5, 0x2a, 0x09, 0xb8, 0xaf, 0x30, 0xe3, 0x6c, 0x5a, 0x65, 0xfa, 0x32, 0x22, 0xe1, 0xbf,
+	0x93, 0x69, 0x1d, 0xe6, 0x6d, 0x8f, 0xd8, 0x47, 0x11, 0xa3, 0xa1, 0xe0, 0x7a, 0xa1, 0x5e, 0x68,
+	0x54, 0xac, 0x2c, 0x84, 0x96, 0xa0, 0xd0, 0x8d, 0xa9, 0x5e, 0x94, 0x9e, 0x2c, 0xb9, 0x44, 0x0d,
+	0x58, 0x3a, 0xa4, 0x21, 0xf6, 0xdb, 0x01, 0x73, 0x88, 0xdf, 0xf6, 0x30, 0xf7, 0xf4, 0x92, 0x52,
+	0x6a, 0x51, 0xe1, 0x2d, 0x09, 0xbf, 0xc0, 0xdc, 0x43, 0x0f, 0x21, 0x41, 0xda, 0x2c, 0x12, 0x09,
+	0xaf, 0xac, 0x78, 0x15, 0x85, 0xbe, 0x8c, 0x84, 0x62, 0x49, 0xb5, 0xb1, 0x2f, 0xf4, 0x99, 0x54,
+	0x6d, 0xec, 0x0b, 0xf4, 0x36, 0x2c, 0x92, 0xd0, 0xa5, 0x21, 0x69, 0x1f, 0x62, 0xea, 0x77, 0x63,
+	0xa2, 0xcf, 0x2a, 0x79, 0x16, 0x12, 0xf4, 0x93, 0x04, 0xbc, 0x55, 0x51, 0xf2, 0xe2, 0x19, 0xcf,
+	0x55, 0x51, 0xf2, 0xe0, 0xa0, 0x28, 0xef, 0xc2, 0x3d, 0x31, 0x40, 0x93, 0x88, 0xb5, 0x24, 0xb3,
+	0x21, 0x2c, 0x63, 0x36, 0x5e, 0xc0, 0xac, 0xc5, 0x8e, 0x5f, 0xc5, 0x8c, 0x1d, 0xa2, 0x65, 0x28,
+	0xd1, 0xd0, 0x21, 0x27, 0x8a, 0x5a, 0xb4, 0x12, 0x43, 0xea, 0x16, 0xb3, 0x63, 0x25, 0x77, 0xc5,
+	0x92, 0x4b, 0xc9, 0xc3, 0xdd, 0xa1, 0xca, 0x89, 0x61, 0xfc, 0x3c, 0x0d, 0x4b, 0x2d, 0xee, 0x5a,
+	0xa4, 0x47, 0xb0, 0x7f, 0x40, 0xdc, 0x80, 0x84, 0xff, 0x68, 0x85, 0x75, 0x98, 0xe1, 0xc9, 0xad,
+	0xaa, 0x9d, 0x17, 0xac, 0xbe, 0x89, 0xd6, 0x60, 0x9e, 0x0b, 0x1c, 0x8b, 0x36, 0x17, 0x58, 0x10,
+	0x55, 0xe1, 0x8a, 0x05, 0x0a, 0x3a, 0x90, 0x08, 0xda, 0x87, 0x62, 0xcc, 0x8e, 0xb9, 0x5e, 0xaa,
+	0x17, 0x1a, 0xf3, 0xdb, 0x0f, 0x9b, 0xd7, 0xbf, 0x1b, 0xcd, 0xbe, 0x18, 0x7b, 0x73, 0x6f, 0xfe,
+	0x5c, 0x9b, 0xfa, 0xe9, 0xf2, 0x74, 0x43, 0xb3, 0xd4, 0x61, 0xf4, 0x00, 0x40, 0xbe, 0x1c, 0x49,
+	0xb3, 0xa4, 0xf5, 0x9f, 0x93, 0x88, 0x6a, 0x93, 0xdd, 0xc7, 0x23, 0x15, 0xac, 0x8f, 0xa9, 0x60,
+	0x4e, 0x1b, 0xe3, 0x39, 0xe8, 0xa3, 0xd8, 0xa0, 0x7e, 0xcb, 0x50, 0x0a, 0xb0, 0xb0, 0xbd, 0x74,
+	0x98, 0x12, 0x43, 0x36, 0x58, 0x80, 0x6d, 0x9e, 0x0a, 0xa3, 0xd6, 0xc6, 0x8f, 0x89, 0xec, 0x72,
+	0x38, 0xf7, 0x3d, 0xec, 0xfb, 0x24, 0x74, 0x09, 0xda, 0x01, 0xb0, 0xfb, 0xc6, 0x64, 0xe9, 0x33,
+	0xdc, 0xeb, 0xe5, 0x1f, 0x56, 0xb2, 0x70, 0xcb, 0x4a, 0xd6, 0x00, 0x6c, 0x16, 0x04, 0x54, 0xa8,
+	0x9a, 0xa5, 0x55, 0x19, 0x22, 0x68, 0x07, 0x8a, 0x1d, 0x16, 0x3a, 0x6a, 0xe4, 0xe6, 0xb7, 0x57,
+	0x9b, 0xe9, 0x65, 0x52, 0xd2, 0x66, 0xfa, 0x3c, 0x37, 0xf7, 0x19, 0x0d, 0x73, 0xa5, 0x90, 0x27,
+	0x76, 0x9f, 0x4a, 0xad, 0x33, 0x51, 0x5f, 0xa7, 0x77, 0x4e, 0x14, 0xa3, 0xaa, 0xf4, 0xce, 0x61,
+	0x7d, 0xbd, 0x8d, 0x6f, 0xa7, 0xe1, 0x7f, 0x2d, 0xee, 0x0e, 0x36, 0xfa, 0xfd, 0xfb, 0x9f, 0x10,
+	0x32, 0xd3, 0xf9, 0xc5, 0x7c, 0xe7, 0xf7, 0x5f, 0x9c, 0xf2, 0xf0, 0xc5, 0xd9, 0x7d, 0x36, 0x46,
+	0x9c, 0xf5, 0x31, 0xe2, 0x8c, 0xe6, 0xfa, 0x59, 0x71, 0xb6, 0xb4, 0x54, 0x36, 0x1e, 0xc0, 0xff,
+	0xc7, 0x6c, 0x0e, 0x84, 0xfa, 0x55, 0x83, 0x7b, 0x2d, 0xee, 0x7e, 0x11, 0x39, 0x58, 0x90, 0x57,
+	0x38, 0xc6, 0x01, 0x47, 0x1f, 0xc0, 0x1c, 0xee, 0x0a, 0x8f, 0xc5, 0x54, 0xbc, 0x9e, 0xa8, 0xd1,
+	0x90, 0x8a, 0x3e, 0x86, 0x72, 0xa4, 0x6e, 0x50, 0x0a, 0xcd, 0x6f, 0x1b, 0x37, 0x0d, 0x66, 0xe2,
+	0x2b, 0xdb, 0x0b, 0xe9, 0xe1, 0xdd, 0x6d, 0x99, 0xf0, 0xf0, 0x5a, 0x99, 0xef, 0xda, 0x98, 0x7c,
+	0xb3, 0x21, 0x1b, 0xab, 0xb0, 0x32, 0x02, 0xf5, 0x33, 0xdc, 0xfe, 0xbd, 0x04, 0x85, 0x16, 0x77,
+	0x51, 0x0f, 0x16, 0x47, 0x3e, 0xcc, 0x9b, 0x37, 0xc5, 0x77, 0xe5, 0x03, 0x59, 0x7d, 0xff, 0x4e,
+	0xf4, 0xc1, 0xe8, 0xf7, 0x60, 0x71, 0xe4, 0x33, 0x39, 0xc9, 0x6f, 0x9e, 0x3e, 0xd1, 0xef, 0x35,
+	0x9f, 0x0c, 0x0e, 0x0b, 0xf9, 0xb7, 0xfb, 0xd1, 0x84, 0x7b, 0x72, 0xec, 0xea, 0xd3, 0xbb, 0xb0,
+	0xb3, 0x4e, 0xf3, 0x2f, 0xd7, 0xa3, 0x5b, 0x88, 0x36, 0x60, 0x4f, 0x74, 0x3a, 0x76, 0xd8, 0xd1,
+	0x57, 0xb0, 0x74, 0x65, 0xd0, 0xcd, 0x09, 0x37, 0x8d, 0x1e, 0xa8, 0x3e, 0xbb, 0xe3, 0x81, 0x81,
+	0xf7, 0x08, 0x2a, 0xb9, 0xe9, 0x79, 0x6f, 0xc2, 0x45, 0x59, 0x72, 0xf5, 0xc9, 0x1d, 0xc8, 0x7d,
+	0x8f, 0xd5, 0xd2, 0xd7, 0x72, 0x5e, 0xf6, 0xac, 0x37, 0xe7, 0x35, 0xed, 0xec, 0xbc, 0xa6, 0xfd,
+	0x75, 0x5e, 0xd3, 0xbe, 0xbf, 0xa8, 0x4d, 0x9d, 0x5d, 0xd4, 0xa6, 0xfe, 0xb8, 0xa8, 0x4d, 0x7d,
+	0xb9, 0xe3, 0x52, 0xe1, 0x75, 0x3b, 0x4d, 0x9b, 0x05, 0xe6, 0xf0, 0xfe, 0x4d, 0x4c, 0x33, 0x96,
+	0x79, 0x92, 0x9f, 0x28, 0xf5, 0x3f, 0xb6, 0x53, 0x56, 0x7f, 0x64, 0x9f, 0xfc, 0x1d, 0x00, 0x00,
+	0xff, 0xff, 0x03, 0x0a, 0x94, 0xa4, 0xb0, 0x0b, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -650,11 +914,18 @@ const _ = grpc.SupportPackageIsVersion4
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://godoc.org/google.golang.org/grpc#ClientConn.NewStream.
 type MsgClient interface {
-	// CommitTranscript commits every checkpoint hash of a claimed task.
-	CommitTranscript(ctx context.Context, in *MsgCommitTranscript, opts ...grpc.CallOption) (*MsgCommitTranscriptResponse, error)
+	// SealTranscript commits a claimed task's transcript without showing it:
+	// only a hash bound to the worker and a salt.
+	SealTranscript(ctx context.Context, in *MsgSealTranscript, opts ...grpc.CallOption) (*MsgSealTranscriptResponse, error)
+	// OpenTranscript shows a sealed transcript's checkpoint hashes once every
+	// claim of the task is sealed; the sample is drawn after it.
+	OpenTranscript(ctx context.Context, in *MsgOpenTranscript, opts ...grpc.CallOption) (*MsgOpenTranscriptResponse, error)
 	// RevealSegment answers a challenge; the chain recomputes the segment.
 	RevealSegment(ctx context.Context, in *MsgRevealSegment, opts ...grpc.CallOption) (*MsgRevealSegmentResponse, error)
-	// ChallengeSegment disputes an unverified segment of a passed transcript.
+	// SealChallenge bonds a fraud challenge without naming the segment, so a
+	// watcher's find cannot be copied from the mempool.
+	SealChallenge(ctx context.Context, in *MsgSealChallenge, opts ...grpc.CallOption) (*MsgSealChallengeResponse, error)
+	// ChallengeSegment opens a sealed challenge: it names the segment.
 	ChallengeSegment(ctx context.Context, in *MsgChallengeSegment, opts ...grpc.CallOption) (*MsgChallengeSegmentResponse, error)
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
 }
@@ -667,9 +938,18 @@ func NewMsgClient(cc grpc1.ClientConn) MsgClient {
 	return &msgClient{cc}
 }
 
-func (c *msgClient) CommitTranscript(ctx context.Context, in *MsgCommitTranscript, opts ...grpc.CallOption) (*MsgCommitTranscriptResponse, error) {
-	out := new(MsgCommitTranscriptResponse)
-	err := c.cc.Invoke(ctx, "/hinterland.verification.v1.Msg/CommitTranscript", in, out, opts...)
+func (c *msgClient) SealTranscript(ctx context.Context, in *MsgSealTranscript, opts ...grpc.CallOption) (*MsgSealTranscriptResponse, error) {
+	out := new(MsgSealTranscriptResponse)
+	err := c.cc.Invoke(ctx, "/hinterland.verification.v1.Msg/SealTranscript", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) OpenTranscript(ctx context.Context, in *MsgOpenTranscript, opts ...grpc.CallOption) (*MsgOpenTranscriptResponse, error) {
+	out := new(MsgOpenTranscriptResponse)
+	err := c.cc.Invoke(ctx, "/hinterland.verification.v1.Msg/OpenTranscript", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -679,6 +959,15 @@ func (c *msgClient) CommitTranscript(ctx context.Context, in *MsgCommitTranscrip
 func (c *msgClient) RevealSegment(ctx context.Context, in *MsgRevealSegment, opts ...grpc.CallOption) (*MsgRevealSegmentResponse, error) {
 	out := new(MsgRevealSegmentResponse)
 	err := c.cc.Invoke(ctx, "/hinterland.verification.v1.Msg/RevealSegment", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) SealChallenge(ctx context.Context, in *MsgSealChallenge, opts ...grpc.CallOption) (*MsgSealChallengeResponse, error) {
+	out := new(MsgSealChallengeResponse)
+	err := c.cc.Invoke(ctx, "/hinterland.verification.v1.Msg/SealChallenge", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -705,11 +994,18 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
-	// CommitTranscript commits every checkpoint hash of a claimed task.
-	CommitTranscript(context.Context, *MsgCommitTranscript) (*MsgCommitTranscriptResponse, error)
+	// SealTranscript commits a claimed task's transcript without showing it:
+	// only a hash bound to the worker and a salt.
+	SealTranscript(context.Context, *MsgSealTranscript) (*MsgSealTranscriptResponse, error)
+	// OpenTranscript shows a sealed transcript's checkpoint hashes once every
+	// claim of the task is sealed; the sample is drawn after it.
+	OpenTranscript(context.Context, *MsgOpenTranscript) (*MsgOpenTranscriptResponse, error)
 	// RevealSegment answers a challenge; the chain recomputes the segment.
 	RevealSegment(context.Context, *MsgRevealSegment) (*MsgRevealSegmentResponse, error)
-	// ChallengeSegment disputes an unverified segment of a passed transcript.
+	// SealChallenge bonds a fraud challenge without naming the segment, so a
+	// watcher's find cannot be copied from the mempool.
+	SealChallenge(context.Context, *MsgSealChallenge) (*MsgSealChallengeResponse, error)
+	// ChallengeSegment opens a sealed challenge: it names the segment.
 	ChallengeSegment(context.Context, *MsgChallengeSegment) (*MsgChallengeSegmentResponse, error)
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
 }
@@ -718,11 +1014,17 @@ type MsgServer interface {
 type UnimplementedMsgServer struct {
 }
 
-func (*UnimplementedMsgServer) CommitTranscript(ctx context.Context, req *MsgCommitTranscript) (*MsgCommitTranscriptResponse, error) {
-	return nil, status.Errorf(codes.Unimplemented, "method CommitTranscript not implemented")
+func (*UnimplementedMsgServer) SealTranscript(ctx context.Context, req *MsgSealTranscript) (*MsgSealTranscriptResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SealTranscript not implemented")
+}
+func (*UnimplementedMsgServer) OpenTranscript(ctx context.Context, req *MsgOpenTranscript) (*MsgOpenTranscriptResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method OpenTranscript not implemented")
 }
 func (*UnimplementedMsgServer) RevealSegment(ctx context.Context, req *MsgRevealSegment) (*MsgRevealSegmentResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RevealSegment not implemented")
+}
+func (*UnimplementedMsgServer) SealChallenge(ctx context.Context, req *MsgSealChallenge) (*MsgSealChallengeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SealChallenge not implemented")
 }
 func (*UnimplementedMsgServer) ChallengeSegment(ctx context.Context, req *MsgChallengeSegment) (*MsgChallengeSegmentResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ChallengeSegment not implemented")
@@ -735,20 +1037,38 @@ func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
 	s.RegisterService(&_Msg_serviceDesc, srv)
 }
 
-func _Msg_CommitTranscript_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(MsgCommitTranscript)
+func _Msg_SealTranscript_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgSealTranscript)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(MsgServer).CommitTranscript(ctx, in)
+		return srv.(MsgServer).SealTranscript(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: "/hinterland.verification.v1.Msg/CommitTranscript",
+		FullMethod: "/hinterland.verification.v1.Msg/SealTranscript",
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(MsgServer).CommitTranscript(ctx, req.(*MsgCommitTranscript))
+		return srv.(MsgServer).SealTranscript(ctx, req.(*MsgSealTranscript))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_OpenTranscript_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgOpenTranscript)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).OpenTranscript(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/hinterland.verification.v1.Msg/OpenTranscript",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).OpenTranscript(ctx, req.(*MsgOpenTranscript))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -767,6 +1087,24 @@ func _Msg_RevealSegment_Handler(srv interface{}, ctx context.Context, dec func(i
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(MsgServer).RevealSegment(ctx, req.(*MsgRevealSegment))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_SealChallenge_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgSealChallenge)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).SealChallenge(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/hinterland.verification.v1.Msg/SealChallenge",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).SealChallenge(ctx, req.(*MsgSealChallenge))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -813,12 +1151,20 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 	HandlerType: (*MsgServer)(nil),
 	Methods: []grpc.MethodDesc{
 		{
-			MethodName: "CommitTranscript",
-			Handler:    _Msg_CommitTranscript_Handler,
+			MethodName: "SealTranscript",
+			Handler:    _Msg_SealTranscript_Handler,
+		},
+		{
+			MethodName: "OpenTranscript",
+			Handler:    _Msg_OpenTranscript_Handler,
 		},
 		{
 			MethodName: "RevealSegment",
 			Handler:    _Msg_RevealSegment_Handler,
+		},
+		{
+			MethodName: "SealChallenge",
+			Handler:    _Msg_SealChallenge_Handler,
 		},
 		{
 			MethodName: "ChallengeSegment",
@@ -833,7 +1179,7 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 	Metadata: "hinterland/verification/v1/tx.proto",
 }
 
-func (m *MsgCommitTranscript) Marshal() (dAtA []byte, err error) {
+func (m *MsgSealTranscript) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
 	n, err := m.MarshalToSizedBuffer(dAtA[:size])
@@ -843,16 +1189,108 @@ func (m *MsgCommitTranscript) Marshal() (dAtA []byte, err error) {
 	return dAtA[:n], nil
 }
 
-func (m *MsgCommitTranscript) MarshalTo(dAtA []byte) (int, error) {
+func (m *MsgSealTranscript) MarshalTo(dAtA []byte) (int, error) {
 	size := m.Size()
 	return m.MarshalToSizedBuffer(dAtA[:size])
 }
 
-func (m *MsgCommitTranscript) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+func (m *MsgSealTranscript) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	i := len(dAtA)
 	_ = i
 	var l int
 	_ = l
+	if len(m.Seal) > 0 {
+		i -= len(m.Seal)
+		copy(dAtA[i:], m.Seal)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Seal)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.TaskId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.TaskId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSealTranscriptResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSealTranscriptResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSealTranscriptResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ClaimsClosed {
+		i--
+		if m.ClaimsClosed {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgOpenTranscript) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgOpenTranscript) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgOpenTranscript) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.EngineFailure {
+		i--
+		if m.EngineFailure {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x40
+	}
+	if len(m.Salt) > 0 {
+		i -= len(m.Salt)
+		copy(dAtA[i:], m.Salt)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Salt)))
+		i--
+		dAtA[i] = 0x3a
+	}
 	if len(m.FinalOptHash) > 0 {
 		i -= len(m.FinalOptHash)
 		copy(dAtA[i:], m.FinalOptHash)
@@ -898,7 +1336,7 @@ func (m *MsgCommitTranscript) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
-func (m *MsgCommitTranscriptResponse) Marshal() (dAtA []byte, err error) {
+func (m *MsgOpenTranscriptResponse) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
 	n, err := m.MarshalToSizedBuffer(dAtA[:size])
@@ -908,12 +1346,12 @@ func (m *MsgCommitTranscriptResponse) Marshal() (dAtA []byte, err error) {
 	return dAtA[:n], nil
 }
 
-func (m *MsgCommitTranscriptResponse) MarshalTo(dAtA []byte) (int, error) {
+func (m *MsgOpenTranscriptResponse) MarshalTo(dAtA []byte) (int, error) {
 	size := m.Size()
 	return m.MarshalToSizedBuffer(dAtA[:size])
 }
 
-func (m *MsgCommitTranscriptResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+func (m *MsgOpenTranscriptResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	i := len(dAtA)
 	_ = i
 	var l int
@@ -1078,6 +1516,88 @@ func (m *MsgRevealSegmentResponse) MarshalToSizedBuffer(dAtA []byte) (int, error
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgSealChallenge) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSealChallenge) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSealChallenge) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Bond.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	if len(m.Commitment) > 0 {
+		i -= len(m.Commitment)
+		copy(dAtA[i:], m.Commitment)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Commitment)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.TaskId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.TaskId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Challenger) > 0 {
+		i -= len(m.Challenger)
+		copy(dAtA[i:], m.Challenger)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Challenger)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSealChallengeResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSealChallengeResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSealChallengeResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
 func (m *MsgChallengeSegment) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
@@ -1098,16 +1618,13 @@ func (m *MsgChallengeSegment) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
-	{
-		size, err := m.Bond.MarshalToSizedBuffer(dAtA[:i])
-		if err != nil {
-			return 0, err
-		}
-		i -= size
-		i = encodeVarintTx(dAtA, i, uint64(size))
+	if len(m.Salt) > 0 {
+		i -= len(m.Salt)
+		copy(dAtA[i:], m.Salt)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Salt)))
+		i--
+		dAtA[i] = 0x32
 	}
-	i--
-	dAtA[i] = 0x2a
 	if m.Segment != 0 {
 		i = encodeVarintTx(dAtA, i, uint64(m.Segment))
 		i--
@@ -1232,7 +1749,39 @@ func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	dAtA[offset] = uint8(v)
 	return base
 }
-func (m *MsgCommitTranscript) Size() (n int) {
+func (m *MsgSealTranscript) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.TaskId != 0 {
+		n += 1 + sovTx(uint64(m.TaskId))
+	}
+	l = len(m.Seal)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgSealTranscriptResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ClaimsClosed {
+		n += 2
+	}
+	return n
+}
+
+func (m *MsgOpenTranscript) Size() (n int) {
 	if m == nil {
 		return 0
 	}
@@ -1263,10 +1812,17 @@ func (m *MsgCommitTranscript) Size() (n int) {
 	if l > 0 {
 		n += 1 + l + sovTx(uint64(l))
 	}
+	l = len(m.Salt)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.EngineFailure {
+		n += 2
+	}
 	return n
 }
 
-func (m *MsgCommitTranscriptResponse) Size() (n int) {
+func (m *MsgOpenTranscriptResponse) Size() (n int) {
 	if m == nil {
 		return 0
 	}
@@ -1349,6 +1905,41 @@ func (m *MsgRevealSegmentResponse) Size() (n int) {
 	return n
 }
 
+func (m *MsgSealChallenge) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Challenger)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.TaskId != 0 {
+		n += 1 + sovTx(uint64(m.TaskId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Commitment)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.Bond.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgSealChallengeResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
 func (m *MsgChallengeSegment) Size() (n int) {
 	if m == nil {
 		return 0
@@ -1369,8 +1960,10 @@ func (m *MsgChallengeSegment) Size() (n int) {
 	if m.Segment != 0 {
 		n += 1 + sovTx(uint64(m.Segment))
 	}
-	l = m.Bond.Size()
-	n += 1 + l + sovTx(uint64(l))
+	l = len(m.Salt)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
 	return n
 }
 
@@ -1413,7 +2006,7 @@ func sovTx(x uint64) (n int) {
 func sozTx(x uint64) (n int) {
 	return sovTx(uint64((x << 1) ^ uint64((int64(x) >> 63))))
 }
-func (m *MsgCommitTranscript) Unmarshal(dAtA []byte) error {
+func (m *MsgSealTranscript) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
 	iNdEx := 0
 	for iNdEx < l {
@@ -1436,10 +2029,215 @@ func (m *MsgCommitTranscript) Unmarshal(dAtA []byte) error {
 		fieldNum := int32(wire >> 3)
 		wireType := int(wire & 0x7)
 		if wireType == 4 {
-			return fmt.Errorf("proto: MsgCommitTranscript: wiretype end group for non-group")
+			return fmt.Errorf("proto: MsgSealTranscript: wiretype end group for non-group")
 		}
 		if fieldNum <= 0 {
-			return fmt.Errorf("proto: MsgCommitTranscript: illegal tag %d (wire type %d)", fieldNum, wire)
+			return fmt.Errorf("proto: MsgSealTranscript: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TaskId", wireType)
+			}
+			m.TaskId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TaskId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seal", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Seal = append(m.Seal[:0], dAtA[iNdEx:postIndex]...)
+			if m.Seal == nil {
+				m.Seal = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSealTranscriptResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSealTranscriptResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSealTranscriptResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ClaimsClosed", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.ClaimsClosed = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgOpenTranscript) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgOpenTranscript: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgOpenTranscript: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
 		case 1:
@@ -1625,6 +2423,60 @@ func (m *MsgCommitTranscript) Unmarshal(dAtA []byte) error {
 				m.FinalOptHash = []byte{}
 			}
 			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Salt", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Salt = append(m.Salt[:0], dAtA[iNdEx:postIndex]...)
+			if m.Salt == nil {
+				m.Salt = []byte{}
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EngineFailure", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.EngineFailure = bool(v != 0)
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])
@@ -1646,7 +2498,7 @@ func (m *MsgCommitTranscript) Unmarshal(dAtA []byte) error {
 	}
 	return nil
 }
-func (m *MsgCommitTranscriptResponse) Unmarshal(dAtA []byte) error {
+func (m *MsgOpenTranscriptResponse) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
 	iNdEx := 0
 	for iNdEx < l {
@@ -1669,10 +2521,10 @@ func (m *MsgCommitTranscriptResponse) Unmarshal(dAtA []byte) error {
 		fieldNum := int32(wire >> 3)
 		wireType := int(wire & 0x7)
 		if wireType == 4 {
-			return fmt.Errorf("proto: MsgCommitTranscriptResponse: wiretype end group for non-group")
+			return fmt.Errorf("proto: MsgOpenTranscriptResponse: wiretype end group for non-group")
 		}
 		if fieldNum <= 0 {
-			return fmt.Errorf("proto: MsgCommitTranscriptResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+			return fmt.Errorf("proto: MsgOpenTranscriptResponse: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
 		case 1:
@@ -2176,6 +3028,256 @@ func (m *MsgRevealSegmentResponse) Unmarshal(dAtA []byte) error {
 	}
 	return nil
 }
+func (m *MsgSealChallenge) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSealChallenge: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSealChallenge: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Challenger", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Challenger = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TaskId", wireType)
+			}
+			m.TaskId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TaskId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Commitment", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Commitment = append(m.Commitment[:0], dAtA[iNdEx:postIndex]...)
+			if m.Commitment == nil {
+				m.Commitment = []byte{}
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Bond", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Bond.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSealChallengeResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSealChallengeResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSealChallengeResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
 func (m *MsgChallengeSegment) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
 	iNdEx := 0
@@ -2307,11 +3409,11 @@ func (m *MsgChallengeSegment) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
-		case 5:
+		case 6:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Bond", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field Salt", wireType)
 			}
-			var msglen int
+			var byteLen int
 			for shift := uint(0); ; shift += 7 {
 				if shift >= 64 {
 					return ErrIntOverflowTx
@@ -2321,23 +3423,24 @@ func (m *MsgChallengeSegment) Unmarshal(dAtA []byte) error {
 				}
 				b := dAtA[iNdEx]
 				iNdEx++
-				msglen |= int(b&0x7F) << shift
+				byteLen |= int(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
 			}
-			if msglen < 0 {
+			if byteLen < 0 {
 				return ErrInvalidLengthTx
 			}
-			postIndex := iNdEx + msglen
+			postIndex := iNdEx + byteLen
 			if postIndex < 0 {
 				return ErrInvalidLengthTx
 			}
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			if err := m.Bond.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
+			m.Salt = append(m.Salt[:0], dAtA[iNdEx:postIndex]...)
+			if m.Salt == nil {
+				m.Salt = []byte{}
 			}
 			iNdEx = postIndex
 		default:
