@@ -263,6 +263,8 @@ fi
 
 wait_for "the worker's sampled segments to pass" 180 is_status "$TASK" "$WORKER" TRANSCRIPT_STATUS_PASSED
 step "Verification: challenges and verdicts of task $TASK"
+hd query verification transcript "$TASK" "$WORKER" --output json | jq -r '.transcript |
+	"  transcript sealed at height \(.committed_height), opened at \(.opened_height); sample drawn from \(.draw_source)"'
 hd query verification challenges "$TASK" --output json | jq -r '.challenges[] |
 	"  challenge  worker \(.worker[0:14])...  segment \(.segment // 0)  \(.kind)  \(.status)"'
 hd query verification verdicts --task-id "$TASK" --output json | jq -r '.verdicts[] |
@@ -312,7 +314,7 @@ printf '  %-34s %16s %16s %+14d\n' "validator commission" "$COM0" "$COM1" "$(del
 echo "$PAID" | jq -r '"  reward paid to the worker          \(.paid) (protocol fee \(.protocol_fee) to the fee collector, i.e. the validators; bond returned \(.bond_returned))"'
 echo "$EVAL" | jq -r '"  final model on the MNIST test set  accuracy \(.accuracy * 10000 | round / 100)% (\(.correct)/\(.rows)), mean loss \(.loss * 10000 | round / 10000)"'
 awk -v t="$MACS_TOTAL" -v v="$MACS_VERIFIED" 'BEGIN { printf "  MACs trained / recomputed by chain %.0f / %.0f (%.2f%% of the training re-executed in consensus)\n", t, v, 100 * v / t }'
-jq -r '"  worker gas used                    \(.gas_used) over \(.txs) txs (claim, commit, \(.txs - 2) reveals), fees \(.fees)"' "$REPORT"
+jq -r '"  worker gas used                    \(.gas_used) over \(.txs) txs (claim, seal, open, \(.txs - 3) reveals), fees \(.fees)"' "$REPORT"
 echo "  requester gas used (post)          $POST_GAS"
 if [ "$CHEAT" = 1 ]; then
 	jq -r '"  cheater                            \(.assignment): \(.failure)"' .demo/cheater-report.json

@@ -116,8 +116,8 @@ func BenchmarkWorkerOverhead(b *testing.B) {
 					b.Fatal(err)
 				}
 				cps := hashBytes(res.Checkpoints)
-				commit := &vtypes.MsgCommitTranscript{Worker: "w", TaskId: task.Id, Checkpoints: cps, Uri: "http://w/x",
-					FinalModelHash: res.FinalModelHash[:], FinalOptHash: res.FinalOptHash[:]}
+				commit := &vtypes.MsgOpenTranscript{Worker: "w", TaskId: task.Id, Checkpoints: cps, Uri: "http://w/x",
+					FinalModelHash: res.FinalModelHash[:], FinalOptHash: res.FinalOptHash[:], Salt: make([]byte, 32)}
 				if _, err := commit.Marshal(); err != nil {
 					b.Fatal(err)
 				}
@@ -143,6 +143,64 @@ func BenchmarkWorkerOverhead(b *testing.B) {
 			b.ReportMetric(float64(engineTime.Microseconds())/1e3/float64(b.N), "engine-ms/task")
 			b.ReportMetric(float64(workerTime.Microseconds())/1e3/float64(b.N), "worker-ms/task")
 			b.ReportMetric(float64(revealTime.Microseconds())/1e3/float64(b.N), "reveal-ms/task")
+		})
+	}
+}
+
+// BenchmarkWatchEverySegment measures what a watchtower pays to check every
+// segment of a transcript (the only reliable way to catch a single altered
+// segment: sampling catches it with probability k/N): each segment is
+// fetched from disk, checked like a reveal (recompute.PrepareReveal: state
+// hash, rows and their Merkle proofs) and re-executed. The peer is the engine
+// training the same job once. Reported: watch-ratio = watch time / training
+// time, and both times per task.
+func BenchmarkWatchEverySegment(b *testing.B) {
+	f := mnistSubset(b, 4000)
+	for _, c := range []struct {
+		name       string
+		spec       engine.Spec
+		total, seg uint64
+	}{
+		{"softmax", engine.DefaultSpecMNISTSoftmax(), 880, 4},
+		{"mlp", engine.DefaultSpecMNISTMLP(), 352, 4},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			task := testTask(b, f, c.spec, c.total, c.seg)
+			tr := train(b, task, f, b.TempDir(), TrainConfig{})
+			cps := hashBytes(tr.result.Checkpoints)
+			params := vtypes.DefaultParams()
+			src, err := f.Source(tr.job.Spec.FracBits)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var trainTime, watchTime time.Duration
+			b.ResetTimer()
+			for range b.N {
+				began := time.Now()
+				st, err := engine.NewInitialState(tr.job)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, _, err := engine.RunSegment(tr.job, st, src, task.Spec.TotalSteps); err != nil {
+					b.Fatal(err)
+				}
+				trainTime += time.Since(began)
+				began = time.Now()
+				for seg := uint32(0); uint64(seg) < task.Spec.Segments(); seg++ {
+					start, err := tr.dir.ReadCheckpoint(uint64(seg))
+					if err != nil {
+						b.Fatal(err)
+					}
+					check, err := VerifySegment(task, cps, seg, start, f, nil, params)
+					if err != nil || !check.Match {
+						b.Fatalf("segment %d: %v %+v", seg, err, check)
+					}
+				}
+				watchTime += time.Since(began)
+			}
+			b.ReportMetric(float64(watchTime)/float64(trainTime), "watch-ratio")
+			b.ReportMetric(float64(trainTime.Microseconds())/1e3/float64(b.N), "train-ms/task")
+			b.ReportMetric(float64(watchTime.Microseconds())/1e3/float64(b.N), "watch-ms/task")
 		})
 	}
 }

@@ -175,7 +175,7 @@ func (w *Watcher) checkTranscript(ctx context.Context, t taskstypes.Task, tr vty
 			return
 		}
 		failedAt, failed := st.failed[seg]
-		if st.checked[seg] || slices.Contains(tr.Verified, seg) || (failed && time.Since(failedAt) < time.Minute) {
+		if st.checked[seg] || slices.Contains(tr.Verified, seg) || (failed && time.Since(failedAt) < min(time.Minute, w.cfg.WithholdGrace/2)) {
 			continue
 		}
 		check, err := w.recheck(ctx, t, tr, seg)

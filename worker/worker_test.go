@@ -298,6 +298,14 @@ func TestCheckpointServerAndFetch(t *testing.T) {
 		}
 	}()
 	uri := "http://" + srv.Addr() + CheckpointsPath(task.Id)
+	// Nothing is served before the transcript is open on chain: a replica
+	// that fetched the states before sealing could copy them.
+	if _, err := FetchCheckpoint(ctx, uri, 1, tr.job.Spec); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Fatalf("checkpoint served before the open: %v", err)
+	}
+	if err := tr.dir.MarkOpened(); err != nil {
+		t.Fatal(err)
+	}
 	got, err := FetchCheckpoint(ctx, uri, 1, tr.job.Spec)
 	if err != nil {
 		t.Fatal(err)

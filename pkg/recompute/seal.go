@@ -95,16 +95,22 @@ func writeBytes(h hashWriter, b []byte) {
 // smallest task; rounded up generously).
 const RevealTxOverheadGas = 300_000
 
+// TxSizeGasPerByte is what the ante handler charges per byte of a transaction
+// (x/auth tx_size_cost_per_byte, 10 by default): a reveal pays it on top of
+// the module's own per-byte price.
+const TxSizeGasPerByte = 10
+
 // ChallengeBond is the smallest bond of a fraud challenge on a task:
 // max(min_challenge_bond, ceil(factor x answer gas x challenge_gas_price)),
-// the answer gas being that of the largest reveal of the task's costliest
-// segment. A challenge the worker answers pays the worker's reveal with room
+// the answer gas being that of the largest reveal transaction of the task's
+// costliest segment (its metered work, the ante handler's per-byte charge
+// and a fixed overhead). A challenge the worker answers pays the worker's reveal with room
 // to spare, so challenging honest transcripts costs the griefer more than it
 // costs the worker.
 func ChallengeBond(task taskstypes.Task, params types.Params) sdk.Coin {
-	gas := params.MaxGasPerReveal
+	gas := params.MaxGasPerReveal + TxSizeGasPerByte*params.MaxRevealBytes
 	if c, err := WorstSegmentCost(task.Spec, task.Dataset); err == nil {
-		gas = c.MaxGas(params)
+		gas = c.MaxGas(params) + TxSizeGasPerByte*c.RevealBytes
 	}
 	gas += RevealTxOverheadGas
 	need := params.ChallengeGasPrice.MulInt(sdkmath.NewIntFromUint64(gas)).MulInt64(int64(params.ChallengeBondFactor)).Ceil().TruncateInt()

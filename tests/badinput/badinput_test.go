@@ -470,7 +470,9 @@ func cases() []badCase {
 			seg := p.transcript(p.Passed, workerI).Sampled[0]
 			*m = *p.sealChallenge(challengerI, seg, p.SealedChallenges[seg])
 		}),
-		challenge("without a seal", verErr(31), func(p *pair, m *verificationtypes.MsgChallengeSegment) { m.Segment, m.Salt = p.Unverified, challengeSalt(9) }),
+		challenge("without a seal", verErr(31), func(p *pair, m *verificationtypes.MsgChallengeSegment) {
+			m.Segment, m.Salt = p.Unverified, challengeSalt(9)
+		}),
 		challenge("with another salt than sealed", verErr(31), func(_ *pair, m *verificationtypes.MsgChallengeSegment) { m.Salt = challengeSalt(9) }),
 		challenge("of another segment than sealed", verErr(31), func(_ *pair, m *verificationtypes.MsgChallengeSegment) { m.Segment++ }),
 		{name: "challenge: of another challenger's seal", from: bystanderI, check: ok, block: verErr(31),
@@ -480,7 +482,9 @@ func cases() []badCase {
 					Segment: seg, Salt: p.SealedChallenges[seg]}
 			})},
 		challenge("of a verified segment", verErr(21), func(*pair, *verificationtypes.MsgChallengeSegment) {}),
-		challenge("of a segment out of range", verErr(22), func(p *pair, m *verificationtypes.MsgChallengeSegment) { m.Segment, m.Salt = 1<<31, p.SealedChallenges[1<<31] }),
+		challenge("of a segment out of range", verErr(22), func(p *pair, m *verificationtypes.MsgChallengeSegment) {
+			m.Segment, m.Salt = 1<<31, p.SealedChallenges[1<<31]
+		}),
 		{name: "challenge: in the block of its seal", from: challengerI, check: ok, block: verErr(32),
 			tx: single2(challengerI, func(p *pair) []sdk.Msg {
 				return []sdk.Msg{p.sealChallenge(challengerI, p.Unverified, challengeSalt(8)),

@@ -157,7 +157,7 @@ func TestNodeLifecycle(t *testing.T) {
 	rp, err := rewardstypes.NewQueryClient(conn).Params(ctx, &rewardstypes.QueryParamsRequest{})
 	require.NoError(t, err)
 	require.Equal(t, rewardstypes.DefaultParams(), rp.Params)
-	require.Contains(t, string(n.rest("/hinterland/tasks/v1/params")), `"max_segments":256`)
+	require.Contains(t, string(n.rest("/hinterland/tasks/v1/params")), `"max_segments":1024`)
 	require.Contains(t, string(n.rest("/hinterland/verification/v1/params")), `"gas_per_mac":"1"`)
 	require.Contains(t, string(n.rest("/hinterland/rewards/v1/params")), `"protocol_fee_bps":500`)
 

@@ -85,8 +85,16 @@ func newWorkerEnv(t *testing.T) *workerEnv {
 	return &workerEnv{t: t, c: c, train: packedTrain(t, c.Bin)}
 }
 
-// post posts a task from alice and returns its id.
+// post posts a task from alice, its samples drawn from the chain's
+// randomness (no requester secret to reveal), and returns its id.
 func (e *workerEnv) post(args ...string) uint64 {
+	e.t.Helper()
+	return e.postSecret(append(args, "--chain-randomness")...)
+}
+
+// postSecret posts a task with a requester secret (the CLI's default): alice
+// must reveal it (revealSecret) once every claim is sealed.
+func (e *workerEnv) postSecret(args ...string) uint64 {
 	e.t.Helper()
 	base := []string{"tx", "tasks", "post", "--reward", fmt.Sprintf("%duhint", reward), "--bond", fmt.Sprintf("%duhint", bond),
 		"--claim-window", "10m", "--commit-window", "5m"}
@@ -100,6 +108,34 @@ func (e *workerEnv) post(args ...string) uint64 {
 		e.t.Fatal(err)
 	}
 	return n
+}
+
+// revealSecret waits until every claim of the task is sealed, then reveals
+// alice's sampling secret with `tx tasks reveal-secret`.
+func (e *workerEnv) revealSecret(id uint64, timeout time.Duration, procs ...*chainproc.Process) {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		var task struct {
+			Task struct {
+				ClaimsClosed bool `json:"claims_closed"`
+			} `json:"task"`
+		}
+		e.c.Query(&task, "query", "tasks", "task", fmt.Sprint(id))
+		if task.Task.ClaimsClosed {
+			break
+		}
+		for _, p := range procs {
+			if p.Exited() {
+				e.t.Fatalf("%s exited before sealing:\n%s", p.Name, p.Output())
+			}
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("task %d: claims not closed within %s", id, timeout)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	e.c.MustTx("alice", "tx", "tasks", "reveal-secret", fmt.Sprint(id))
 }
 
 // startWorker runs `worker start` for a key with its own work dir.
@@ -122,6 +158,7 @@ type transcriptJSON struct {
 		Failure      string   `json:"failure"`
 		Checkpoints  []string `json:"checkpoints"`
 		FraudEnd     string   `json:"fraud_window_end"`
+		DrawSource   string   `json:"draw_source"`
 	} `json:"transcript"`
 }
 
@@ -249,14 +286,18 @@ func TestWorkerHonest(t *testing.T) {
 
 	w1 := c.Addrs["worker1"]
 	before := c.Balance(w1, "uhint")
-	id := e.post("--preset", "mnist-softmax", "--total-steps", "240", "--segment-steps", "12",
+	id := e.postSecret("--preset", "mnist-softmax", "--total-steps", "240", "--segment-steps", "12",
 		"--dataset", e.train, "--dataset-uri", uri, "--samples", "3")
 	wd := filepath.Join(t.TempDir(), "w1")
 	wp := e.startWorker("worker1", "worker1", wd)
+	e.revealSecret(id, 90*time.Second, wp)
 
 	tr := e.waitTranscript(id, w1, "TRANSCRIPT_STATUS_PASSED", 90*time.Second, wp)
 	if len(tr.Transcript.Sampled) != 3 || len(tr.Transcript.Verified) != 3 {
 		t.Fatalf("sampled %v verified %v, want 3 each", tr.Transcript.Sampled, tr.Transcript.Verified)
+	}
+	if tr.Transcript.DrawSource != "DRAW_SOURCE_REQUESTER_SECRET" {
+		t.Fatalf("sample drawn from %q, want the requester's secret", tr.Transcript.DrawSource)
 	}
 	// During the fraud window the checkpoints are served and an unverified
 	// segment checks out off-chain.
@@ -284,8 +325,8 @@ func TestWorkerHonest(t *testing.T) {
 	}
 	wp.WaitForText(30*time.Second, "task verified and paid")
 	recs, fees := workerTxs(t, wd, id)
-	if countKind(recs, "claim") != 1 || countKind(recs, "commit") != 1 || countKind(recs, "reveal") != 3 || len(recs) != 5 {
-		t.Fatalf("worker txs %+v: want exactly one claim, one commit and three reveals", recs)
+	if countKind(recs, "claim") != 1 || countKind(recs, "seal") != 1 || countKind(recs, "open") != 1 || countKind(recs, "reveal") != 3 || len(recs) != 6 {
+		t.Fatalf("worker txs %+v: want exactly one claim, one seal, one open and three reveals", recs)
 	}
 	for _, r := range recs {
 		if r.Code != 0 {
@@ -592,5 +633,66 @@ func TestWorkerRefusesTamperedDataset(t *testing.T) {
 		if st := e.taskStatus(task); st != "TASK_STATUS_OPEN" {
 			t.Fatalf("task %d is %s", task, st)
 		}
+	}
+}
+
+// TestWatchtowerChallengesWithheldCheckpoints: a worker that stops serving its
+// checkpoints during the fraud window is not let off with a log line: after
+// --withhold-grace the watchtower seals and opens a fraud challenge of the
+// unfetchable segment, which forces the worker to reveal it on chain. Here
+// the worker comes back and reveals; the segment recomputes exactly and the
+// watcher's bond pays the worker.
+func TestWatchtowerChallengesWithheldCheckpoints(t *testing.T) {
+	e := newWorkerEnv(t)
+	c := e.c
+	w1, watcher := c.Addrs["worker1"], c.Addrs["watcher"]
+	id := e.post("--preset", "mnist-softmax", "--total-steps", "200", "--segment-steps", "10",
+		"--dataset", e.train, "--samples", "1")
+	wd := filepath.Join(t.TempDir(), "w1")
+	wp := e.startWorker("worker1", "worker1", wd)
+	e.waitTranscript(id, w1, "TRANSCRIPT_STATUS_PASSED", 90*time.Second, wp)
+	wp.Kill() // the checkpoint server goes with it
+	workerBefore := c.Balance(w1, "uhint")
+
+	watch := chainproc.StartProcess(t, "watcher", filepath.Join(t.TempDir(), "watcher.log"), c.Bin,
+		"worker", "watch", "--home", c.Home, "--from", "watcher", "--node", c.RPC, "--grpc-addr", c.GRPC,
+		"--grpc-insecure", "--work-dir", filepath.Join(t.TempDir(), "watch"), "--poll-interval", "500ms",
+		"--withhold-grace", "2s")
+	watch.WaitForText(30*time.Second, "challenged segment")
+	if !strings.Contains(watch.Output(), "WITHHELD") {
+		t.Fatalf("the watchtower challenged without seeing a withheld checkpoint:\n%s", watch.Output())
+	}
+	var chs struct {
+		Challenges []struct {
+			Segment    uint32 `json:"segment"`
+			Kind       string `json:"kind"`
+			Challenger string `json:"challenger"`
+			Status     string `json:"status"`
+			Bond       struct {
+				Amount string `json:"amount"`
+			} `json:"bond"`
+		} `json:"challenges"`
+	}
+	c.Query(&chs, "query", "verification", "challenges", fmt.Sprint(id))
+	var bondAmt int64
+	for _, ch := range chs.Challenges {
+		if ch.Kind == "CHALLENGE_KIND_FRAUD" && ch.Challenger == watcher {
+			bondAmt, _ = strconv.ParseInt(ch.Bond.Amount, 10, 64)
+		}
+	}
+	if bondAmt == 0 {
+		t.Fatalf("no fraud challenge by the watchtower: %+v", chs.Challenges)
+	}
+	// The worker comes back and answers the challenge it was forced into.
+	wp2 := e.startWorker("worker1-again", "worker1", wd)
+	e.waitTranscript(id, w1, "TRANSCRIPT_STATUS_FINAL", 120*time.Second, wp2)
+	c.Query(&chs, "query", "verification", "challenges", fmt.Sprint(id))
+	for _, ch := range chs.Challenges {
+		if ch.Kind == "CHALLENGE_KIND_FRAUD" && ch.Status != "CHALLENGE_STATUS_UPHELD" {
+			t.Fatalf("fraud challenge %+v: want upheld (the worker revealed)", ch)
+		}
+	}
+	if got := c.Balance(w1, "uhint") - workerBefore; got < bondAmt {
+		t.Fatalf("worker gained %d, want at least the watcher's bond %d (minus its reveal fee) plus its pay", got, bondAmt)
 	}
 }

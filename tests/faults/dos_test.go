@@ -57,7 +57,8 @@ func TestRevealFloodOnLocalnet(t *testing.T) {
 	require.NoError(t, nd.ABCIQuery("/hinterland.tasks.v1.Query/Task", &taskstypes.QueryTaskRequest{Id: taskID}, &tres))
 	run, err := fixtures.Train(tres.Task, tiny)
 	require.NoError(t, err)
-	waitOK(t, n, nd, worker, 2_000_000, run.Commit(worker.Addr))
+	waitOK(t, n, nd, worker, 300_000, run.Seal(worker.Addr))
+	waitOK(t, n, nd, worker, 2_000_000, run.Open(worker.Addr))
 
 	// The draw happens in the next block.
 	var seg uint32

@@ -66,16 +66,17 @@ func FuzzTasksGenesis(f *testing.F) {
 
 // FuzzVerificationGenesis: a transcript's worker, status, checkpoints and
 // heights, a challenge's transcript, segment, kind, status and challenger,
-// a verdict's id.
+// a verdict's id, a challenge seal's worker, challenger, commitment and slot.
 func FuzzVerificationGenesis(f *testing.F) {
 	w := newWorld(f)
 	f.Add(uint64(9), uint8(0), uint8(1), "", int32(3), uint16(0), []byte{}, int64(1), uint8(0), uint64(3), uint8(1), "",
-		uint32(1), int32(1), int32(1), uint8(3), "", uint8(0), uint64(1))
+		uint32(1), int32(1), int32(1), uint8(3), "", uint8(0), uint64(1), uint8(1), "", uint8(3), "", []byte{}, uint32(1<<31))
 	f.Add(uint64(0), uint8(1), uint8(6), "z", int32(0), uint16(3), []byte{1, 2}, int64(-1), uint8(1), uint64(0), uint8(7), "",
-		uint32(1<<31), int32(7), int32(9), uint8(7), "q", uint8(2), uint64(99))
+		uint32(1<<31), int32(7), int32(9), uint8(7), "q", uint8(2), uint64(99), uint8(7), "w", uint8(1), "", []byte{1}, uint32(0))
 	f.Fuzz(func(t *testing.T, nextVerdict uint64, ti uint8, workerSel uint8, workerRaw string, status int32, keepCk uint16,
 		ck []byte, height int64, ci uint8, cTask uint64, cWorkerSel uint8, cWorkerRaw string, segment uint32, kind, cStatus int32,
-		challengerSel uint8, challengerRaw string, vi uint8, vid uint64,
+		challengerSel uint8, challengerRaw string, vi uint8, vid uint64, sWorkerSel uint8, sWorkerRaw string,
+		sChallengerSel uint8, sChallengerRaw string, commitment []byte, slot uint32,
 	) {
 		gs, err := w.f.Verification.ExportGenesis(w.f.Ctx)
 		must(t, err)
@@ -94,6 +95,12 @@ func FuzzVerificationGenesis(f *testing.F) {
 		}
 		if v := pick(gs.Verdicts, vi); v != nil {
 			v.Id = vid
+		}
+		if s := pick(gs.ChallengeSeals, 0); s != nil {
+			s.Worker, s.Challenger, s.Slot = account(sWorkerSel, sWorkerRaw), account(sChallengerSel, sChallengerRaw), slot
+			if len(commitment) > 0 {
+				s.Commitment = commitment
+			}
 		}
 		if gs.Validate() != nil {
 			return

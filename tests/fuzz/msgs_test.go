@@ -78,7 +78,7 @@ func FuzzPostTask(f *testing.F) {
 // FuzzClaimTask: any worker (the poster, strangers, junk) on any task id,
 // in every stage.
 func FuzzClaimTask(f *testing.F) {
-	for id := uint64(0); id <= 5; id++ {
+	for id := uint64(0); id <= 7; id++ {
 		for who := uint8(0); who < 8; who++ {
 			f.Add(who, "hinter1qqqq", id)
 		}
@@ -92,7 +92,7 @@ func FuzzClaimTask(f *testing.F) {
 
 // FuzzCancelTask: any sender on any task id, in every stage.
 func FuzzCancelTask(f *testing.F) {
-	for id := uint64(0); id <= 5; id++ {
+	for id := uint64(0); id <= 7; id++ {
 		for who := uint8(0); who < 8; who++ {
 			f.Add(who, "", id)
 		}
@@ -120,23 +120,47 @@ func chunks(b, sizes []byte) [][]byte {
 	return out
 }
 
-// FuzzCommitTranscript starts from the claimed task's real transcript and
-// fuzzes it: checkpoints replaced (any count, any lengths) or bit-flipped,
-// the final model and optimiser hashes, the URI, the worker and the task.
-func FuzzCommitTranscript(f *testing.F) {
+// FuzzSealTranscript: any worker on any task id, in every stage, with any
+// seal bytes.
+func FuzzSealTranscript(f *testing.F) {
 	w := newWorld(f)
-	valid := w.ClaimedRun.Commit(worker)
+	valid := w.ClaimedRun.Seal(worker)
+	f.Add(uint8(1), "", w.Claimed, valid.Seal)
+	f.Add(uint8(1), "", w.Claimed, valid.Seal[:31])
+	f.Add(uint8(1), "", w.Claimed, append(append([]byte(nil), valid.Seal...), 0))
+	f.Add(uint8(1), "", w.Claimed, []byte{})
+	f.Add(uint8(2), "", w.Claimed, valid.Seal)
+	f.Add(uint8(1), "", w.Sealed, valid.Seal)
+	f.Add(uint8(1), "", w.Open, valid.Seal)
+	f.Add(uint8(6), "hinter1junk", uint64(99), valid.Seal)
+	f.Fuzz(func(t *testing.T, who uint8, raw string, id uint64, seal []byte) {
+		msg := &verificationtypes.MsgSealTranscript{Worker: account(who, raw), TaskId: id, Seal: seal}
+		_ = w.deliver(t, func(ctx sdk.Context) error { _, err := w.ver.SealTranscript(ctx, msg); return err })
+	})
+}
+
+// FuzzOpenTranscript starts from the sealed task's real transcript and
+// fuzzes it: checkpoints replaced (any count, any lengths) or bit-flipped,
+// the final model and optimiser hashes, the URI, the salt, the engine
+// failure flag, the worker and the task.
+func FuzzOpenTranscript(f *testing.F) {
+	w := newWorld(f)
+	valid := w.SealedRun.Open(worker)
 	var joined []byte
 	for _, c := range valid.Checkpoints {
 		joined = append(joined, c...)
 	}
-	f.Add(uint8(1), "", w.Claimed, false, joined, []byte{}, uint16(0), valid.Uri, valid.FinalModelHash, valid.FinalOptHash)
-	f.Add(uint8(1), "", w.Claimed, true, []byte{}, []byte{}, uint16(7), valid.Uri, valid.FinalModelHash, valid.FinalOptHash)
-	f.Add(uint8(1), "", w.Claimed, false, joined[:64], []byte{31, 33}, uint16(0), "gopher://x", []byte{1}, []byte{})
-	f.Add(uint8(2), "", w.Open, false, joined, []byte{}, uint16(0), valid.Uri, valid.FinalModelHash, valid.FinalOptHash)
-	f.Fuzz(func(t *testing.T, who uint8, raw string, id uint64, keep bool, ckpts, sizes []byte, flip uint16, uri string, mh, oh []byte) {
-		msg := &verificationtypes.MsgCommitTranscript{Worker: account(who, raw), TaskId: id, Uri: uri,
-			FinalModelHash: mh, FinalOptHash: oh}
+	f.Add(uint8(1), "", w.Sealed, false, joined, []byte{}, uint16(0), valid.Uri, valid.FinalModelHash, valid.FinalOptHash, valid.Salt, false)
+	f.Add(uint8(1), "", w.Sealed, true, []byte{}, []byte{}, uint16(7), valid.Uri, valid.FinalModelHash, valid.FinalOptHash, valid.Salt, false)
+	f.Add(uint8(1), "", w.Sealed, false, joined[:64], []byte{31, 33}, uint16(0), "gopher://x", []byte{1}, []byte{}, valid.Salt[:31], false)
+	f.Add(uint8(1), "", w.Sealed, false, joined[:96], []byte{}, uint16(0), valid.Uri, []byte{}, []byte{}, valid.Salt, true)
+	f.Add(uint8(1), "", w.Challenged, false, joined, []byte{}, uint16(0), valid.Uri, valid.FinalModelHash, valid.FinalOptHash, valid.Salt, false)
+	f.Add(uint8(2), "", w.Open, false, joined, []byte{}, uint16(0), valid.Uri, valid.FinalModelHash, valid.FinalOptHash, valid.Salt, false)
+	f.Fuzz(func(t *testing.T, who uint8, raw string, id uint64, keep bool, ckpts, sizes []byte, flip uint16, uri string, mh, oh, salt []byte,
+		engineFailure bool,
+	) {
+		msg := &verificationtypes.MsgOpenTranscript{Worker: account(who, raw), TaskId: id, Uri: uri,
+			FinalModelHash: mh, FinalOptHash: oh, Salt: salt, EngineFailure: engineFailure}
 		if keep {
 			// The real checkpoints with one bit flipped (flip indexes the bit).
 			for _, c := range valid.Checkpoints {
@@ -147,7 +171,7 @@ func FuzzCommitTranscript(f *testing.F) {
 		} else {
 			msg.Checkpoints = chunks(ckpts, sizes)
 		}
-		_ = w.deliver(t, func(ctx sdk.Context) error { _, err := w.ver.CommitTranscript(ctx, msg); return err })
+		_ = w.deliver(t, func(ctx sdk.Context) error { _, err := w.ver.OpenTranscript(ctx, msg); return err })
 	})
 }
 
@@ -200,19 +224,76 @@ func FuzzRevealSegment(f *testing.F) {
 	})
 }
 
-// FuzzChallengeSegment: any challenger, worker, task, segment and bond.
+// FuzzSealChallenge: any challenger, worker, task, commitment and bond.
+func FuzzSealChallenge(f *testing.F) {
+	w := newWorld(f)
+	valid := w.sealChallenge(challenger, w.Unverified, challengeSalt)
+	bond := valid.Bond.Amount.Int64()
+	for s := uint32(0); s < 5; s++ {
+		c := w.sealChallenge(challenger, s, []byte{byte(s)}).Commitment
+		f.Add(uint8(3), "", w.Passed, uint8(1), "", c, "uhint", bond)
+	}
+	f.Add(uint8(3), "", w.Passed, uint8(1), "", valid.Commitment, "uhint", bond) // already sealed
+	f.Add(uint8(1), "", w.Passed, uint8(1), "", valid.Commitment, "uhint", bond)
+	f.Add(uint8(3), "", w.Passed, uint8(1), "", valid.Commitment[:31], "uhint", bond)
+	f.Add(uint8(3), "", w.Passed, uint8(1), "", []byte{1}, "uhint", bond-1)
+	f.Add(uint8(3), "", w.Challenged, uint8(1), "", valid.Commitment, "uhint", int64(-5_000))
+	f.Add(uint8(4), "", w.Passed, uint8(7), "junk", valid.Commitment, "", int64(0))
+	f.Fuzz(func(t *testing.T, who uint8, raw string, id uint64, whom uint8, rawWorker string, commitment []byte, denom string, amount int64) {
+		msg := &verificationtypes.MsgSealChallenge{Challenger: account(who, raw), TaskId: id, Worker: account(whom, rawWorker),
+			Commitment: commitment, Bond: coin(denom, amount)}
+		_ = w.deliver(t, func(ctx sdk.Context) error { _, err := w.ver.SealChallenge(ctx, msg); return err })
+	})
+}
+
+// FuzzChallengeSegment: any challenger, worker, task, segment and salt,
+// from the opening of the challenger's sealed challenge.
 func FuzzChallengeSegment(f *testing.F) {
 	w := newWorld(f)
+	f.Add(uint8(3), "", w.Passed, uint8(1), "", w.Unverified, challengeSalt)
 	for s := uint32(0); s < 5; s++ {
-		f.Add(uint8(3), "", w.Passed, uint8(1), "", s, "uhint", int64(5_000))
+		f.Add(uint8(3), "", w.Passed, uint8(1), "", s, challengeSalt)
 	}
-	f.Add(uint8(1), "", w.Passed, uint8(1), "", uint32(1), "uhint", int64(5_000))
-	f.Add(uint8(3), "", w.Challenged, uint8(1), "", uint32(1), "uhint", int64(-5_000))
-	f.Add(uint8(4), "", w.Passed, uint8(7), "junk", uint32(1<<31), "", int64(0))
-	f.Fuzz(func(t *testing.T, who uint8, raw string, id uint64, whom uint8, rawWorker string, segment uint32, denom string, amount int64) {
+	f.Add(uint8(1), "", w.Passed, uint8(1), "", w.Unverified, challengeSalt)
+	f.Add(uint8(3), "", w.Passed, uint8(1), "", w.Unverified, challengeSalt[:31])
+	f.Add(uint8(3), "", w.Challenged, uint8(1), "", uint32(1), []byte{})
+	f.Add(uint8(4), "", w.Passed, uint8(7), "junk", uint32(1<<31), []byte{1})
+	f.Fuzz(func(t *testing.T, who uint8, raw string, id uint64, whom uint8, rawWorker string, segment uint32, salt []byte) {
 		msg := &verificationtypes.MsgChallengeSegment{Challenger: account(who, raw), TaskId: id, Worker: account(whom, rawWorker),
-			Segment: segment, Bond: coin(denom, amount)}
+			Segment: segment, Salt: salt}
 		_ = w.deliver(t, func(ctx sdk.Context) error { _, err := w.ver.ChallengeSegment(ctx, msg); return err })
+	})
+}
+
+// FuzzRevealSecret: any sender on any task id, with any secret and next
+// secret hash.
+func FuzzRevealSecret(f *testing.F) {
+	w := newWorld(f)
+	for id := uint64(0); id <= 7; id++ {
+		f.Add(uint8(0), "", id, secret, []byte{})
+	}
+	f.Add(uint8(0), "", w.Secret, secret, make([]byte, 32))
+	f.Add(uint8(0), "", w.Secret, secret, make([]byte, 31))
+	f.Add(uint8(0), "", w.Secret, secret[:31], []byte{})
+	f.Add(uint8(1), "", w.Secret, secret, []byte{})
+	f.Add(uint8(6), "hinter1junk", w.Secret, []byte{}, []byte{1})
+	f.Fuzz(func(t *testing.T, who uint8, raw string, id uint64, s, next []byte) {
+		msg := &taskstypes.MsgRevealSecret{Poster: account(who, raw), TaskId: id, Secret: s, NextSecretHash: next}
+		_ = w.deliver(t, func(ctx sdk.Context) error { _, err := w.tasks.RevealSecret(ctx, msg); return err })
+	})
+}
+
+// FuzzAbandonClaim: any worker on any task id, in every stage.
+func FuzzAbandonClaim(f *testing.F) {
+	for id := uint64(0); id <= 7; id++ {
+		for who := uint8(0); who < 8; who++ {
+			f.Add(who, "", id)
+		}
+	}
+	w := newWorld(f)
+	f.Fuzz(func(t *testing.T, who uint8, raw string, id uint64) {
+		msg := &taskstypes.MsgAbandonClaim{Worker: account(who, raw), TaskId: id}
+		_ = w.deliver(t, func(ctx sdk.Context) error { _, err := w.tasks.AbandonClaim(ctx, msg); return err })
 	})
 }
 

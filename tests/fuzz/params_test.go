@@ -28,40 +28,46 @@ func FuzzUpdateTasksParams(f *testing.F) {
 	p := taskstypes.DefaultParams()
 	f.Add(uint8(5), "", p.Denom, false, int64(1_000), int64(1_000), p.MaxReplicas, p.MaxSamples, p.MaxSegments, p.MaxTotalSteps,
 		p.MaxParams, p.MaxUriLength, int64(p.MinClaimWindow), int64(p.MaxClaimWindow), int64(p.MinCommitWindow),
-		int64(p.MaxCommitWindow), p.AssumedForgedBps, p.MaxDeadlinesPerBlock, p.GasPerSpecByte)
+		int64(p.MaxCommitWindow), p.AssumedForgedBps, p.MaxDeadlinesPerBlock, p.GasPerSpecByte, p.AbandonFee.Int64(), p.UntrainablePenaltyBps)
 	f.Add(uint8(0), "", "u", true, int64(-1), int64(0), uint32(0), uint32(5000), uint32(5000), uint64(0),
-		uint64(1<<63), uint32(0), int64(-1), int64(-2), int64(0), int64(0), uint32(10_000), uint32(0), uint64(0))
+		uint64(1<<63), uint32(0), int64(-1), int64(-2), int64(0), int64(0), uint32(10_000), uint32(0), uint64(0), int64(-1), uint32(10_001))
 	w := newWorld(f)
 	f.Fuzz(func(t *testing.T, who uint8, raw, denom string, nilInts bool, minReward, minBond int64, maxReplicas, maxSamples,
 		maxSegments uint32, maxSteps, maxParams uint64, maxURI uint32, minClaim, maxClaim, minCommit, maxCommit int64,
-		forged, deadlines uint32, gasPerByte uint64,
+		forged, deadlines uint32, gasPerByte uint64, abandonFee int64, untrainableBps uint32,
 	) {
 		q := taskstypes.Params{Denom: denom, MinReward: intOrNil(nilInts, minReward), MinBond: intOrNil(nilInts, minBond),
 			MaxReplicas: maxReplicas, MaxSamples: maxSamples, MaxSegments: maxSegments, MaxTotalSteps: maxSteps,
 			MaxParams: maxParams, MaxUriLength: maxURI, MinClaimWindow: time.Duration(minClaim),
 			MaxClaimWindow: time.Duration(maxClaim), MinCommitWindow: time.Duration(minCommit),
 			MaxCommitWindow: time.Duration(maxCommit), AssumedForgedBps: forged, MaxDeadlinesPerBlock: deadlines,
-			GasPerSpecByte: gasPerByte}
+			GasPerSpecByte: gasPerByte, AbandonFee: intOrNil(nilInts, abandonFee), UntrainablePenaltyBps: untrainableBps}
 		msg := &taskstypes.MsgUpdateParams{Authority: account(who, raw), Params: q}
 		_ = w.deliver(t, func(ctx sdk.Context) error { _, err := w.tasks.UpdateParams(ctx, msg); return err })
 	})
 }
 
 // FuzzUpdateVerificationParams: MsgUpdateParams of x/verification with its
-// windows, bond, caps and gas prices fuzzed (the fields a newer params type
-// adds keep their defaults).
+// windows, bonds, caps, gas prices and block time fuzzed (the fields a newer
+// params type adds keep their defaults).
 func FuzzUpdateVerificationParams(f *testing.F) {
 	p := verificationtypes.DefaultParams()
 	f.Add(uint8(5), "", int64(p.RevealWindow), int64(p.FraudWindow), false, int64(1_000), p.MaxRevealBytes, p.GasPerMac,
-		p.GasPerRevealByte, p.MaxMacsPerReveal, p.MaxItemsPerBlock)
-	f.Add(uint8(5), "", int64(0), int64(-1), true, int64(0), uint64(0), uint64(1<<63), uint64(0), uint64(1<<63), uint32(0))
+		p.GasPerRevealByte, p.MaxMacsPerReveal, p.MaxItemsPerBlock, p.ChallengeBondFactor, int64(1), int64(p.BlockTime))
+	f.Add(uint8(5), "", int64(0), int64(-1), true, int64(0), uint64(0), uint64(1<<63), uint64(0), uint64(1<<63), uint32(0),
+		uint32(1001), int64(-1), int64(0))
 	w := newWorld(f)
 	f.Fuzz(func(t *testing.T, who uint8, raw string, reveal, fraud int64, nilInt bool, bond int64, maxBytes, gasMac,
-		gasByte, maxMacs uint64, items uint32,
+		gasByte, maxMacs uint64, items uint32, bondFactor uint32, gasPriceMilli, blockTime int64,
 	) {
 		q := verificationtypes.DefaultParams()
 		q.RevealWindow, q.FraudWindow, q.MinChallengeBond = time.Duration(reveal), time.Duration(fraud), intOrNil(nilInt, bond)
 		q.MaxRevealBytes, q.GasPerMac, q.GasPerRevealByte, q.MaxMacsPerReveal, q.MaxItemsPerBlock = maxBytes, gasMac, gasByte, maxMacs, items
+		q.ChallengeBondFactor, q.BlockTime = bondFactor, time.Duration(blockTime)
+		q.ChallengeGasPrice = sdkmath.LegacyNewDecWithPrec(gasPriceMilli, 3)
+		if nilInt {
+			q.ChallengeGasPrice = sdkmath.LegacyDec{}
+		}
 		msg := &verificationtypes.MsgUpdateParams{Authority: account(who, raw), Params: q}
 		_ = w.deliver(t, func(ctx sdk.Context) error { _, err := w.ver.UpdateParams(ctx, msg); return err })
 	})

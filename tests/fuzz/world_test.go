@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"crypto/sha256"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
+	"github.com/hinterland-ai/hinterland/pkg/recompute"
 	"github.com/hinterland-ai/hinterland/testutil/fixtures"
 	"github.com/hinterland-ai/hinterland/testutil/keepers"
 	rewardskeeper "github.com/hinterland-ai/hinterland/x/rewards/keeper"
@@ -34,19 +36,33 @@ var (
 // find it in:
 //
 //	Open       posted, unclaimed
-//	Claimed    claimed by worker, not committed (ClaimedRun is its training)
-//	Challenged committed by worker, sampled, Pending segments unanswered
-//	Passed     committed by worker, every sample answered, in its fraud window
+//	Claimed    claimed by worker, not sealed (ClaimedRun is its training)
+//	Challenged sealed and opened by worker, sampled, Pending segments unanswered
+//	Passed     sealed and opened by worker, every sample answered, in its fraud
+//	           window; the challenger sealed a fraud challenge of its
+//	           segment Unverified (with ChallengeSalt) in an earlier block
+//	Sealed     sealed by worker (claims closed), not opened (SealedRun)
+//	Secret     posted with a requester secret (Secret), sealed and opened by
+//	           worker, waiting for the secret
 type world struct {
 	f                                    *keepers.Fixture
 	tasks                                taskstypes.MsgServer
 	ver                                  verificationtypes.MsgServer
 	rew                                  rewardstypes.MsgServer
 	Open, Claimed, Challenged, Passed    uint64
+	Sealed, Secret                       uint64
 	ClaimedRun, ChallengedRun, PassedRun *fixtures.Run
+	SealedRun                            *fixtures.Run
 	Pending                              []uint32
+	Unverified                           uint32
 	digest                               [32]byte
 }
+
+// secret is the requester secret of the world's Secret task.
+var secret = func() []byte { h := sha256.Sum256([]byte("fuzz-secret")); return h[:] }()
+
+// challengeSalt is the salt of the challenger's sealed challenge of Passed.
+var challengeSalt = func() []byte { h := sha256.Sum256([]byte("fuzz-challenge-salt")); return h[:] }()
 
 func newWorld(tb testing.TB) *world {
 	f := keepers.New(tb)
@@ -55,8 +71,10 @@ func newWorld(tb testing.TB) *world {
 	}
 	w := &world{f: f, tasks: taskskeeper.NewMsgServerImpl(f.Tasks), ver: verificationkeeper.NewMsgServerImpl(f.Verification),
 		rew: rewardskeeper.NewMsgServerImpl(f.Rewards)}
-	post := func() uint64 {
-		res, err := w.tasks.PostTask(f.Ctx, fixtures.PostMsg(poster, data))
+	post := func(secretHash ...byte) uint64 {
+		msg := fixtures.PostMsg(poster, data)
+		msg.SecretHash = secretHash
+		res, err := w.tasks.PostTask(f.Ctx, msg)
 		must(tb, err)
 		return res.TaskId
 	}
@@ -69,11 +87,19 @@ func newWorld(tb testing.TB) *world {
 		must(tb, err)
 		return run
 	}
+	secretHash := sha256.Sum256(secret)
 	w.Open, w.Claimed, w.Challenged, w.Passed = post(), post(), post(), post()
+	w.Sealed, w.Secret = post(), post(secretHash[:]...)
 	w.ClaimedRun = claimTrain(w.Claimed)
 	w.ChallengedRun, w.PassedRun = claimTrain(w.Challenged), claimTrain(w.Passed)
-	for _, run := range []*fixtures.Run{w.ChallengedRun, w.PassedRun} {
-		_, err := w.ver.CommitTranscript(f.Ctx, run.Commit(worker))
+	w.SealedRun = claimTrain(w.Sealed)
+	secretRun := claimTrain(w.Secret)
+	for _, run := range []*fixtures.Run{w.ChallengedRun, w.PassedRun, w.SealedRun, secretRun} {
+		_, err := w.ver.SealTranscript(f.Ctx, run.Seal(worker))
+		must(tb, err)
+	}
+	for _, run := range []*fixtures.Run{w.ChallengedRun, w.PassedRun, secretRun} {
+		_, err := w.ver.OpenTranscript(f.Ctx, run.Open(worker))
 		must(tb, err)
 	}
 	f.Advance(tb, 5*time.Second)
@@ -88,6 +114,12 @@ func newWorld(tb testing.TB) *world {
 		_, err = w.ver.RevealSegment(f.Ctx, msg)
 		must(tb, err)
 	}
+	for slices.Contains(tr.Sampled, w.Unverified) {
+		w.Unverified++
+	}
+	_, err = w.ver.SealChallenge(f.Ctx, w.sealChallenge(challenger, w.Unverified, challengeSalt))
+	must(tb, err)
+	f.Advance(tb, 5*time.Second) // the seal opens in a later block
 	w.digest = w.stateDigest(tb, f.Ctx)
 	// Whatever the inputs did, the world the branches came from is as it was.
 	tb.Cleanup(func() {
@@ -96,6 +128,21 @@ func newWorld(tb testing.TB) *world {
 		}
 	})
 	return w
+}
+
+// sealChallenge is c's MsgSealChallenge of segment seg of the worker's
+// transcript of Passed, with the required bond.
+func (w *world) sealChallenge(c sdk.AccAddress, seg uint32, salt []byte) *verificationtypes.MsgSealChallenge {
+	task, err := w.f.Tasks.GetTask(w.f.Ctx, w.Passed)
+	if err != nil {
+		panic(err)
+	}
+	params, err := w.f.Verification.Params.Get(w.f.Ctx)
+	if err != nil {
+		panic(err)
+	}
+	return &verificationtypes.MsgSealChallenge{Challenger: c.String(), TaskId: w.Passed, Worker: worker.String(),
+		Commitment: recompute.ChallengeCommitment(w.Passed, worker, c, seg, salt), Bond: recompute.ChallengeBond(task, params)}
 }
 
 func must(tb testing.TB, err error) {

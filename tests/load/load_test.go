@@ -52,11 +52,12 @@ const (
 	bank   kind = "bank send"
 	post   kind = "post task"
 	claim  kind = "claim task"
-	commit kind = "commit transcript"
+	seal   kind = "seal transcript"
+	open   kind = "open transcript"
 	reveal kind = "reveal segment"
 )
 
-var kinds = []kind{bank, post, claim, commit, reveal}
+var kinds = []kind{bank, post, claim, seal, open, reveal}
 
 // tracker records every transaction a node accepted and when a block with it
 // was first seen.
@@ -234,7 +235,7 @@ func runLoad(b *testing.B, validators int) {
 			}
 		}()
 	}
-	// Workers: claim, train, commit, answer the sample, again.
+	// Workers: claim, train, seal, open, answer the sample, again.
 	for i, w := range workers {
 		wg.Add(1)
 		go func() {
@@ -274,14 +275,15 @@ func openTasks(nd *chainproc.Node, notBy string) []taskstypes.Task {
 	return out
 }
 
-// workOne runs one job through a worker: claim, train, commit, reveal.
+// workOne runs one job through a worker: claim, train, seal, open (once the
+// task's claims are closed), reveal.
 func workOne(n *chainproc.Network, nd *chainproc.Node, w *chainproc.Wallet, r *rand.Rand, tr *tracker, stopped func() bool) {
-	open := openTasks(nd, w.Addr.String())
-	if len(open) == 0 {
+	candidates := openTasks(nd, w.Addr.String())
+	if len(candidates) == 0 {
 		time.Sleep(300 * time.Millisecond)
 		return
 	}
-	task := open[r.IntN(len(open))]
+	task := candidates[r.IntN(len(candidates))]
 	send := func(k kind, gas uint64, msg sdk.Msg) (chainproc.Sent, bool) {
 		s, err := n.Broadcast(nd, w, gas, msg)
 		if err != nil {
@@ -302,7 +304,24 @@ func workOne(n *chainproc.Network, nd *chainproc.Node, w *chainproc.Wallet, r *r
 	if err != nil {
 		panic(err)
 	}
-	if s, ok = send(commit, 1_000_000, run.Commit(w.Addr)); !ok {
+	if s, ok = send(seal, 500_000, run.Seal(w.Addr)); !ok {
+		return
+	}
+	if code, ok := waitIncluded(nd, s, 30*time.Second); !ok || code != 0 {
+		return
+	}
+	// The transcript opens once every claim of the task is sealed (at once
+	// for the load's single-replica tasks).
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		var res taskstypes.QueryTaskResponse
+		if nd.ABCIQuery("/hinterland.tasks.v1.Query/Task", &taskstypes.QueryTaskRequest{Id: task.Id}, &res) == nil && res.Task.ClaimsClosed {
+			break
+		}
+		if stopped() || !time.Now().Before(deadline) {
+			return
+		}
+	}
+	if s, ok = send(open, 1_000_000, run.Open(w.Addr)); !ok {
 		return
 	}
 	if code, ok := waitIncluded(nd, s, 30*time.Second); !ok || code != 0 {
@@ -365,7 +384,10 @@ func (rt *revealTimer) run(b *testing.B, stop <-chan struct{}) {
 	if err != nil {
 		panic(err)
 	}
-	if _, err := ver.CommitTranscript(f.Ctx, run.Commit(worker)); err != nil {
+	if _, err := ver.SealTranscript(f.Ctx, run.Seal(worker)); err != nil {
+		panic(err)
+	}
+	if _, err := ver.OpenTranscript(f.Ctx, run.Open(worker)); err != nil {
 		panic(err)
 	}
 	f.Advance(b, 5*time.Second)

@@ -8,10 +8,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/collections"
+	sdkmath "cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
 
+	"github.com/hinterland-ai/hinterland/pkg/recompute"
 	"github.com/hinterland-ai/hinterland/testutil/fixtures"
 	"github.com/hinterland-ai/hinterland/testutil/keepers"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
@@ -57,17 +59,54 @@ func newGenesisEnv(t *testing.T, mutate func(*taskstypes.MsgPostTask)) *genesisE
 	return e
 }
 
-// claimCommit claims for w, trains forging the given segments and commits.
-func (e *genesisEnv) claimCommit(t *testing.T, w sdk.AccAddress, forge ...uint32) *fixtures.Run {
+// claim claims for w and trains forging the given segments.
+func (e *genesisEnv) claim(t *testing.T, w sdk.AccAddress, forge ...uint32) *fixtures.Run {
 	_, err := e.tasks.ClaimTask(e.f.Ctx, &taskstypes.MsgClaimTask{Worker: w.String(), TaskId: e.id})
 	require.NoError(t, err)
 	task, err := e.f.Tasks.GetTask(e.f.Ctx, e.id)
 	require.NoError(t, err)
 	run, err := fixtures.Train(task, gData, forge...)
 	require.NoError(t, err)
-	_, err = e.ver.CommitTranscript(e.f.Ctx, run.Commit(w))
-	require.NoError(t, err)
 	return run
+}
+
+// seal seals run's transcript for w.
+func (e *genesisEnv) seal(t *testing.T, run *fixtures.Run, w sdk.AccAddress) {
+	_, err := e.ver.SealTranscript(e.f.Ctx, run.Seal(w))
+	require.NoError(t, err)
+}
+
+// open opens run's sealed transcript for w.
+func (e *genesisEnv) open(t *testing.T, run *fixtures.Run, w sdk.AccAddress) {
+	_, err := e.ver.OpenTranscript(e.f.Ctx, run.Open(w))
+	require.NoError(t, err)
+}
+
+// claimCommit claims for w, trains forging the given segments, seals and
+// opens (w's claim must be the task's only one in flight).
+func (e *genesisEnv) claimCommit(t *testing.T, w sdk.AccAddress, forge ...uint32) *fixtures.Run {
+	run := e.claim(t, w, forge...)
+	e.seal(t, run, w)
+	e.open(t, run, w)
+	return run
+}
+
+// challenge seals gChallenger's fraud challenge of segment seg of gWorker's
+// transcript, moves to the next block and opens it.
+func (e *genesisEnv) challenge(t *testing.T, seg uint32) {
+	task, err := e.f.Tasks.GetTask(e.f.Ctx, e.id)
+	require.NoError(t, err)
+	params, err := e.f.Verification.Params.Get(e.f.Ctx)
+	require.NoError(t, err)
+	salt := make([]byte, 32)
+	_, err = e.ver.SealChallenge(e.f.Ctx, &verificationtypes.MsgSealChallenge{Challenger: gChallenger.String(), TaskId: e.id,
+		Worker: gWorker.String(), Commitment: recompute.ChallengeCommitment(e.id, gWorker, gChallenger, seg, salt),
+		Bond: recompute.ChallengeBond(task, params)})
+	require.NoError(t, err)
+	e.f.Advance(t, time.Second)
+	_, err = e.ver.ChallengeSegment(e.f.Ctx, &verificationtypes.MsgChallengeSegment{Challenger: gChallenger.String(),
+		TaskId: e.id, Worker: gWorker.String(), Segment: seg, Salt: salt})
+	require.NoError(t, err)
 }
 
 func (e *genesisEnv) reveal(t *testing.T, run *fixtures.Run, w sdk.AccAddress, seg uint32) bool {
@@ -164,21 +203,22 @@ func TestGenesisRoundTripQueues(t *testing.T) {
 		sampled := e.transcript(t, gWorker).Sampled
 		require.NotContains(t, sampled, forged)
 		require.True(t, e.reveal(t, run, gWorker, sampled[0]))
-		_, err := e.ver.ChallengeSegment(e.f.Ctx, &verificationtypes.MsgChallengeSegment{Challenger: gChallenger.String(),
-			TaskId: e.id, Worker: gWorker.String(), Segment: forged, Bond: sdk.NewInt64Coin("uhint", 5_000)})
-		require.NoError(t, err)
+		e.challenge(t, forged)
 		require.False(t, e.reveal(t, run, gWorker, forged))
 		require.Equal(t, verificationtypes.TRANSCRIPT_STATUS_FAILED, e.transcript(t, gWorker).Status)
 		requireRoundTrip(t, e.f)
 	})
 
 	// Two replicas disagree; the honest one's reveal fails the other in the
-	// block of their commits, before the draw: the failed one's draw entry
+	// block of their opens, before the draw: the failed one's draw entry
 	// stays until the next block.
 	t.Run("draw queue entry of a transcript failed before its draw", func(t *testing.T) {
 		e := newGenesisEnv(t, func(m *taskstypes.MsgPostTask) { m.Samples, m.Replicas = 1, 2 })
-		honest := e.claimCommit(t, gWorker)
-		e.claimCommit(t, gWorker2, 2)
+		honest, cheat := e.claim(t, gWorker), e.claim(t, gWorker2, 2)
+		e.seal(t, honest, gWorker)
+		e.seal(t, cheat, gWorker2)
+		e.open(t, honest, gWorker)
+		e.open(t, cheat, gWorker2)
 		require.True(t, e.reveal(t, honest, gWorker, 2))
 		require.Equal(t, verificationtypes.TRANSCRIPT_STATUS_FAILED, e.transcript(t, gWorker2).Status)
 		requireRoundTrip(t, e.f)
@@ -224,15 +264,22 @@ func TestGenesisZeroHeightDrawsCommittedTranscript(t *testing.T) {
 // name something that does not exist, is refused by Validate (what
 // `genesis validate` runs) with a message naming the entry.
 func TestGenesisValidateQueues(t *testing.T) {
-	e := newGenesisEnv(t, func(m *taskstypes.MsgPostTask) { m.Replicas = 3 })
-	_, err := e.tasks.ClaimTask(e.f.Ctx, &taskstypes.MsgClaimTask{Worker: gWorker2.String(), TaskId: e.id})
-	require.NoError(t, err)       // an active claim
-	e.claimCommit(t, gWorker)     // committed, then
-	e.f.Advance(t, 5*time.Second) // drawn: pending sampled challenges
-	require.Equal(t, verificationtypes.TRANSCRIPT_STATUS_CHALLENGED, e.transcript(t, gWorker).Status)
+	e := newGenesisEnv(t, func(m *taskstypes.MsgPostTask) { m.Replicas = 2 })
+	// An active claim, on another task (a task's transcripts open only once
+	// none of its claims is active).
+	other, err := e.tasks.PostTask(e.f.Ctx, fixtures.PostMsg(gPoster, gData))
+	require.NoError(t, err)
+	_, err = e.tasks.ClaimTask(e.f.Ctx, &taskstypes.MsgClaimTask{Worker: gWorker2.String(), TaskId: other.TaskId})
+	require.NoError(t, err)
 	third := keepers.Addr(5)
 	e.f.Fund(t, third, 10_000_000)
-	e.claimCommit(t, third) // committed in this block: not drawn yet
+	run, thirdRun := e.claim(t, gWorker), e.claim(t, third)
+	e.seal(t, run, gWorker)
+	e.seal(t, thirdRun, third)
+	e.open(t, run, gWorker)       // opened, then
+	e.f.Advance(t, 5*time.Second) // drawn: pending sampled challenges
+	require.Equal(t, verificationtypes.TRANSCRIPT_STATUS_CHALLENGED, e.transcript(t, gWorker).Status)
+	e.open(t, thirdRun, third) // opened in this block: not drawn yet
 
 	tg, err := e.f.Tasks.ExportGenesis(e.f.Ctx)
 	require.NoError(t, err)
@@ -255,7 +302,7 @@ func TestGenesisValidateQueues(t *testing.T) {
 		}, "commit_queue[1]: no claim of task"},
 		"claim deadline of no task": {func(g *taskstypes.GenesisState) {
 			g.ClaimQueue = append(g.ClaimQueue, taskstypes.QueueEntry{Deadline: e.f.Ctx.BlockTime(), TaskId: 99})
-		}, "claim_queue[1]: unknown task 99"},
+		}, fmt.Sprintf("claim_queue[%d]: unknown task 99", len(tg.ClaimQueue))},
 		"claim-queue entry naming a worker": {func(g *taskstypes.GenesisState) { g.ClaimQueue[0].Worker = gWorker.String() }, "name no worker"},
 	}
 	for name, c := range tasksCases {
@@ -270,11 +317,12 @@ func TestGenesisValidateQueues(t *testing.T) {
 		mutate func(*verificationtypes.GenesisState)
 		want   string
 	}{
-		"committed transcript without its draw":  {func(g *verificationtypes.GenesisState) { g.DrawQueue = nil }, "has no draw_queue entry"},
+		"committed transcript without its draw nor open deadline": {func(g *verificationtypes.GenesisState) { g.DrawQueue, g.RevealQueue = nil, nil },
+			"has no draw_queue entry nor reveal_queue entry at its open deadline"},
 		"pending challenge without its deadline": {func(g *verificationtypes.GenesisState) { g.RevealQueue = nil }, "has no reveal_queue entry"},
 		"reveal deadline of no transcript": {func(g *verificationtypes.GenesisState) {
 			g.RevealQueue = append(g.RevealQueue, verificationtypes.DeadlineEntry{Deadline: e.f.Ctx.BlockTime(), TaskId: 99, Worker: gWorker.String()})
-		}, "reveal_queue[1]: no transcript of task 99"},
+		}, fmt.Sprintf("reveal_queue[%d]: no transcript of task 99", len(vg.RevealQueue))},
 		"fraud window of no transcript": {func(g *verificationtypes.GenesisState) {
 			g.FraudQueue = append(g.FraudQueue, verificationtypes.DeadlineEntry{Deadline: e.f.Ctx.BlockTime(), TaskId: e.id, Worker: gChallenger.String()})
 		}, "fraud_queue[0]: no transcript of task"},
@@ -284,6 +332,107 @@ func TestGenesisValidateQueues(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			g, err := e.f.Verification.ExportGenesis(e.f.Ctx)
 			require.NoError(t, err)
+			c.mutate(g)
+			require.ErrorContains(t, g.Validate(), c.want)
+		})
+	}
+}
+
+// sealsEnv is a task of two replicas whose claims are closed: gWorker's
+// transcript passed, gChallenger sealed two fraud challenges of it and
+// opened one (pending, its reveal gas owed), and gWorker2's transcript is
+// sealed and not opened.
+func sealsEnv(t *testing.T) *genesisEnv {
+	e := newGenesisEnv(t, func(m *taskstypes.MsgPostTask) { m.Samples, m.Replicas = 1, 2 })
+	run, run2 := e.claim(t, gWorker), e.claim(t, gWorker2)
+	e.seal(t, run, gWorker)
+	e.seal(t, run2, gWorker2)
+	e.open(t, run, gWorker)
+	e.f.Advance(t, 5*time.Second)
+	sampled := e.transcript(t, gWorker).Sampled
+	require.True(t, e.reveal(t, run, gWorker, sampled[0]))
+	require.Equal(t, verificationtypes.TRANSCRIPT_STATUS_PASSED, e.transcript(t, gWorker).Status)
+	e.challenge(t, (sampled[0]+1)%4) // sealed and opened: pending
+	task, err := e.f.Tasks.GetTask(e.f.Ctx, e.id)
+	require.NoError(t, err)
+	params, err := e.f.Verification.Params.Get(e.f.Ctx)
+	require.NoError(t, err)
+	salt := []byte("another salt")
+	_, err = e.ver.SealChallenge(e.f.Ctx, &verificationtypes.MsgSealChallenge{Challenger: gChallenger.String(), TaskId: e.id,
+		Worker: gWorker.String(), Commitment: recompute.ChallengeCommitment(e.id, gWorker, gChallenger, (sampled[0]+2)%4, salt),
+		Bond: recompute.ChallengeBond(task, params)})
+	require.NoError(t, err)
+	require.Equal(t, verificationtypes.TRANSCRIPT_STATUS_SEALED, e.transcript(t, gWorker2).Status)
+	return e
+}
+
+// Sealed fraud challenges, the gas of the reveals owed and sealed
+// transcripts (no checkpoints, an open deadline) round-trip exactly.
+func TestGenesisRoundTripSeals(t *testing.T) {
+	e := sealsEnv(t)
+	before := e.f.Snapshot(t)
+	require.Len(t, before.Verification.ChallengeSeals, 1)
+	require.NotZero(t, before.Verification.PendingRevealGas)
+	require.NoError(t, before.Verification.Validate())
+	g := restart(t, e.f, e.f.Ctx.BlockHeight())
+	require.Equal(t, before.Verification, g.Snapshot(t).Verification)
+	require.Equal(t, queues(t, e.f), queues(t, g))
+	g.RequireCustody(t)
+}
+
+// A genesis whose challenge seals or sealed transcripts are malformed, or
+// whose sealed transcript misses its open deadline, is refused by Validate.
+func TestGenesisValidateSeals(t *testing.T) {
+	e := sealsEnv(t)
+	cases := map[string]struct {
+		mutate func(*verificationtypes.GenesisState)
+		want   string
+	}{
+		"challenge seal of no transcript": {func(g *verificationtypes.GenesisState) { g.ChallengeSeals[0].TaskId = 99 },
+			"challenge_seals[0]: no transcript of task 99"},
+		"challenge seal with a bad worker":     {func(g *verificationtypes.GenesisState) { g.ChallengeSeals[0].Worker = "x" }, "challenge_seals[0].worker"},
+		"challenge seal with a bad challenger": {func(g *verificationtypes.GenesisState) { g.ChallengeSeals[0].Challenger = "x" }, "challenge_seals[0].challenger"},
+		"challenge seal with a short commitment": {func(g *verificationtypes.GenesisState) {
+			g.ChallengeSeals[0].Commitment = g.ChallengeSeals[0].Commitment[:31]
+		}, "commitment must be 32 bytes"},
+		"challenge seal with a zero bond": {func(g *verificationtypes.GenesisState) { g.ChallengeSeals[0].Bond.Amount = sdkmath.ZeroInt() },
+			"must be a positive coin"},
+		"challenge seal in a segment's slot": {func(g *verificationtypes.GenesisState) { g.ChallengeSeals[0].Slot = 1 }, "challenge_seals[0]: slot 1"},
+		"challenge seal in a slot not yet taken": {func(g *verificationtypes.GenesisState) { g.ChallengeSeals[0].Slot += 5 },
+			"challenge_seals[0]: slot"},
+		"challenge seal twice": {func(g *verificationtypes.GenesisState) {
+			g.ChallengeSeals = append(g.ChallengeSeals, g.ChallengeSeals[0])
+		},
+			"challenge_seals[1]: duplicate seal"},
+		"sealed transcript without its open deadline": {func(g *verificationtypes.GenesisState) {
+			var keep []verificationtypes.DeadlineEntry
+			for _, d := range g.RevealQueue {
+				if d.Worker != gWorker2.String() {
+					keep = append(keep, d)
+				}
+			}
+			g.RevealQueue = keep
+		}, "sealed transcript of task 1 by " + gWorker2.String() + " has no reveal_queue entry at its open deadline"},
+		"sealed transcript with checkpoints": {func(g *verificationtypes.GenesisState) {
+			for i := range g.Transcripts {
+				if g.Transcripts[i].Status == verificationtypes.TRANSCRIPT_STATUS_SEALED {
+					g.Transcripts[i].Checkpoints = g.Transcripts[0].Checkpoints
+				}
+			}
+		}, "a sealed transcript has no checkpoints"},
+		"sealed transcript with a short seal": {func(g *verificationtypes.GenesisState) {
+			for i := range g.Transcripts {
+				if g.Transcripts[i].Status == verificationtypes.TRANSCRIPT_STATUS_SEALED {
+					g.Transcripts[i].Seal = g.Transcripts[i].Seal[:31]
+				}
+			}
+		}, "seal must be 32 bytes"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			g, err := e.f.Verification.ExportGenesis(e.f.Ctx)
+			require.NoError(t, err)
+			require.NoError(t, g.Validate())
 			c.mutate(g)
 			require.ErrorContains(t, g.Validate(), c.want)
 		})

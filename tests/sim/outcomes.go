@@ -57,6 +57,10 @@ func Outcomes(a *SimApp) string {
 		counts["challenge "+c.Kind.String()+" "+c.Status.String()]++
 		return false, nil
 	}))
+	must(v.ChallengeSeals.Walk(ctx, nil, func(_ keeper.SealKey, _ verificationtypes.ChallengeSeal) (bool, error) {
+		counts["challenge seal held"]++
+		return false, nil
+	}))
 	must(v.Verdicts.Walk(ctx, nil, func(_ uint64, d verificationtypes.Verdict) (bool, error) {
 		counts["verdict "+d.Outcome.String()]++
 		return false, nil

@@ -42,6 +42,7 @@ const (
 	flagProgress        = "progress"
 	flagProgressEvery   = "progress-interval"
 	flagBond            = "bond"
+	flagWithholdGrace   = "withhold-grace"
 	flagTask            = "task"
 	flagDataset         = "dataset"
 )
@@ -228,7 +229,11 @@ func workerWatchCmd() *cobra.Command {
 the worker's checkpoints from the transcript URI and the task's dataset (checked
 against its Merkle root), re-executes every segment the chain has not verified with
 the same engine and the same checks as the chain, and on a mismatch bonds a fraud
-challenge (MsgChallengeSegment) so that the worker must reveal that segment.`,
+challenge so that the worker must reveal that segment: sealed first (the segment
+hidden behind a salted commitment, so nobody can take the find from the mempool),
+opened in the next block. A checkpoint the worker does not serve for --withhold-grace
+is challenged the same way: withholding is answered with a reveal forced on chain.
+Checking every segment costs about twice the training (BenchmarkWatchEverySegment).`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -240,6 +245,7 @@ challenge (MsgChallengeSegment) so that the worker must reveal that segment.`,
 				return err
 			}
 			cfg.PollInterval, _ = f.GetDuration(flagPollInterval)
+			cfg.WithholdGrace, _ = f.GetDuration(flagWithholdGrace)
 			if b, _ := f.GetString(flagBond); b != "" {
 				if cfg.Bond, err = sdk.ParseCoinNormalized(b); err != nil {
 					return fmt.Errorf("--%s %q: %w", flagBond, b, err)
@@ -260,7 +266,8 @@ challenge (MsgChallengeSegment) so that the worker must reveal that segment.`,
 	}
 	addChainClientFlags(cmd)
 	cmd.Flags().String(flagWorkDir, "", "Work directory for datasets and base models (default <home>/worker)")
-	cmd.Flags().String(flagBond, "", "Bond of each fraud challenge (default: the chain's min_challenge_bond)")
+	cmd.Flags().String(flagBond, "", "Bond of each fraud challenge (default: the smallest the chain accepts for the task)")
+	cmd.Flags().Duration(flagWithholdGrace, 30*time.Second, "Challenge a segment whose checkpoint the worker has not served for this long")
 	return cmd
 }
 

@@ -500,7 +500,7 @@ func TestOpenRejections(t *testing.T) {
 	cases := []struct {
 		name   string
 		mutate func(e *env, m *types.MsgOpenTranscript) // nil: open at the open deadline
-		sealed bool // the altered message is what was sealed
+		sealed bool                                     // the altered message is what was sealed
 		err    error
 	}{
 		{"stranger", func(_ *env, m *types.MsgOpenTranscript) { m.Worker = stranger.String() }, false, types.ErrTranscriptNotFound},
@@ -775,7 +775,9 @@ func TestChallengeSegmentRejections(t *testing.T) {
 	require.ErrorIs(t, err, types.ErrSealTooRecent)
 	f.Advance(t, time.Second)
 
-	ok := func() *types.MsgChallengeSegment { return openChallengeMsg(e.id, worker, challenger, free, seals[free]) }
+	ok := func() *types.MsgChallengeSegment {
+		return openChallengeMsg(e.id, worker, challenger, free, seals[free])
+	}
 	cases := []struct {
 		name   string
 		mutate func(m *types.MsgChallengeSegment)
