@@ -156,8 +156,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 			"segments", d.cfg.Forge.Segments, "fraction", d.cfg.Forge.Fraction)
 	}
 	go Subscribe(ctx, d.c.Context().NodeURI,
-		[]string{TxEvents(evTaskPosted), TxEvents(evSegmentsChallenged), TxEvents(evTaskReopened)},
-		[]string{evSegmentsChallenged, evTaskReopened, evTranscriptFailed}, d.poke, d.log)
+		[]string{TxEvents(evTaskPosted), TxEvents(evSegmentsChallenged), TxEvents(evTaskReopened), TxEvents(evClaimsClosed)},
+		[]string{evSegmentsChallenged, evTaskReopened, evTranscriptFailed, evClaimsClosed}, d.poke, d.log)
 
 	tick := time.NewTicker(d.cfg.PollInterval)
 	defer tick.Stop()

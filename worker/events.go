@@ -19,6 +19,7 @@ import (
 var (
 	evTaskPosted         = taskstypes.EventTypeTaskPosted
 	evTaskReopened       = taskstypes.EventTypeTaskReopened
+	evClaimsClosed       = taskstypes.EventTypeClaimsClosed
 	evSegmentsChallenged = vtypes.EventTypeSegmentsChallenged
 	evTranscriptPassed   = vtypes.EventTypeTranscriptPassed
 	evTranscriptFailed   = vtypes.EventTypeTranscriptFailed

@@ -25,7 +25,7 @@ type TrainConfig struct {
 	Log       *slog.Logger
 }
 
-// TrainResult is a finished run: everything MsgCommitTranscript needs.
+// TrainResult is a finished run: everything MsgOpenTranscript needs.
 type TrainResult struct {
 	Checkpoints    []engine.Hash // h_0 ... h_N
 	FinalModelHash engine.Hash

@@ -79,7 +79,7 @@ func (c *chain) post(from int, mutate func(*taskstypes.MsgPostTask)) uint64 {
 
 // The cross-module flows on one network (0.5 s blocks, short windows):
 // post -> claim -> commit deadline missed (slash, reopen) -> expiry refund;
-// post -> claim -> commit -> draw -> reveal -> pass -> fraud window -> paid;
+// post -> claim -> seal -> open -> draw -> reveal -> pass -> fraud window -> paid;
 // a forged transcript slashed.
 func TestTaskFlows(t *testing.T) {
 	c := startChain(t, 2, fastParams)
@@ -111,7 +111,10 @@ func TestTaskFlows(t *testing.T) {
 		run, err := fixtures.Train(c.task(id), data)
 		require.NoError(t, err)
 		w0 := c.balance(c.node0(), worker)
-		res := c.send(1, run.Commit(worker))
+		res := c.send(1, run.Seal(worker))
+		require.Zero(t, res.Code, res.RawLog)
+		require.True(t, c.task(id).ClaimsClosed, "the task's only claim is sealed")
+		res = c.send(1, run.Open(worker))
 		require.Zero(t, res.Code, res.RawLog)
 		c.until(10, "the sample", func() bool { return len(c.pending(id, worker)) == 2 })
 		for _, seg := range c.pending(id, worker) {
@@ -125,8 +128,8 @@ func TestTaskFlows(t *testing.T) {
 			return c.transcript(id, worker).Status == verificationtypes.TRANSCRIPT_STATUS_FINAL
 		})
 		c.custody()
-		// Worker: 3 txs of fees (commit + 2 reveals), + 950 000 payout; bond was locked before w0 and returned.
-		require.Equal(t, w0.SubRaw(3*20_000).AddRaw(950_000+200_000), c.balance(c.node0(), worker))
+		// Worker: 4 txs of fees (seal, open, 2 reveals), + 950 000 payout; bond was locked before w0 and returned.
+		require.Equal(t, w0.SubRaw(4*20_000).AddRaw(950_000+200_000), c.balance(c.node0(), worker))
 		require.Equal(t, taskstypes.TASK_STATUS_COMPLETED, c.task(id).Status)
 	})
 
@@ -136,7 +139,8 @@ func TestTaskFlows(t *testing.T) {
 		require.Zero(t, c.send(1, &taskstypes.MsgClaimTask{Worker: worker.String(), TaskId: id}).Code)
 		run, err := fixtures.Train(c.task(id), data, 0)
 		require.NoError(t, err)
-		require.Zero(t, c.send(1, run.Commit(worker)).Code)
+		require.Zero(t, c.send(1, run.Seal(worker)).Code)
+		require.Zero(t, c.send(1, run.Open(worker)).Code)
 		c.until(10, "the sample", func() bool { return len(c.pending(id, worker)) == 4 })
 		msg, err := run.Reveal(worker, 0)
 		require.NoError(t, err)

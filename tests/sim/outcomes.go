@@ -51,6 +51,9 @@ func Outcomes(a *SimApp) string {
 	v := a.VerificationKeeper
 	must(v.Transcripts.Walk(ctx, nil, func(_ keeper.TranscriptKey, t verificationtypes.Transcript) (bool, error) {
 		counts["transcript "+t.Status.String()]++
+		if t.DrawSource != verificationtypes.DRAW_SOURCE_UNSPECIFIED {
+			counts["transcript drawn from "+t.DrawSource.String()]++
+		}
 		return false, nil
 	}))
 	must(v.Challenges.Walk(ctx, nil, func(_ keeper.ChallengeKey, c verificationtypes.Challenge) (bool, error) {

@@ -14,4 +14,5 @@ var (
 	EventTypeEmissionDistributed  = proto.MessageName(&EventEmissionDistributed{})
 	EventTypeEpochWorkNotCredited = proto.MessageName(&EventEpochWorkNotCredited{})
 	EventTypeParamsUpdated        = proto.MessageName(&EventParamsUpdated{})
+	EventTypeBondReleased         = proto.MessageName(&EventBondReleased{})
 )

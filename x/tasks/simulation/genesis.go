@@ -1,6 +1,7 @@
 // Package simulation holds x/tasks's simulation: randomised genesis params,
-// simsx message factories for posting, claiming and cancelling real training
-// jobs, and the governance proposal that changes the params.
+// simsx message factories for posting (some with a requester secret),
+// claiming, abandoning and cancelling real training jobs and revealing their
+// secrets, and the governance proposal that changes the params.
 package simulation
 
 import (

@@ -15,4 +15,8 @@ var (
 	EventTypeTaskCompleted    = proto.MessageName(&EventTaskCompleted{})
 	EventTypeModelRecorded    = proto.MessageName(&EventModelRecorded{})
 	EventTypeParamsUpdated    = proto.MessageName(&EventParamsUpdated{})
+	EventTypeClaimsClosed     = proto.MessageName(&EventClaimsClosed{})
+	EventTypeSecretRevealed   = proto.MessageName(&EventSecretRevealed{})
+	EventTypeClaimAbandoned   = proto.MessageName(&EventClaimAbandoned{})
+	EventTypeTaskUntrainable  = proto.MessageName(&EventTaskUntrainable{})
 )

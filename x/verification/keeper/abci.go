@@ -109,10 +109,22 @@ func (k Keeper) draw(ctx sdk.Context, taskID uint64, worker sdk.AccAddress, para
 	if err := k.Transcripts.Set(ctx, collections.Join(taskID, worker), t); err != nil {
 		return err
 	}
-	if err := ctx.EventManager().EmitTypedEvent(&types.EventSegmentsChallenged{
-		TaskId: taskID, Worker: t.Worker, Segments: demanded, Kind: types.CHALLENGE_KIND_SAMPLED.String(), Deadline: deadline,
-	}); err != nil {
-		return err
+	// One event per kind: the sampled segments, and an engine-failure
+	// transcript's failing segment.
+	byKind := map[types.ChallengeKind][]uint32{}
+	for i, seg := range demanded {
+		byKind[demandedKinds[i]] = append(byKind[demandedKinds[i]], seg)
+	}
+	for _, kind := range []types.ChallengeKind{types.CHALLENGE_KIND_SAMPLED, types.CHALLENGE_KIND_ENGINE_FAILURE} {
+		segs := byKind[kind]
+		if kind != types.CHALLENGE_KIND_SAMPLED && len(segs) == 0 {
+			continue
+		}
+		if err := ctx.EventManager().EmitTypedEvent(&types.EventSegmentsChallenged{
+			TaskId: taskID, Worker: t.Worker, Segments: segs, Kind: kind.String(), Deadline: deadline,
+		}); err != nil {
+			return err
+		}
 	}
 	return k.advance(ctx, t, worker, params)
 }

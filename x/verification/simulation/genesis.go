@@ -1,7 +1,8 @@
 // Package simulation holds x/verification's simulation: randomised genesis
-// params, simsx factories that commit real transcripts, reveal real segments
-// (from honest and from forging workers) and challenge passed transcripts,
-// and the governance proposal that changes the params.
+// params, simsx factories that seal and open real transcripts, reveal real
+// segments (from honest and from forging workers) and seal and open fraud
+// challenges of passed transcripts, and the governance proposal that changes
+// the params.
 package simulation
 
 import (

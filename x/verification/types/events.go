@@ -14,4 +14,6 @@ var (
 	EventTypeTranscriptFinal     = proto.MessageName(&EventTranscriptFinal{})
 	EventTypeChallengeResolved   = proto.MessageName(&EventChallengeResolved{})
 	EventTypeParamsUpdated       = proto.MessageName(&EventParamsUpdated{})
+	EventTypeTranscriptSealed    = proto.MessageName(&EventTranscriptSealed{})
+	EventTypeChallengeSealed     = proto.MessageName(&EventChallengeSealed{})
 )
