@@ -84,6 +84,9 @@ import (
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
 	"github.com/hinterland-ai/hinterland/docs/openapi"
+	"github.com/hinterland-ai/hinterland/x/annotation"
+	annotationkeeper "github.com/hinterland-ai/hinterland/x/annotation/keeper"
+	annotationtypes "github.com/hinterland-ai/hinterland/x/annotation/types"
 	"github.com/hinterland-ai/hinterland/x/rewards"
 	rewardskeeper "github.com/hinterland-ai/hinterland/x/rewards/keeper"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
@@ -149,6 +152,7 @@ type App struct {
 
 	TasksKeeper        taskskeeper.Keeper
 	VerificationKeeper verificationkeeper.Keeper
+	AnnotationKeeper   annotationkeeper.Keeper
 	RewardsKeeper      rewardskeeper.Keeper
 
 	ModuleManager      *module.Manager
@@ -251,6 +255,10 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	app.VerificationKeeper = verificationkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[verificationtypes.StoreKey]),
 		app.AccountKeeper, app.TasksKeeper, app.RewardsKeeper, govAuthority)
 	app.TasksKeeper.SetVerificationKeeper(app.VerificationKeeper)
+	// annotation holds its jobs' escrows and annotators' stakes in rewards.
+	app.AnnotationKeeper = annotationkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[annotationtypes.StoreKey]),
+		app.AccountKeeper, app.RewardsKeeper, govAuthority)
+	app.TasksKeeper.SetAnnotationKeeper(app.AnnotationKeeper)
 	app.EpochsKeeper.SetHooks(epochstypes.NewMultiEpochHooks(app.RewardsKeeper.Hooks()))
 
 	app.ModuleManager = module.NewManager(
@@ -270,6 +278,7 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 		tasks.NewAppModule(app.TasksKeeper),
 		verification.NewAppModule(app.VerificationKeeper),
 		rewards.NewAppModule(app.RewardsKeeper),
+		annotation.NewAppModule(app.AnnotationKeeper),
 	)
 	app.BasicModuleManager = module.NewBasicManagerFromManager(app.ModuleManager, map[string]module.AppModuleBasic{
 		genutiltypes.ModuleName: genutil.NewAppModuleBasic(genutiltypes.DefaultMessageValidator),

@@ -17,6 +17,7 @@ import (
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
+	annotationtypes "github.com/hinterland-ai/hinterland/x/annotation/types"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	verificationtypes "github.com/hinterland-ai/hinterland/x/verification/types"
@@ -30,7 +31,7 @@ var storeKeyNames = []string{
 	authtypes.StoreKey, banktypes.StoreKey, stakingtypes.StoreKey, slashingtypes.StoreKey,
 	distrtypes.StoreKey, minttypes.StoreKey, govtypes.StoreKey, consensustypes.StoreKey,
 	upgradetypes.StoreKey, evidencetypes.StoreKey, feegrant.StoreKey, epochstypes.StoreKey,
-	taskstypes.StoreKey, verificationtypes.StoreKey, rewardstypes.StoreKey,
+	taskstypes.StoreKey, verificationtypes.StoreKey, rewardstypes.StoreKey, annotationtypes.StoreKey,
 }
 
 var orderPreBlockers = []string{upgradetypes.ModuleName, authtypes.ModuleName}
@@ -45,7 +46,7 @@ var orderBeginBlockers = []string{
 // looked at.
 var orderEndBlockers = []string{
 	banktypes.ModuleName, govtypes.ModuleName, stakingtypes.ModuleName, feegrant.ModuleName,
-	verificationtypes.ModuleName, taskstypes.ModuleName, genutiltypes.ModuleName,
+	verificationtypes.ModuleName, taskstypes.ModuleName, annotationtypes.ModuleName, genutiltypes.ModuleName,
 }
 
 // orderGenesis (init and export): genutil after staking (validators) and auth
@@ -55,6 +56,7 @@ var orderGenesis = []string{
 	slashingtypes.ModuleName, govtypes.ModuleName, minttypes.ModuleName, genutiltypes.ModuleName,
 	evidencetypes.ModuleName, feegrant.ModuleName, upgradetypes.ModuleName, consensustypes.ModuleName,
 	epochstypes.ModuleName, rewardstypes.ModuleName, taskstypes.ModuleName, verificationtypes.ModuleName,
+	annotationtypes.ModuleName,
 }
 
 // StoreKeyNames lists the app's KV stores (tests compare them store by store).

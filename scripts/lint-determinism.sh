@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Determinism lint for consensus code: fails (exit 1, naming file:line) if any
-# non-test Go file under pkg/engine, pkg/dataset or pkg/recompute
+# non-test Go file under pkg/engine, pkg/dataset, pkg/recompute or pkg/annotation
 # imports math, math/rand(/v2), math/cmplx, crypto/rand, time or unsafe, uses
 # a float32/float64/complex value or type, or ranges over a map. The checker
 # is a go/ast + go/types program: scripts/lintdet.
@@ -10,5 +10,5 @@ if ! command -v go >/dev/null 2>&1; then
 	echo "lint-determinism: the go command is required" >&2
 	exit 2
 fi
-go run ./scripts/lintdet pkg/engine pkg/dataset pkg/recompute
-echo "lint-determinism: OK (pkg/engine, pkg/dataset, pkg/recompute)"
+go run ./scripts/lintdet pkg/engine pkg/dataset pkg/recompute pkg/annotation
+echo "lint-determinism: OK (pkg/engine, pkg/dataset, pkg/recompute, pkg/annotation)"

@@ -21,6 +21,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
+	annotationtypes "github.com/hinterland-ai/hinterland/x/annotation/types"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	vtypes "github.com/hinterland-ai/hinterland/x/verification/types"
@@ -50,6 +51,7 @@ type Client struct {
 	Tasks        taskstypes.QueryClient
 	Verification vtypes.QueryClient
 	Rewards      rewardstypes.QueryClient
+	Annotation   annotationtypes.QueryClient
 	Bank         banktypes.QueryClient
 	txs          txtypes.ServiceClient
 
@@ -86,6 +88,7 @@ func NewClient(ctx context.Context, cctx client.Context, cfg ClientConfig, log *
 		Tasks:        taskstypes.NewQueryClient(cctx),
 		Verification: vtypes.NewQueryClient(cctx),
 		Rewards:      rewardstypes.NewQueryClient(cctx),
+		Annotation:   annotationtypes.NewQueryClient(cctx),
 		Bank:         banktypes.NewQueryClient(cctx),
 		txs:          txtypes.NewServiceClient(cctx),
 	}
@@ -369,4 +372,27 @@ func (c *Client) WaitHeight(ctx context.Context, h int64) error {
 		case <-time.After(300 * time.Millisecond):
 		}
 	}
+}
+
+// AnnotationLabels returns a settled annotation job's items reference and its
+// aggregated labels (one byte per item), read page by page.
+func (c *Client) AnnotationLabels(ctx context.Context, jobID uint64) (taskstypes.DatasetRef, []byte, error) {
+	job, err := c.Annotation.Job(ctx, &annotationtypes.QueryJobRequest{Id: jobID})
+	if err != nil {
+		return taskstypes.DatasetRef{}, nil, fmt.Errorf("annotation job %d: %w", jobID, err)
+	}
+	var labels []byte
+	for {
+		res, err := c.Annotation.Labels(ctx, &annotationtypes.QueryLabelsRequest{JobId: jobID, Offset: uint32(len(labels)), Limit: 10_000})
+		if err != nil {
+			return taskstypes.DatasetRef{}, nil, fmt.Errorf("annotation job %d labels: %w", jobID, err)
+		}
+		for _, l := range res.Labels {
+			labels = append(labels, byte(l))
+		}
+		if len(res.Labels) == 0 || uint32(len(labels)) >= res.Total {
+			break
+		}
+	}
+	return job.Job.Items, labels, nil
 }

@@ -111,7 +111,7 @@ func NewDaemon(c *Client, cfg Config) (*Daemon, error) {
 	}
 	return &Daemon{
 		c: c, cfg: cfg, log: cfg.Log, me: c.Address(),
-		data:     NewDatasetCache(filepath.Join(cfg.WorkDir, "datasets"), cfg.Log),
+		data:     newChainDatasetCache(c, filepath.Join(cfg.WorkDir, "datasets"), cfg.Log),
 		trigger:  make(chan string, 1),
 		jobs:     make(map[uint64]*trainJob),
 		refused:  make(map[uint64]refusal),

@@ -23,6 +23,9 @@ import (
 type DatasetCache struct {
 	Dir string
 	Log *slog.Logger
+	// Labels reads a settled annotation job's items and labels from the
+	// chain, for tasks whose dataset names one (nil: such tasks are refused).
+	Labels func(ctx context.Context, jobID uint64) (taskstypes.DatasetRef, []byte, error)
 
 	mu    sync.Mutex
 	files map[string]*dataset.File // by hex root; looked up by key only
@@ -63,6 +66,9 @@ func (c *DatasetCache) Get(ctx context.Context, task taskstypes.Task) (*dataset.
 
 func (c *DatasetCache) load(ctx context.Context, task taskstypes.Task) (*dataset.File, error) {
 	ref := task.Dataset
+	if ref.AnnotationJob != 0 {
+		return c.loadLabelled(ctx, task)
+	}
 	u, err := parseURI(ref.Uri)
 	if err != nil {
 		return nil, fmt.Errorf("task %d dataset: %w; refusing", task.Id, err)
@@ -227,4 +233,43 @@ func ParseSchema(text string) (dataset.Schema, error) {
 		return s, fmt.Errorf("schema %q: %w", text, err)
 	}
 	return s, nil
+}
+
+// loadLabelled builds the dataset of a task that trains on an annotation
+// job: the job's items (fetched and checked against their root like any
+// dataset) with the labels the chain aggregated (dataset.WithLabels). Its
+// root must be the task's: a requester cannot pass off other labels as the
+// job's.
+func (c *DatasetCache) loadLabelled(ctx context.Context, task taskstypes.Task) (*dataset.File, error) {
+	ref := task.Dataset
+	if c.Labels == nil {
+		return nil, fmt.Errorf("task %d trains on annotation job %d, and this worker cannot read the chain's labels; refusing", task.Id, ref.AnnotationJob)
+	}
+	itemsRef, labels, err := c.Labels(ctx, ref.AnnotationJob)
+	if err != nil {
+		return nil, fmt.Errorf("task %d: %w; refusing", task.Id, err)
+	}
+	itemsTask := task
+	itemsTask.Dataset = itemsRef
+	itemsTask.Dataset.AnnotationJob = 0
+	items, err := c.Get(ctx, itemsTask)
+	if err != nil {
+		return nil, err
+	}
+	f, err := dataset.WithLabels(items, labels)
+	if err != nil {
+		return nil, fmt.Errorf("task %d: annotation job %d: %w; refusing", task.Id, ref.AnnotationJob, err)
+	}
+	if !bytes.Equal(f.Root(), ref.Root) {
+		return nil, fmt.Errorf("task %d: the items of annotation job %d with the chain's labels have root %X, the task says %X; refusing",
+			task.Id, ref.AnnotationJob, f.Root(), ref.Root)
+	}
+	return f, CheckDataset(f, task.Id, ref)
+}
+
+// newChainDatasetCache is a cache that reads annotation labels from c.
+func newChainDatasetCache(c *Client, dir string, log *slog.Logger) *DatasetCache {
+	d := NewDatasetCache(dir, log)
+	d.Labels = c.AnnotationLabels
+	return d
 }

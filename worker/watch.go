@@ -84,7 +84,7 @@ func NewWatcher(c *Client, cfg WatchConfig) (*Watcher, error) {
 		}
 	}
 	return &Watcher{c: c, cfg: cfg, log: cfg.Log, me: c.Address(),
-		data:    NewDatasetCache(filepath.Join(cfg.WorkDir, "datasets"), cfg.Log),
+		data:    newChainDatasetCache(c, filepath.Join(cfg.WorkDir, "datasets"), cfg.Log),
 		trigger: make(chan string, 1), watched: make(map[string]*watchState)}, nil
 }
 

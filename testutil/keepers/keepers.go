@@ -29,6 +29,9 @@ import (
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
 
+	"github.com/hinterland-ai/hinterland/x/annotation"
+	annotationkeeper "github.com/hinterland-ai/hinterland/x/annotation/keeper"
+	annotationtypes "github.com/hinterland-ai/hinterland/x/annotation/types"
 	"github.com/hinterland-ai/hinterland/x/rewards"
 	rewardskeeper "github.com/hinterland-ai/hinterland/x/rewards/keeper"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
@@ -52,6 +55,7 @@ type Fixture struct {
 	Rewards      rewardskeeper.Keeper
 	Tasks        taskskeeper.Keeper
 	Verification verificationkeeper.Keeper
+	Annotation   annotationkeeper.Keeper
 	Authority    string
 }
 
@@ -62,9 +66,9 @@ var Start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 func New(t testing.TB) *Fixture {
 	t.Helper()
 	enc := moduletestutil.MakeTestEncodingConfig(auth.AppModule{}, bank.AppModule{},
-		tasks.AppModule{}, verification.AppModule{}, rewards.AppModule{})
+		tasks.AppModule{}, verification.AppModule{}, rewards.AppModule{}, annotation.AppModule{})
 	keys := storetypes.NewKVStoreKeys(authtypes.StoreKey, banktypes.StoreKey,
-		rewardstypes.StoreKey, taskstypes.StoreKey, verificationtypes.StoreKey)
+		rewardstypes.StoreKey, taskstypes.StoreKey, verificationtypes.StoreKey, annotationtypes.StoreKey)
 	ctx := testutil.DefaultContextWithKeys(keys, nil, nil).
 		WithBlockTime(Start).WithBlockHeight(1).WithHeaderHash(make([]byte, 32))
 
@@ -88,11 +92,15 @@ func New(t testing.TB) *Fixture {
 	tk := taskskeeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(keys[taskstypes.StoreKey]), ak, rk, authority)
 	vk := verificationkeeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(keys[verificationtypes.StoreKey]), ak, tk, rk, authority)
 	tk.SetVerificationKeeper(vk)
+	nk := annotationkeeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(keys[annotationtypes.StoreKey]), ak, rk, authority)
+	tk.SetAnnotationKeeper(nk)
 
 	require.NoError(t, rk.InitGenesis(ctx, rewardstypes.DefaultGenesis()))
 	require.NoError(t, tk.InitGenesis(ctx, taskstypes.DefaultGenesis()))
 	require.NoError(t, vk.InitGenesis(ctx, verificationtypes.DefaultGenesis()))
-	return &Fixture{Ctx: ctx, Codec: enc.Codec, Auth: ak, Bank: bk, Rewards: rk, Tasks: tk, Verification: vk, Authority: authority}
+	require.NoError(t, nk.InitGenesis(ctx, annotationtypes.DefaultGenesis()))
+	return &Fixture{Ctx: ctx, Codec: enc.Codec, Auth: ak, Bank: bk, Rewards: rk, Tasks: tk, Verification: vk,
+		Annotation: nk, Authority: authority}
 }
 
 // Addr returns a deterministic test address.
@@ -137,6 +145,7 @@ func (f *Fixture) Advance(t testing.TB, d time.Duration) {
 	t.Helper()
 	require.NoError(t, f.Verification.EndBlocker(f.Ctx))
 	require.NoError(t, f.Tasks.EndBlocker(f.Ctx))
+	require.NoError(t, f.Annotation.EndBlocker(f.Ctx))
 	h := f.Ctx.BlockHeight() + 1
 	hash := make([]byte, 32)
 	hash[0], hash[1] = byte(h), byte(h>>8)
@@ -152,6 +161,7 @@ type Snapshot struct {
 	Tasks        *taskstypes.GenesisState
 	Verification *verificationtypes.GenesisState
 	Rewards      *rewardstypes.GenesisState
+	Annotation   *annotationtypes.GenesisState
 	Balances     []string
 }
 
@@ -164,7 +174,9 @@ func (f *Fixture) Snapshot(t testing.TB, addrs ...sdk.AccAddress) Snapshot {
 	require.NoError(t, err)
 	rg, err := f.Rewards.ExportGenesis(f.Ctx)
 	require.NoError(t, err)
-	s := Snapshot{Tasks: tg, Verification: vg, Rewards: rg}
+	ag, err := f.Annotation.ExportGenesis(f.Ctx)
+	require.NoError(t, err)
+	s := Snapshot{Tasks: tg, Verification: vg, Rewards: rg, Annotation: ag}
 	addrs = append(addrs, authtypes.NewModuleAddress(rewardstypes.ModuleName))
 	for _, a := range addrs {
 		s.Balances = append(s.Balances, f.Bank.GetAllBalances(f.Ctx, a).String())

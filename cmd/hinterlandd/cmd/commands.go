@@ -40,8 +40,10 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.App) {
 		txCommand(),
 		keys.Commands(),
 		workerCmd(),
+		annotateCmd(),
 		datasetCmd(),
 		verificationCmd(),
+		withAnnotateSubcommands(annotateRootCmdFallback()),
 	)
 }
 

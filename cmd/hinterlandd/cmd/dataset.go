@@ -40,7 +40,7 @@ func datasetCmd() *cobra.Command {
 		Short: "Pack, inspect and serve datasets (rows + Merkle root) for tasks",
 		RunE:  client.ValidateCmd,
 	}
-	cmd.AddCommand(datasetPackCmd(), datasetInspectCmd(), datasetServeCmd())
+	cmd.AddCommand(datasetPackCmd(), datasetInspectCmd(), datasetServeCmd(), datasetLabelledCmd())
 	return cmd
 }
 

@@ -40,6 +40,7 @@ const (
 	flagCommitWindow = "commit-window"
 	// flagChainRandomness posts without a requester secret.
 	flagChainRandomness = "chain-randomness"
+	flagAnnotationJob   = "annotation-job"
 )
 
 // A preset's schedule unless --total-steps / --segment-steps say otherwise:
@@ -156,6 +157,7 @@ when a 10% tamperer is caught less than 99% of the time.`,
 	f.Uint32(flagReplicas, 1, "Independent workers")
 	f.Duration(flagClaimWindow, time.Hour, "How long the task accepts claims")
 	f.Duration(flagCommitWindow, time.Hour, "How long a worker has from its claim to commit")
+	f.Uint64(flagAnnotationJob, 0, "The dataset is this settled annotation job's labelled items (build it with 'hinterlandd dataset labelled'); workers rebuild it from the job's items and the chain's labels")
 	f.Bool(flagChainRandomness, false, "Post without a sampling secret: samples are drawn from block hashes, which a block proposer can influence (default: a secret is drawn, stored under <home>/secrets and revealed with 'tx tasks reveal-secret')")
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
@@ -345,6 +347,11 @@ func datasetRef(cmd *cobra.Command) (taskstypes.DatasetRef, error) {
 			return ref, err
 		}
 		ref = taskstypes.DatasetRef{Root: root, Rows: rows, Schema: taskstypes.FromDatasetSchema(s)}
+	}
+	if job, _ := f.GetUint64(flagAnnotationJob); job != 0 {
+		// The labelled dataset of an annotation job: workers rebuild it
+		// from the job's items and the chain's labels.
+		ref.AnnotationJob = job
 	}
 	if uri == "" {
 		return ref, fmt.Errorf("give --%s (where workers fetch the dataset)", flagDatasetURI)

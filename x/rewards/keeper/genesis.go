@@ -91,6 +91,20 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 			return err
 		}
 	}
+	for _, e := range gs.JobEscrows {
+		if err := k.JobEscrows.Set(ctx, e.TaskId, e); err != nil {
+			return err
+		}
+	}
+	for _, b := range gs.Stakes {
+		owner, err := ac.StringToBytes(b.Owner)
+		if err != nil {
+			return err
+		}
+		if err := k.Stakes.Set(ctx, collections.Join(b.TaskId, sdk.AccAddress(owner)), b); err != nil {
+			return err
+		}
+	}
 	return k.CheckCustody(ctx)
 }
 
@@ -101,6 +115,18 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		return nil, err
 	}
 	gs := &types.GenesisState{Params: params}
+	if err := k.JobEscrows.Walk(ctx, nil, func(_ uint64, e types.Escrow) (bool, error) {
+		gs.JobEscrows = append(gs.JobEscrows, e)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.Stakes.Walk(ctx, nil, func(_ collections.Pair[uint64, sdk.AccAddress], b types.Bond) (bool, error) {
+		gs.Stakes = append(gs.Stakes, b)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
 	if err := k.Escrows.Walk(ctx, nil, func(_ uint64, e types.Escrow) (bool, error) {
 		gs.Escrows = append(gs.Escrows, e)
 		return false, nil

@@ -50,6 +50,10 @@ type Keeper struct {
 	// Funders maps an account to the first account that sent it coins (module
 	// accounts and self-sends excepted), recorded by FunderSendRestriction.
 	Funders collections.Map[sdk.AccAddress, sdk.AccAddress]
+	// Annotation jobs' escrows by job id, and annotators' stakes by (job,
+	// annotator): x/annotation's custody (jobs.go).
+	JobEscrows collections.Map[uint64, types.Escrow]
+	Stakes     collections.Map[collections.Pair[uint64, sdk.AccAddress], types.Bond]
 }
 
 // NewKeeper builds the keeper; it panics if the module accounts are not set up.
@@ -82,6 +86,9 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		EpochWork:    collections.NewMap(sb, types.EpochWorkKey, "epoch_work", sdk.AccAddressKey, collections.Uint64Value),
 		EpochWorkers: collections.NewItem(sb, types.EpochWorkersKey, "epoch_workers", collections.Uint64Value),
 		Funders:      collections.NewMap(sb, types.FundersKey, "funders", sdk.AccAddressKey, collcodec.KeyToValueCodec(sdk.AccAddressKey)),
+		JobEscrows:   collections.NewMap(sb, types.JobEscrowsKey, "job_escrows", collections.Uint64Key, codec.CollValue[types.Escrow](cdc)),
+		Stakes: collections.NewMap(sb, types.StakesKey, "stakes", collections.PairKeyCodec(collections.Uint64Key, sdk.AccAddressKey),
+			codec.CollValue[types.Bond](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -117,6 +124,20 @@ func (k Keeper) Held(ctx context.Context) (sdk.Coins, error) {
 		return nil, err
 	}
 	err = k.ChallengeBonds.Walk(ctx, nil, func(_ collections.Triple[uint64, sdk.AccAddress, uint32], b types.Bond) (bool, error) {
+		held = held.Add(b.Amount)
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = k.JobEscrows.Walk(ctx, nil, func(_ uint64, e types.Escrow) (bool, error) {
+		held = held.Add(e.Amount)
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = k.Stakes.Walk(ctx, nil, func(_ collections.Pair[uint64, sdk.AccAddress], b types.Bond) (bool, error) {
 		held = held.Add(b.Amount)
 		return false, nil
 	})

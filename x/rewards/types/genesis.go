@@ -64,6 +64,40 @@ func (gs GenesisState) Validate() error {
 			return fmt.Errorf("bonds[%d]: task %d has no escrow", i, b.TaskId)
 		}
 	}
+	jobs := make(map[uint64]bool, len(gs.JobEscrows))
+	for i, e := range gs.JobEscrows {
+		if jobs[e.TaskId] {
+			return fmt.Errorf("job_escrows[%d]: duplicate escrow for job %d", i, e.TaskId)
+		}
+		jobs[e.TaskId] = true
+		if _, err := sdk.AccAddressFromBech32(e.Poster); err != nil {
+			return fmt.Errorf("job_escrows[%d].poster: %w", i, err)
+		}
+		if err := e.Amount.Validate(); err != nil {
+			return fmt.Errorf("job_escrows[%d].amount: %w", i, err)
+		}
+	}
+	type stakeKey struct {
+		job   uint64
+		owner string
+	}
+	stakes := make(map[stakeKey]bool, len(gs.Stakes))
+	for i, b := range gs.Stakes {
+		k := stakeKey{b.TaskId, b.Owner}
+		if stakes[k] {
+			return fmt.Errorf("stakes[%d]: duplicate stake of %s on job %d", i, b.Owner, b.TaskId)
+		}
+		stakes[k] = true
+		if _, err := sdk.AccAddressFromBech32(b.Owner); err != nil {
+			return fmt.Errorf("stakes[%d].owner: %w", i, err)
+		}
+		if err := b.Amount.Validate(); err != nil || !b.Amount.IsPositive() {
+			return fmt.Errorf("stakes[%d].amount must be a positive coin", i)
+		}
+		if !jobs[b.TaskId] {
+			return fmt.Errorf("stakes[%d]: job %d has no escrow", i, b.TaskId)
+		}
+	}
 	reps := make(map[string]bool, len(gs.Reputations))
 	for i, r := range gs.Reputations {
 		if reps[r.Address] {

@@ -26,6 +26,9 @@ var (
 	// EpochWorkersKey counts the distinct workers in EpochWork, so that
 	// PayWorker can enforce max_emission_recipients without walking the map.
 	EpochWorkersKey = collections.NewPrefix(8)
+	// JobEscrows and Stakes: x/annotation's job escrows and annotator stakes.
+	JobEscrowsKey = collections.NewPrefix(9)
+	StakesKey     = collections.NewPrefix(10)
 )
 
 // BasisPoints is the denominator of every *_bps parameter.

@@ -27,6 +27,9 @@ type Keeper struct {
 	// verification is set once, after construction, by SetVerificationKeeper;
 	// a pointer so that every copy of the keeper sees it.
 	verification *types.VerificationKeeper
+	// annotation (SetAnnotationKeeper) resolves datasets that name an
+	// x/annotation job; nil: such datasets are refused.
+	annotation *types.AnnotationKeeper
 
 	Schema     collections.Schema
 	Params     collections.Item[types.Params]
@@ -56,6 +59,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		rewards:      rk,
 		authority:    authority,
 		verification: new(types.VerificationKeeper),
+		annotation:   new(types.AnnotationKeeper),
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		NextTaskID:   collections.NewSequence(sb, types.NextTaskIDKey, "next_task_id"),
 		Tasks: collections.NewIndexedMap(sb, types.TasksKey, "tasks", collections.Uint64Key,
@@ -74,6 +78,15 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 	}
 	k.Schema = schema
 	return k
+}
+
+// SetAnnotationKeeper wires x/annotation, whose settled jobs' labels a task
+// may train on; it panics if called twice.
+func (k Keeper) SetAnnotationKeeper(ak types.AnnotationKeeper) {
+	if *k.annotation != nil {
+		panic("tasks: annotation keeper already set")
+	}
+	*k.annotation = ak
 }
 
 // SetVerificationKeeper wires x/verification's reveal limits (see

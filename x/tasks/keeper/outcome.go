@@ -118,6 +118,7 @@ func (k Keeper) CompleteAssignment(ctx context.Context, taskID uint64, worker sd
 		rec.BaseModelHash = t.Spec.BaseModelHash
 		rec.DatasetRoot = t.Dataset.Root
 		rec.SpecHash = t.SpecHash
+		rec.AnnotationJob = t.Dataset.AnnotationJob
 		rec.Height = sdkCtx.BlockHeight()
 		if err := k.Models.Set(ctx, rec.ModelHash, rec); err != nil {
 			return err

@@ -45,6 +45,19 @@ func (k Keeper) validatePostTask(ctx context.Context, msg *types.MsgPostTask, pa
 	if err := msg.Dataset.Validate(es, params); err != nil {
 		return v, err
 	}
+	if job := msg.Dataset.AnnotationJob; job != 0 {
+		if *k.annotation == nil {
+			return v, errorsmod.Wrap(types.ErrInvalidDataset, "annotation jobs are not wired (SetAnnotationKeeper)")
+		}
+		items, err := (*k.annotation).SettledItems(ctx, job)
+		if err != nil {
+			return v, errorsmod.Wrapf(types.ErrInvalidDataset, "annotation job %d: %s", job, err)
+		}
+		if items.Rows != msg.Dataset.Rows || items.Schema != msg.Dataset.Schema {
+			return v, errorsmod.Wrapf(types.ErrInvalidDataset, "annotation job %d labels %d rows of schema %v; the dataset says %d rows of %v",
+				job, items.Rows, items.Schema, msg.Dataset.Rows, msg.Dataset.Schema)
+		}
+	}
 	// A spec the engine provably cannot train for total_steps (an Adam
 	// schedule whose bias-corrected rate crosses the engine's cap at some
 	// step, rows whose values overflow the spec's fixed point) would cost

@@ -40,3 +40,10 @@ type VerificationKeeper interface {
 	// OnSecretRevealed schedules the draw of the task's opened transcripts.
 	OnSecretRevealed(ctx context.Context, taskID uint64) error
 }
+
+// AnnotationKeeper is what x/tasks needs of x/annotation: the items of a
+// settled job (its labels are on chain; the task's dataset root is the
+// labelled dataset's, which workers rebuild and check).
+type AnnotationKeeper interface {
+	SettledItems(ctx context.Context, jobID uint64) (DatasetRef, error)
+}

@@ -1,0 +1,96 @@
+package types
+
+import (
+	"fmt"
+	"time"
+
+	sdkmath "cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+)
+
+// Defaults. A 10 000-item job at r = 5 is 50 000 labels; its aggregation
+// (gold scoring and 10 EM iterations) fits in one block's unit budget.
+const (
+	DefaultDenom            = "uhint"
+	DefaultMaxItems         = 100_000
+	DefaultMaxRedundancy    = 9
+	DefaultMaxBatchSize     = 256
+	DefaultMaxClasses       = 16
+	DefaultEMIterations     = 10
+	DefaultGasPerUnit       = 20
+	DefaultMaxUnitsPerBlock = 4_000_000
+	DefaultMinGoldItems     = 5
+	DefaultMinGoldSeen      = 3
+	DefaultGasPerByte       = 20
+)
+
+// DefaultParams returns the default params.
+func DefaultParams() Params {
+	return Params{
+		Denom:               DefaultDenom,
+		MaxItems:            DefaultMaxItems,
+		MaxRedundancy:       DefaultMaxRedundancy,
+		MaxBatchSize:        DefaultMaxBatchSize,
+		MaxClasses:          DefaultMaxClasses,
+		MinLabelWindow:      10 * time.Second,
+		MaxLabelWindow:      30 * 24 * time.Hour,
+		OpenWindow:          10 * time.Minute,
+		GoldWindow:          10 * time.Minute,
+		EmIterations:        DefaultEMIterations,
+		GasPerUnit:          DefaultGasPerUnit,
+		AggregationGasPrice: sdkmath.LegacyNewDecWithPrec(1, 3),
+		MaxUnitsPerBlock:    DefaultMaxUnitsPerBlock,
+		MinGoldItems:        DefaultMinGoldItems,
+		MinGoldSeen:         DefaultMinGoldSeen,
+		MinGoldDeposit:      sdkmath.NewInt(1_000),
+		GasPerByte:          DefaultGasPerByte,
+	}
+}
+
+// Validate checks every field.
+func (p Params) Validate() error {
+	if err := sdk.ValidateDenom(p.Denom); err != nil {
+		return fmt.Errorf("denom %q: %w", p.Denom, err)
+	}
+	if p.MaxItems == 0 || p.MaxItems > 1<<24 {
+		return fmt.Errorf("max_items %d must be in 1..2^24", p.MaxItems)
+	}
+	if p.MaxRedundancy == 0 || p.MaxRedundancy > 64 {
+		return fmt.Errorf("max_redundancy %d must be in 1..64", p.MaxRedundancy)
+	}
+	if p.MaxBatchSize == 0 || p.MaxBatchSize > 4096 {
+		return fmt.Errorf("max_batch_size %d must be in 1..4096", p.MaxBatchSize)
+	}
+	if p.MaxClasses < 2 || p.MaxClasses > 255 {
+		return fmt.Errorf("max_classes %d must be in 2..255 (labels are bytes)", p.MaxClasses)
+	}
+	if p.MinLabelWindow <= 0 || p.MaxLabelWindow < p.MinLabelWindow {
+		return fmt.Errorf("label windows must satisfy 0 < min (%s) <= max (%s)", p.MinLabelWindow, p.MaxLabelWindow)
+	}
+	if p.OpenWindow <= 0 || p.GoldWindow <= 0 {
+		return fmt.Errorf("open_window and gold_window must be positive")
+	}
+	if p.EmIterations == 0 || p.EmIterations > 100 {
+		return fmt.Errorf("em_iterations %d must be in 1..100", p.EmIterations)
+	}
+	if p.GasPerUnit == 0 || p.GasPerUnit > 1<<20 {
+		return fmt.Errorf("gas_per_unit %d must be in 1..2^20", p.GasPerUnit)
+	}
+	if p.AggregationGasPrice.IsNil() || p.AggregationGasPrice.IsNegative() {
+		return fmt.Errorf("aggregation_gas_price must not be negative")
+	}
+	if p.MaxUnitsPerBlock == 0 {
+		return fmt.Errorf("max_units_per_block must be positive")
+	}
+	if p.MinGoldItems == 0 || p.MinGoldSeen == 0 {
+		return fmt.Errorf("min_gold_items and min_gold_seen must be positive")
+	}
+	if p.MinGoldDeposit.IsNil() || p.MinGoldDeposit.IsNegative() {
+		return fmt.Errorf("min_gold_deposit must not be negative")
+	}
+	if p.GasPerByte == 0 {
+		return fmt.Errorf("gas_per_byte must be positive")
+	}
+	return nil
+}
