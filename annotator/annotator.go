@@ -1,6 +1,7 @@
 package annotator
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -330,8 +331,11 @@ func (a *Annotator) Seal(ctx context.Context, jobID uint64, group uint32, items,
 	case b.Status == types.BATCH_STATUS_SEALED:
 		// An earlier seal landed though its sender saw an error.
 		s := r.matching(b.Seal)
-		if s == nil {
+		switch {
+		case s == nil:
 			return Sealing{}, fmt.Errorf("%w: job %d group %d is sealed on chain with a seal none of the stored salts makes", ErrWrongPhase, jobID, group)
+		case !bytes.Equal(s.Labels, lb):
+			return Sealing{}, fmt.Errorf("%w: job %d group %d is already sealed, with the labels %v sent earlier", ErrWrongPhase, jobID, group, s.Labels)
 		}
 		return Sealing{Job: jobID, Group: group, Seal: fmt.Sprintf("%X", s.Seal), Tx: s.Tx}, nil
 	case b.Status != types.BATCH_STATUS_CLAIMED:

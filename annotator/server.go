@@ -158,7 +158,7 @@ func (s *Server) Handler() http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/", s.guard(api))
-	mux.Handle("GET /", http.FileServerFS(static))
+	mux.Handle("/", http.FileServerFS(static))
 	return mux
 }
 

@@ -108,6 +108,7 @@ chain_up() {
 	[ "${h:-0}" -ge 2 ] 2>/dev/null
 }
 job() { hd query annotation job "$JOB" --output json | jq .job; }
+hex() { echo "$1" | base64 -d | od -An -v -tx1 | tr -d ' \n'; } # proto JSON bytes are base64
 jstatus() { job | jq -r .status; }
 is_settled() { [ "$(jstatus)" = JOB_STATUS_SETTLED ]; }
 
@@ -215,7 +216,8 @@ wait_for "job $JOB to settle" 60 is_settled
 
 # ---------------------------------------------------------------------------
 step "Settlement: the gold set scores every annotator; the spammers are slashed"
-hd query annotation gold "$JOB" --output json | jq -r '"  gold set revealed: \(.gold | length) items"'
+GOLD_TX=$(tail -n 1 "$DEMO/gold.log" | jq -r .txhash)
+hd query annotation gold "$JOB" --output json | jq -r --arg tx "${GOLD_TX:0:16}" '"  gold set revealed by alice: \(.gold | length) items (tx \($tx)...)"'
 printf '  %-11s %-17s %7s %6s %7s %8s %8s %10s %10s  %s\n' annotator kind batches labels gold "gold acc" accepted paid "stake lost" status
 jq -r '.[] | [.key, .kind, .batches, .labels, "\(.gold_correct)/\(.gold_seen)",
 	(if .gold_seen > 0 then "\(.gold_correct * 1000 / .gold_seen | round / 10)%" else "-" end),
@@ -247,20 +249,23 @@ echo "$SETTLED" | jq -r '"  paid to annotators                 \(.paid) for \(.l
 	"  aggregation fee                    \(.aggregation_fee) to the fee collector (the validators)",
 	"  refunded to alice                  \(.refund) (unpaid labels, unused fee, the gold deposit)"'
 echo "  slashed stakes to alice            ${TO_REQUESTER}uhint"
-printf '  %-34s %16s %16s %+14d\n' "requester alice (incl. tx fees)" "$A0" "$A1" "$(delta "$A0" "$A1")"
+printf '  %-38s %16s %16s %14s\n' "account (uhint, incl. tx fees)" before after change
+printf '  %-38s %16s %16s %+14d\n' "requester alice" "$A0" "$A1" "$(delta "$A0" "$A1")"
 for i in "${!ANN[@]}"; do
 	a=${ANN[$i]}
 	label=$(jq -r --arg a "$a" '.[] | select(.address==$a) | "\(.key) (\(.kind), \(.status))"' "$DEMO/crowd.json")
 	b1=$(bal "$a")
-	printf '  %-34s %16s %16s %+14d\n' "$label" "${B0[$a]}" "$b1" "$(delta "${B0[$a]}" "$b1")"
+	printf '  %-38s %16s %16s %+14d\n' "$label" "${B0[$a]}" "$b1" "$(delta "${B0[$a]}" "$b1")"
 done
 
 step "Lineage: job -> items root -> annotators"
-job | jq -r '"  job \(.id)  \(.status)  labels hash \(.labels_hash)  (\(.labels_accepted) labels accepted, \(.em_iterations) EM iterations, aggregation units \(.aggregation_used)/\(.aggregation_budget))",
-	"   -> items  root \(.items.root)  \(.items.rows) rows  \(.items.schema.kind) \(.items.schema.features) features \(.items.schema.classes) classes",
-	"             \(.items.uri)",
-	"   -> requester \(.requester)"'
-jq -r '.[] | select(.batches > 0) | "   -> annotator \(.address)  \(.key)  \(.batches) batches  \(.status)"' "$DEMO/crowd.json"
+J=$(job)
+echo "$J" | jq -r --arg lh "$(hex "$(echo "$J" | jq -r .labels_hash)")" '"  job \(.id)  \(.status)  labels hash \($lh)",
+	"     \(.labels_accepted) labels accepted, \(.em_iterations) EM iterations, aggregation units \(.aggregation_used) of \(.aggregation_budget) prepaid"'
+echo "$J" | jq -r --arg root "$(hex "$(echo "$J" | jq -r .items.root)")" '"   -> items      root \($root)  \(.items.rows) rows, \(.items.schema.kind), \(.items.schema.features) features, \(.items.schema.classes) classes",
+	"                 \(.items.uri)",
+	"   -> requester  \(.requester)"'
+jq -r '.[] | select(.batches > 0) | "   -> annotator  \(.address)  \(.key)  \(.batches) batches, \(.status)"' "$DEMO/crowd.json"
 
 # --- training on the aggregated labels (lead) ---
 

@@ -11,4 +11,7 @@ if ! command -v go >/dev/null 2>&1; then
 	exit 2
 fi
 go run ./scripts/lintdet pkg/engine pkg/dataset pkg/recompute pkg/annotation
-echo "lint-determinism: OK (pkg/engine, pkg/dataset, pkg/recompute, pkg/annotation)"
+# Keepers run in consensus too: no floats, no map ranges, no randomness
+# (block time and math's integer constants are allowed).
+go run ./scripts/lintdet -keeper x/tasks/keeper x/verification/keeper x/rewards/keeper x/annotation/keeper
+echo "lint-determinism: OK (pkg/engine, pkg/dataset, pkg/recompute, pkg/annotation; the keepers of x/tasks, x/verification, x/rewards, x/annotation)"

@@ -807,23 +807,12 @@ func runSimulate(cmd *cobra.Command, _ []string) error {
 
 // run is one annotator's whole part: claim and seal, then open.
 func (s *simulation) run(ctx context.Context, a *simAnnotator) error {
-	mine, err := s.myBatches(ctx, a)
-	if err != nil {
-		return err
-	}
-	// Batches claimed before a restart and not sealed yet.
-	var toSeal []*simBatch
-	for _, b := range mine {
-		if b.Status == types.BATCH_STATUS_CLAIMED {
-			sb, err := s.labelBatch(a, b.Group)
-			if err != nil {
-				return err
-			}
-			toSeal = append(toSeal, sb)
-		}
-	}
-	a.claimed = len(mine)
-	stop, retries := false, 0
+	// The chain is the record of what this annotator holds: every round
+	// re-reads its batches and seals those still claimed (also those claimed
+	// before a restart, or by a transaction that landed after its sender
+	// gave up on it), together with the next claim.
+	var mine []types.Batch
+	stop, failures := false, 0
 	for {
 		job, err := s.jobNow(ctx)
 		if err != nil {
@@ -832,54 +821,51 @@ func (s *simulation) run(ctx context.Context, a *simAnnotator) error {
 		if job.Status != types.JOB_STATUS_LABELLING || !time.Now().Before(job.LabelDeadline) {
 			break
 		}
-		claim := !stop && time.Until(job.LabelDeadline) > s.margin
-		var msgs []sdk.Msg
-		for _, b := range toSeal {
-			msgs = append(msgs, &types.MsgSealLabels{Annotator: a.addr.String(), JobId: job.Id, Group: b.Group,
-				Seal: types.LabelsSeal(job.Id, b.Group, a.addr, b.Salt, b.Labels)})
+		if mine, err = s.myBatches(ctx, a); err != nil {
+			return err
 		}
+		var msgs []sdk.Msg
+		for _, b := range mine {
+			if b.Status != types.BATCH_STATUS_CLAIMED {
+				continue
+			}
+			sb, err := s.labelBatch(a, b.Group)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, &types.MsgSealLabels{Annotator: a.addr.String(), JobId: job.Id, Group: sb.Group,
+				Seal: types.LabelsSeal(job.Id, sb.Group, a.addr, sb.Salt, sb.Labels)})
+		}
+		claim := !stop && time.Until(job.LabelDeadline) > s.margin
 		if claim {
 			msgs = append(msgs, &types.MsgClaimBatch{Annotator: a.addr.String(), JobId: job.Id})
 		}
 		if len(msgs) == 0 {
 			break
 		}
-		res, err := a.c.Submit(ctx, msgs...)
-		if err != nil {
-			var te *worker.TxError
-			if !errors.As(err, &te) {
-				return err
-			}
-			// A failed transaction changed nothing: what was pending is
-			// sealed again, alone if the claim is what failed.
+		if _, err := a.c.Submit(ctx, msgs...); err != nil {
+			// A failed transaction changed nothing; the next round
+			// re-reads the chain and seals again, alone once claiming
+			// has stopped.
 			switch {
 			case claim && strings.Contains(err.Error(), types.ErrNoBatchLeft.Error()):
-				stop = true // claims of the crowd race: the last groups went to others
-			case claim && te.Stage == "simulate":
+				stop = true // the crowd's claims race: the last groups went to others
+			case failures < maxRetries: // e.g. out of gas: claims in one block cost more than simulated
+				failures++
+				if err := sleepCtx(ctx, pollEvery); err != nil {
+					return err
+				}
+			case claim:
 				fmt.Fprintf(s.out, "%s stops claiming: %v\n", a.name, err)
-				stop = true
-			case te.Stage == "delivertx" && retries < maxRetries:
-				retries++ // e.g. out of gas: claims in the same block cost more than simulated
+				stop, failures = true, 0
 			default:
 				return err
 			}
 			continue
 		}
-		toSeal = nil
-		if !claim {
-			continue
-		}
-		group, ok := claimedGroup(res)
-		if !ok {
-			return fmt.Errorf("tx %s claimed a batch but emitted no %s", res.Hash, types.EventTypeBatchClaimed)
-		}
-		a.claimed++
-		sb, err := s.labelBatch(a, group)
-		if err != nil {
-			return err
-		}
-		toSeal = append(toSeal, sb)
+		failures = 0
 	}
+	a.claimed = len(mine)
 	fmt.Fprintf(s.out, "%-12s %-16s claimed and sealed %d batches\n", a.name, s.crowd.Annotators[a.index].Kind, a.claimed)
 
 	job, err := s.waitJob(ctx, "the label deadline", func(j types.Job) bool { return j.Status != types.JOB_STATUS_LABELLING },
@@ -913,20 +899,6 @@ func (s *simulation) run(ctx context.Context, a *simAnnotator) error {
 	}
 	fmt.Fprintf(s.out, "%-12s %-16s opened %d batches (tx %s, gas %d)\n", a.name, s.crowd.Annotators[a.index].Kind, len(msgs), res.Hash[:16], res.GasUsed)
 	return nil
-}
-
-func claimedGroup(res *worker.TxResult) (uint32, bool) {
-	for _, e := range res.Events {
-		if e.Type != types.EventTypeBatchClaimed {
-			continue
-		}
-		if m, err := sdk.ParseTypedEvent(e); err == nil {
-			if ev, ok := m.(*types.EventBatchClaimed); ok {
-				return ev.Group, true
-			}
-		}
-	}
-	return 0, false
 }
 
 // labelBatch labels a group (or returns the labels kept for it) and keeps
@@ -1263,14 +1235,4 @@ func jobAccuracy(ctx context.Context, q types.QueryClient, id uint64, root []byt
 	ratio := func(n, d int) float64 { return float64(n) / float64(max(d, 1)) }
 	a.Accuracy, a.NonGoldAccuracy, a.MajorityAccuracy = ratio(a.Correct, a.Items), ratio(a.NonGoldCorrect, a.NonGoldItems), ratio(a.MajorityCorrect, a.Items)
 	return a, nil
-}
-
-// annotateRootCmdFallback stands in for annotateCmd (annotate_web.go, the
-// annotator's web page) until that lands.
-func annotateRootCmdFallback() *cobra.Command {
-	return &cobra.Command{
-		Use:   "annotate",
-		Short: "Annotation jobs: post, reveal the gold set, simulate a crowd, measure accuracy",
-		RunE:  client.ValidateCmd,
-	}
 }

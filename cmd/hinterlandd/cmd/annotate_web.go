@@ -80,5 +80,6 @@ datasets/ (item sets downloaded over http).`,
 	f := cmd.Flags()
 	f.String(flagListen, "127.0.0.1:0", "Loopback address of the page (port 0: a free port)")
 	f.String(flagWorkDir, "", "Directory for claimed batches, salts and downloaded items (default <home>/annotator)")
+	f.Lookup(flagPollInterval).Usage = "How often to open due batches (and retry failed openings)"
 	return cmd
 }

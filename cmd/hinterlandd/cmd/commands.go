@@ -40,10 +40,9 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.App) {
 		txCommand(),
 		keys.Commands(),
 		workerCmd(),
-		annotateCmd(),
+		withAnnotateSubcommands(annotateCmd()),
 		datasetCmd(),
 		verificationCmd(),
-		withAnnotateSubcommands(annotateRootCmdFallback()),
 	)
 }
 

@@ -10,10 +10,12 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/hinterland-ai/hinterland/pkg/dataset"
 	"github.com/hinterland-ai/hinterland/testutil/fixtures"
 	"github.com/hinterland-ai/hinterland/testutil/keepers"
 	"github.com/hinterland-ai/hinterland/x/annotation/keeper"
 	"github.com/hinterland-ai/hinterland/x/annotation/types"
+	taskskeeper "github.com/hinterland-ai/hinterland/x/tasks/keeper"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 )
 
@@ -296,4 +298,56 @@ func TestUnrevealedGoldLosesTheDeposit(t *testing.T) {
 	require.Zero(t, job.AnnotatorsSlashed)
 	require.Equal(t, supply.SubRaw(10_000), f.Supply(), "the gold deposit is burned")
 	f.RequireCustody(t)
+}
+
+// A training task can name a settled job as its dataset: the labelled
+// dataset (the items with the chain's labels) is rebuilt by anyone; the
+// chain refuses a job that is not settled or whose shape differs.
+func TestTaskTrainsOnASettledJob(t *testing.T) {
+	e := newEnv(t)
+	f := e.f
+	tasks := taskskeeper.NewMsgServerImpl(f.Tasks)
+	labelled := func() *dataset.File {
+		res, err := keeper.NewQuerier(f.Annotation).Labels(f.Ctx, &types.QueryLabelsRequest{JobId: e.id, Limit: 64})
+		if err != nil {
+			return nil
+		}
+		l := make([]byte, len(res.Labels))
+		for i, v := range res.Labels {
+			l[i] = byte(v)
+		}
+		out, err := dataset.WithLabels(data, l)
+		require.NoError(t, err)
+		return out
+	}
+	post := func(rows uint64, root []byte) error {
+		msg := fixtures.PostMsg(requester, data)
+		msg.Dataset.AnnotationJob, msg.Dataset.Rows, msg.Dataset.Root = e.id, rows, root
+		_, err := tasks.PostTask(f.Ctx, msg)
+		return err
+	}
+	require.ErrorIs(t, post(data.Len(), data.Root()), taskstypes.ErrInvalidDataset, "the job is not settled")
+
+	batches := e.claimAll(t)
+	f.Advance(t, time.Hour)
+	f.Advance(t, time.Second)
+	for _, b := range batches {
+		_, err := e.ms.OpenLabels(f.Ctx, &types.MsgOpenLabels{Annotator: b.a.String(), JobId: e.id, Group: b.group,
+			Labels: b.labels, Salt: salt(b.a, b.group)})
+		require.NoError(t, err)
+	}
+	_, err := e.ms.RevealGold(f.Ctx, &types.MsgRevealGold{Requester: requester.String(), JobId: e.id, Gold: gold(t), Salt: goldSalt[:]})
+	require.NoError(t, err)
+	f.Advance(t, 10*time.Minute)
+	f.Advance(t, time.Second)
+	f.Advance(t, time.Second)
+	require.Equal(t, types.JOB_STATUS_SETTLED, e.job(t).Status)
+
+	out := labelled()
+	require.NotNil(t, out)
+	require.ErrorIs(t, post(data.Len()-1, out.Root()), taskstypes.ErrInvalidDataset, "row count differs from the job's")
+	require.NoError(t, post(data.Len(), out.Root()))
+	task, err := f.Tasks.GetTask(f.Ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, e.id, task.Dataset.AnnotationJob)
 }

@@ -140,6 +140,10 @@ func validateJob(msg *types.MsgPostJob, p types.Params) error {
 	if msg.BatchSize == 0 || msg.BatchSize > p.MaxBatchSize {
 		return fail("batch_size %d must be in 1..max_batch_size %d", msg.BatchSize, p.MaxBatchSize)
 	}
+	if b := uint64(types.Groups(d.Rows, msg.BatchSize)) * uint64(msg.Redundancy); b > p.MaxBatchesPerJob {
+		return fail("%d groups x redundancy %d = %d batches, more than max_batches_per_job %d: use larger batches",
+			types.Groups(d.Rows, msg.BatchSize), msg.Redundancy, b, p.MaxBatchesPerJob)
+	}
 	for _, c := range []struct {
 		name     string
 		coin     sdk.Coin

@@ -10,10 +10,14 @@ import (
 )
 
 // Defaults. A 10 000-item job at r = 5 is 50 000 labels; its aggregation
-// (gold scoring and 10 EM iterations) fits in one block's unit budget.
+// (gold scoring and 10 EM iterations) fits in one block's unit budget. The
+// setup and the settlement of a job are done in one block each, in time
+// proportional to its labels and batches: max_items and max_batches_per_job
+// bound them (100 000 labels at r = 5, 5 000 payments).
 const (
 	DefaultDenom            = "uhint"
-	DefaultMaxItems         = 100_000
+	DefaultMaxItems         = 20_000
+	DefaultMaxBatchesPerJob = 5_000
 	DefaultMaxRedundancy    = 9
 	DefaultMaxBatchSize     = 256
 	DefaultMaxClasses       = 16
@@ -45,6 +49,7 @@ func DefaultParams() Params {
 		MinGoldSeen:         DefaultMinGoldSeen,
 		MinGoldDeposit:      sdkmath.NewInt(1_000),
 		GasPerByte:          DefaultGasPerByte,
+		MaxBatchesPerJob:    DefaultMaxBatchesPerJob,
 	}
 }
 
@@ -91,6 +96,9 @@ func (p Params) Validate() error {
 	}
 	if p.GasPerByte == 0 {
 		return fmt.Errorf("gas_per_byte must be positive")
+	}
+	if p.MaxBatchesPerJob == 0 || p.MaxBatchesPerJob > 100_000 {
+		return fmt.Errorf("max_batches_per_job %d must be in 1..100000", p.MaxBatchesPerJob)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"cosmossdk.io/collections"
 
@@ -35,8 +37,8 @@ import (
 // transaction (whose writes are all dropped when it fails) does not.
 func (k Keeper) FunderSendRestriction(moduleAddrs map[string]bool) banktypes.SendRestrictionFn {
 	modules := make(map[string]bool, len(moduleAddrs)+2)
-	for bech32, ok := range moduleAddrs {
-		if !ok {
+	for _, bech32 := range slices.Sorted(maps.Keys(moduleAddrs)) { // sorted: no map-order dependence
+		if !moduleAddrs[bech32] {
 			continue
 		}
 		bz, err := k.authKeeper.AddressCodec().StringToBytes(bech32)
