@@ -15,10 +15,13 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/codec"
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	"github.com/cosmos/cosmos-sdk/testutil/simsx"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
+	simtypes "github.com/cosmos/cosmos-sdk/types/simulation"
 
 	"github.com/hinterland-ai/hinterland/x/annotation/keeper"
+	"github.com/hinterland-ai/hinterland/x/annotation/simulation"
 	"github.com/hinterland-ai/hinterland/x/annotation/types"
 )
 
@@ -29,6 +32,8 @@ var (
 	_ module.HasGenesis  = AppModule{}
 	_ module.HasServices = AppModule{}
 	_ module.AppModule   = AppModule{} //nolint:staticcheck // the SDK's module manager still uses it
+
+	_ module.AppModuleSimulation = AppModule{}
 
 	_ appmodule.AppModule     = AppModule{}
 	_ appmodule.HasEndBlocker = AppModule{}
@@ -99,3 +104,31 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 
 // EndBlock moves jobs through their phases and runs aggregations.
 func (am AppModule) EndBlock(ctx context.Context) error { return am.keeper.EndBlocker(ctx) }
+
+// GenerateGenesisState draws a random x/annotation genesis for a simulation.
+func (AppModule) GenerateGenesisState(simState *module.SimulationState) {
+	simulation.RandomizedGenState(simState)
+}
+
+// RegisterStoreDecoder lets a simulation print x/annotation store entries.
+func (am AppModule) RegisterStoreDecoder(sdr simtypes.StoreDecoderRegistry) {
+	sdr[types.StoreKey] = simtypes.NewStoreDecoderFuncFromCollectionsSchema(am.keeper.Schema)
+}
+
+// WeightedOperations is the pre-simsx interface; the simulation uses
+// WeightedOperationsX.
+func (AppModule) WeightedOperations(module.SimulationState) []simtypes.WeightedOperation { return nil }
+
+// ProposalMsgsX registers the governance proposals of x/annotation.
+func (AppModule) ProposalMsgsX(weights simsx.WeightSource, reg simsx.Registry) {
+	reg.Add(weights.Get("msg_update_annotation_params", 50), simulation.MsgUpdateParamsFactory())
+}
+
+// WeightedOperationsX registers the x/annotation message factories.
+func (am AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Registry) {
+	reg.Add(weights.Get("msg_post_job", 25), simulation.MsgPostJobFactory(am.keeper))
+	reg.Add(weights.Get("msg_claim_batch", 100), simulation.MsgClaimBatchFactory(am.keeper))
+	reg.Add(weights.Get("msg_seal_labels", 100), simulation.MsgSealLabelsFactory(am.keeper))
+	reg.Add(weights.Get("msg_open_labels", 100), simulation.MsgOpenLabelsFactory(am.keeper))
+	reg.Add(weights.Get("msg_reveal_gold", 40), simulation.MsgRevealGoldFactory(am.keeper))
+}

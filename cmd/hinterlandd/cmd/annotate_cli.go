@@ -599,14 +599,13 @@ func (s *simState) batch(g uint32) *simBatch {
 
 // simAnnotator is one simulated annotator: a keyring key and a crowd member.
 type simAnnotator struct {
-	index   int
-	name    string
-	addr    sdk.AccAddress
-	c       *worker.Client
-	path    string
-	state   simState
-	claimed int
-	start   sdk.Coin
+	index int
+	name  string
+	addr  sdk.AccAddress
+	c     *worker.Client
+	path  string
+	state simState
+	start sdk.Coin
 }
 
 // simulation is a crowd labelling one job through the chain.
@@ -647,7 +646,8 @@ with the next claim). Labels and salts are kept in --work-dir (one file per key)
 so a restarted simulation seals and opens what it had claimed. After the label
 deadline every annotator opens its batches in one transaction; once the job settles
 the command prints, per annotator: batches, labels, gold accuracy, accepted labels,
-pay, stake lost, status (paid, slashed or forfeited) and the balance change.
+pay, stake lost, status (paid, slashed or forfeited) and the balance change
+since the command started (fees included).
 
 The requester reveals its gold set separately (annotate reveal-gold).`,
 		Args:         cobra.NoArgs,
@@ -811,7 +811,6 @@ func (s *simulation) run(ctx context.Context, a *simAnnotator) error {
 	// re-reads its batches and seals those still claimed (also those claimed
 	// before a restart, or by a transaction that landed after its sender
 	// gave up on it), together with the next claim.
-	var mine []types.Batch
 	stop, failures := false, 0
 	for {
 		job, err := s.jobNow(ctx)
@@ -821,7 +820,8 @@ func (s *simulation) run(ctx context.Context, a *simAnnotator) error {
 		if job.Status != types.JOB_STATUS_LABELLING || !time.Now().Before(job.LabelDeadline) {
 			break
 		}
-		if mine, err = s.myBatches(ctx, a); err != nil {
+		mine, err := s.myBatches(ctx, a)
+		if err != nil {
 			return err
 		}
 		var msgs []sdk.Msg
@@ -865,15 +865,19 @@ func (s *simulation) run(ctx context.Context, a *simAnnotator) error {
 		}
 		failures = 0
 	}
-	a.claimed = len(mine)
-	fmt.Fprintf(s.out, "%-12s %-16s claimed and sealed %d batches\n", a.name, s.crowd.Annotators[a.index].Kind, a.claimed)
+	held, err := s.myBatches(ctx, a)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, "%-12s %-16s holds %d batches\n", a.name, s.crowd.Annotators[a.index].Kind, len(held))
 
 	job, err := s.waitJob(ctx, "the label deadline", func(j types.Job) bool { return j.Status != types.JOB_STATUS_LABELLING },
 		s.job.LabelDeadline.Add(5*time.Minute))
 	if err != nil || job.Status != types.JOB_STATUS_OPENING {
 		return err
 	}
-	if mine, err = s.myBatches(ctx, a); err != nil {
+	mine, err := s.myBatches(ctx, a)
+	if err != nil {
 		return err
 	}
 	var msgs []sdk.Msg
@@ -1088,7 +1092,7 @@ func (s *simulation) results(ctx context.Context, job types.Job) ([]simResult, e
 func printSimResults(w io.Writer, job types.Job, rs []simResult) {
 	fmt.Fprintf(w, "job %d %s: %d labels accepted, %d annotators slashed, labels hash %X\n", job.Id, job.Status,
 		job.LabelsAccepted, job.AnnotatorsSlashed, job.LabelsHash)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "annotator\tkind\tbatches\tlabels\tgold\tgold acc\taccepted\tpaid\tstake lost\tbalance change\tstatus\t")
 	for _, r := range rs {
 		acc := "-"

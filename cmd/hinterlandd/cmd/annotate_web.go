@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
 
 	"github.com/hinterland-ai/hinterland/annotator"
 )
@@ -81,5 +82,11 @@ datasets/ (item sets downloaded over http).`,
 	f.String(flagListen, "127.0.0.1:0", "Loopback address of the page (port 0: a free port)")
 	f.String(flagWorkDir, "", "Directory for claimed batches, salts and downloaded items (default <home>/annotator)")
 	f.Lookup(flagPollInterval).Usage = "How often to open due batches (and retry failed openings)"
+	// worker.Client simulates without a fee, so the simulation leaves out the
+	// fee transfer (about 13k gas). That is more than 30% of a seal (about
+	// 41k simulated, 53k delivered): the default adjustment would run out.
+	adj := f.Lookup(flags.FlagGasAdjustment)
+	adj.DefValue = "1.6"
+	_ = adj.Value.Set(adj.DefValue)
 	return cmd
 }

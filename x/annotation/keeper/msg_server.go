@@ -43,7 +43,9 @@ func (m msgServer) PostJob(ctx context.Context, msg *types.MsgPostJob) (*types.M
 	labels := msg.Items.Rows * uint64(msg.Redundancy)
 	batches := uint64(types.Groups(msg.Items.Rows, msg.BatchSize)) * uint64(msg.Redundancy)
 	units := aggregationUnits(msg.Items.Rows, msg.Classes, batches, labels, params.EmIterations)
-	fee := params.AggregationGasPrice.MulInt(sdkmath.NewIntFromUint64(units)).MulInt(sdkmath.NewIntFromUint64(params.GasPerUnit)).Ceil().TruncateInt()
+	// Priced per unit and class: a unit's time grows with K.
+	fee := params.AggregationGasPrice.MulInt(sdkmath.NewIntFromUint64(units)).
+		MulInt(sdkmath.NewIntFromUint64(params.GasPerUnit * uint64(msg.Classes))).Ceil().TruncateInt()
 	pay := msg.PayPerLabel.Amount.Mul(sdkmath.NewIntFromUint64(labels))
 	escrow := sdk.NewCoin(params.Denom, pay.Add(fee).Add(msg.GoldDeposit.Amount))
 

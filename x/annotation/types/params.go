@@ -22,8 +22,8 @@ const (
 	DefaultMaxBatchSize     = 256
 	DefaultMaxClasses       = 16
 	DefaultEMIterations     = 10
-	DefaultGasPerUnit       = 20
-	DefaultMaxUnitsPerBlock = 4_000_000
+	DefaultGasPerUnit       = 1
+	DefaultMaxUnitsPerBlock = 40_000_000
 	DefaultMinGoldItems     = 5
 	DefaultMinGoldSeen      = 3
 	DefaultGasPerByte       = 20

@@ -726,11 +726,13 @@ type Params struct {
 	OpenWindow   time.Duration `protobuf:"bytes,8,opt,name=open_window,json=openWindow,proto3,stdduration" json:"open_window"`
 	GoldWindow   time.Duration `protobuf:"bytes,9,opt,name=gold_window,json=goldWindow,proto3,stdduration" json:"gold_window"`
 	EmIterations uint32        `protobuf:"varint,10,opt,name=em_iterations,json=emIterations,proto3" json:"em_iterations,omitempty"`
-	// Gas per aggregation work unit (pkg/annotation.Cost), priced into the
-	// escrow at aggregation_gas_price and paid to the fee collector.
+	// Gas per aggregation work unit (pkg/annotation.Cost) and class (a unit's
+	// time grows with K), priced into the escrow at aggregation_gas_price and
+	// paid to the fee collector.
 	GasPerUnit          uint64                      `protobuf:"varint,11,opt,name=gas_per_unit,json=gasPerUnit,proto3" json:"gas_per_unit,omitempty"`
 	AggregationGasPrice cosmossdk_io_math.LegacyDec `protobuf:"bytes,12,opt,name=aggregation_gas_price,json=aggregationGasPrice,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"aggregation_gas_price"`
-	// Aggregation work units the end blocker does per block, all jobs together.
+	// Aggregation work the end blocker does per block, all jobs together, in
+	// units x K (about 1 ns each on the calibration box).
 	MaxUnitsPerBlock uint64 `protobuf:"varint,13,opt,name=max_units_per_block,json=maxUnitsPerBlock,proto3" json:"max_units_per_block,omitempty"`
 	// Smallest gold set, and gold items an annotator must have seen to be judged.
 	MinGoldItems   uint32                `protobuf:"varint,14,opt,name=min_gold_items,json=minGoldItems,proto3" json:"min_gold_items,omitempty"`
