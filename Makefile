@@ -12,7 +12,7 @@ LDFLAGS  := -X github.com/cosmos/cosmos-sdk/version.Name=hinterland \
 UNIT_PKGS := $(shell go list ./... 2>/dev/null | grep -v -e /tests/)
 
 .DEFAULT_GOAL := help
-.PHONY: help build install test test-unit test-integration test-e2e test-race test-sim test-sim-long test-fuzz \
+.PHONY: help build install test test-unit test-integration test-e2e test-browser test-race test-sim test-sim-long test-fuzz \
         test-badinput test-faults \
         test-cross-arch lint proto-tools proto-gen proto-check bench bench-chain localnet localnet-4 localnet-stop \
         demo demo-cheat demo-annotate clean
@@ -27,12 +27,13 @@ build: ## Build build/hinterlandd
 install: ## Install hinterlandd into GOPATH/bin
 	go install -ldflags '$(LDFLAGS)' ./cmd/hinterlandd
 
-test: proto-tools ## Everything CI runs: lint, fresh protos, unit + integration + e2e tests, bad input, localnet faults, short sims and fuzzing, cross-arch golden hashes
+test: proto-tools ## Everything CI runs: lint, fresh protos, unit + integration + e2e + browser tests, bad input, localnet faults, short sims and fuzzing, cross-arch golden hashes
 	./scripts/proto-check.sh
 	./scripts/lint-determinism.sh
 	$(MAKE) test-unit
 	$(MAKE) test-integration
 	$(MAKE) test-e2e
+	$(MAKE) test-browser
 	$(MAKE) test-badinput
 	$(MAKE) test-faults
 	$(MAKE) test-sim
@@ -47,6 +48,9 @@ test-integration: ## In-process multi-validator network and full-app flows (test
 
 test-e2e: build ## Black-box tests of the real binary: processes, ports on 127.0.0.1, temp homes
 	HINTERLANDD=$(BINARY) go test -count=1 -timeout 30m ./tests/e2e/...
+
+test-browser: build ## The annotator page in headless Chromium against a localnet (SCREENSHOT=docs/annotator.png saves the page)
+	HINTERLANDD=$(BINARY) ANNOTATOR_SCREENSHOT=$(SCREENSHOT) go test -count=1 -timeout 10m -v ./tests/browser/...
 
 test-race: ## Unit tests with the race detector
 	go test -race -count=1 -timeout 30m $(UNIT_PKGS)

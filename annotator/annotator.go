@@ -154,10 +154,11 @@ func (a *Annotator) Recover(ctx context.Context) error {
 			return err
 		}
 		for _, b := range bs {
-			if _, ok, err := a.store.Get(j.Id, b.Group); err != nil || ok {
-				if err != nil {
-					return err
-				}
+			_, ok, err := a.store.Get(j.Id, b.Group)
+			if err != nil {
+				return err
+			}
+			if ok {
 				continue
 			}
 			if b.Status != types.BATCH_STATUS_CLAIMED {

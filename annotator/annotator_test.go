@@ -606,3 +606,23 @@ func TestItemsOverHTTPAndTamperedItems(t *testing.T) {
 		t.Fatalf("tampered items: %d %s", code, bz)
 	}
 }
+
+// The page itself needs no token (it carries none); it is embedded, and
+// every response forbids framing and foreign scripts.
+func TestStaticPage(t *testing.T) {
+	p := newPage(t, newFakeChain(), t.TempDir())
+	for path, want := range map[string]string{"/": `<script src="app.js">`, "/app.js": `"` + TokenHeader + `"`, "/style.css": "image-rendering: pixelated"} {
+		res, err := http.Get(p.http.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bz, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(bz), want) {
+			t.Errorf("GET %s: %s, body lacks %q", path, res.Status, want)
+		}
+		if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("GET %s: CSP %q", path, csp)
+		}
+	}
+}

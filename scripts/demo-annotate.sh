@@ -142,7 +142,7 @@ RPC=tcp://127.0.0.1:$RPC_PORT
 RPC_URL=http://127.0.0.1:$RPC_PORT
 CHAIN_ID=hinterland-demo-1
 ANNOTATORS=$(echo "$CROWD" | tr ',' '\n' | awk -F: 'NF { n += ($2 == "" ? 1 : $2) } END { print n }')
-KEYS=(validator alice)
+KEYS=(validator alice worker)
 for i in $(seq 1 "$ANNOTATORS"); do KEYS+=("annotator$i"); done
 hd init demo-validator --chain-id "$CHAIN_ID" >/dev/null 2>&1
 for k in "${KEYS[@]}"; do
@@ -153,7 +153,8 @@ hd genesis gentx validator 100000000000uhint --chain-id "$CHAIN_ID" --keyring-ba
 hd genesis collect-gentxs >/dev/null 2>&1
 jq --arg ow "$OPEN_WINDOW" --arg gw "$GOLD_WINDOW" \
 	'.app_state.annotation.params.open_window = $ow | .app_state.annotation.params.gold_window = $gw |
-	 .app_state.annotation.params.min_label_window = "5s"' \
+	 .app_state.annotation.params.min_label_window = "5s" |
+	 .app_state.verification.params.fraud_window = "15s" | .app_state.verification.params.reveal_window = "60s"' \
 	"$H/config/genesis.json" >"$DEMO/genesis.json"
 mv "$DEMO/genesis.json" "$H/config/genesis.json"
 hd genesis validate >/dev/null
@@ -268,5 +269,32 @@ echo "$J" | jq -r --arg root "$(hex "$(echo "$J" | jq -r .items.root)")" '"   ->
 jq -r '.[] | select(.batches > 0) | "   -> annotator  \(.address)  \(.key)  \(.batches) batches, \(.status)"' "$DEMO/crowd.json"
 
 # --- training on the aggregated labels (lead) ---
+step "Train: a softmax task on the job's labelled items (its labels are the chain's aggregate)"
+hd dataset labelled --job "$JOB" --items "$ITEMS_FILE" -o "$DEMO/data/labelled.hlds" --from alice \
+	--node "$RPC" --grpc-addr "127.0.0.1:$GRPC_PORT" --grpc-insecure | sed 's/^/  /'
+hd dataset pack --mnist "$MNIST" --set t10k -o "$DEMO/data/test.hlds" --output json >/dev/null
+POST=$(tx alice tx tasks post --preset mnist-softmax --total-steps 1760 --segment-steps 2 \
+	--dataset "$DEMO/data/labelled.hlds" --annotation-job "$JOB" --dataset-uri "file://$ITEMS_FILE" \
+	--reward 1000000uhint --bond 100000uhint --claim-window 10m --commit-window 5m --chain-randomness)
+TASK=$(echo "$POST" | jq -r '.events[] | select(.type=="hinterland.tasks.v1.EventTaskPosted") | .attributes[] | select(.key=="task_id") | .value | fromjson')
+echo "  task $TASK posted on annotation job $JOB: 1760 steps in 880 segments, k = 44"
+"$BIN" worker start --home "$H" --from worker --node "$RPC" --grpc-addr "127.0.0.1:$GRPC_PORT" --grpc-insecure \
+	--work-dir "$DEMO/worker" --serve-addr "127.0.0.1:$(free_port)" --poll-interval 1s >"$DEMO/worker.log" 2>&1 &
+PIDS+=($!)
+WORKER=$(hd keys show worker -a)
+transcript_status() { hd query verification transcript "$TASK" "$WORKER" --output json 2>/dev/null | jq -r .transcript.status; }
+is_final() { [ "$(transcript_status)" = TRANSCRIPT_STATUS_FINAL ]; }
+wait_for "the worker to rebuild the labelled rows, train, and pass verification" 240 is_final
+EVAL=$(hd worker evaluate --work-dir "$DEMO/worker" --task "$TASK" --dataset "$DEMO/data/test.hlds" --output json)
+echo "$EVAL" | jq -r '"  model trained on the aggregated labels, MNIST test set: accuracy \(.accuracy * 10000 | round / 100)% (\(.correct)/\(.rows))"'
+step "Lineage: model -> task -> labelled dataset -> annotation job -> items -> annotators"
+wait_for "the worker's report" 30 test -f "$DEMO/worker/tasks/$TASK/report.json"
+MODEL=$(jq -r .final_model_hash "$DEMO/worker/tasks/$TASK/report.json")
+if [ -n "$MODEL" ] && [ "$MODEL" != null ]; then
+	hd query tasks lineage "$MODEL" --output json | jq -c '.records[]' | while read -r rec; do
+		echo "  model $(hex "$(echo "$rec" | jq -r .model_hash)" | cut -c1-16)...  task $(echo "$rec" | jq -r .task_id)  dataset root $(hex "$(echo "$rec" | jq -r .dataset_root)" | cut -c1-16)...  annotation job $(echo "$rec" | jq -r '.annotation_job // 0')"
+	done
+fi
+echo "  annotation job $JOB -> items root $(hex "$(job | jq -r .items.root)" | cut -c1-16)... -> $(jq -r '[.[] | select(.batches > 0)] | length' "$DEMO/crowd.json") annotators"
 
 step "Done: the demo stops the chain"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make test`, `make proto-gen` and `make demo` need on a fresh
-# Debian/Ubuntu machine: protoc and qemu-user (apt, when run as root or with
-# sudo) and the protoc plugins (go install, pinned). Idempotent and quiet when
+# Debian/Ubuntu machine: protoc, qemu-user and chromium (the browser test's
+# headless browser) (apt, when run as root or with sudo) and the protoc
+# plugins (go install, pinned). Idempotent and quiet when
 # everything is present. `ensure-tools.sh demo` installs only what the demos
 # need (jq and curl).
 set -euo pipefail
@@ -12,6 +13,9 @@ need_apt=()
 command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 [ "$mode" = demo ] || command -v protoc >/dev/null 2>&1 || need_apt+=(protobuf-compiler)
+if [ "$mode" != demo ]; then
+	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need_apt+=(chromium)
+fi
 if [ "$mode" != demo ] && [ "${SKIP_QEMU:-}" = "" ]; then
 	command -v qemu-aarch64 >/dev/null 2>&1 || command -v qemu-aarch64-static >/dev/null 2>&1 || need_apt+=(qemu-user)
 fi

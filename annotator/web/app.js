@@ -224,15 +224,16 @@ function renderStatus(st) {
   const body = $("batches").tBodies[0];
   body.replaceChildren();
   for (const b of st.batches) {
-    const gold = b.job_status === "settled" ? `${b.gold_correct} / ${b.gold_seen}` : "–";
-    const accepted = b.job_status === "settled" ? `${b.accepted} / ${b.items}` : "–";
+    const settled = b.job_status === "settled";
+    const gold = settled ? `${b.gold_correct} / ${b.gold_seen}` : "–";
+    const accepted = settled ? `${b.accepted} / ${b.items}` : "–";
     let note = b.note || "";
     if (!note && b.status === "sealed") note = `opens after ${when(b.label_deadline)}`;
     body.append(el("tr", { "data-batch": `${b.job}-${b.group}`, class: "st-" + b.status.replace(/ /g, "-") },
       el("td", {}, String(b.job)), el("td", {}, String(b.group)), el("td", {}, String(b.items)),
       el("td", { class: "status" }, b.status), el("td", { class: "job-status" }, b.job_status),
       el("td", { class: "gold" }, gold), el("td", { class: "accepted" }, accepted),
-      el("td", { class: "paid" }, b.paid || "–"), el("td", { class: "note" }, note)));
+      el("td", { class: "paid" }, settled ? b.paid || "0" : "–"), el("td", { class: "note" }, note)));
   }
   const r = st.record;
   $("record").textContent = `Record: ${r.batches || 0} batches, ${r.labels_opened || 0} labels opened, ` +

@@ -35,8 +35,8 @@ import (
 )
 
 // ScreenshotEnv, when set, names the file the labelling page's screenshot
-// is written to (docs/annotator.png is made with
-// `make test-browser SCREENSHOT=docs/annotator.png`).
+// is written to, relative to the repository root unless absolute
+// (docs/annotator.png is made with `make test-browser SCREENSHOT=docs/annotator.png`).
 const ScreenshotEnv = "ANNOTATOR_SCREENSHOT"
 
 const (
@@ -86,10 +86,14 @@ func TestAnnotatorPage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	proc := chainproc.StartProcess(t, "annotate", filepath.Join(dir, "annotate.log"), c.Bin, "annotate",
-		"--home", c.Home, "--from", "annotator", "--node", c.RPC, "--grpc-addr", c.GRPC, "--grpc-insecure",
-		"--work-dir", filepath.Join(dir, "work"), "--listen", "127.0.0.1:0", "--poll-interval", "1s")
-	url := pageURL.FindString(proc.WaitFor(60*time.Second, "the page's URL", pageURL.MatchString))
+	annotate := func(name string) (*chainproc.Process, string) {
+		t.Helper()
+		p := chainproc.StartProcess(t, name, filepath.Join(dir, name+".log"), c.Bin, "annotate",
+			"--home", c.Home, "--from", "annotator", "--node", c.RPC, "--grpc-addr", c.GRPC, "--grpc-insecure",
+			"--work-dir", filepath.Join(dir, "work"), "--listen", "127.0.0.1:0", "--poll-interval", "1s")
+		return p, pageURL.FindString(p.WaitFor(60*time.Second, "the page's URL", pageURL.MatchString))
+	}
+	proc, url := annotate("annotate")
 
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.WindowSize(1000, 940))...)
@@ -200,11 +204,15 @@ func TestAnnotatorPage(t *testing.T) {
 	}
 	do("sealed", chromedp.WaitVisible(chromedp.ID("sealed")))
 
-	// On chain: sealed now, opened by the command after the label deadline.
+	// On chain: sealed now, opened after the label deadline by the command,
+	// killed (kill -9) and started again on the same work dir meanwhile: the
+	// opening needs only what it wrote to disk before sealing.
 	me := c.Addrs["annotator"]
 	if b := batch(t, c, id, me); b.Status != "BATCH_STATUS_SEALED" || len(b.Labels) != 0 {
 		t.Fatalf("after the page sealed: %+v", b)
 	}
+	proc.Kill()
+	proc, url = annotate("annotate-restarted")
 	b := waitBatch(t, c, id, me, "BATCH_STATUS_OPENED", labelWindow+45*time.Second, proc)
 	if !bytes.Equal(b.Labels, typed) {
 		t.Fatalf("opened labels %v, typed %v", b.Labels, typed)
@@ -227,7 +235,8 @@ func TestAnnotatorPage(t *testing.T) {
 		t.Fatalf("settled batch %+v; want gold 4/5, %d accepted, paid %d", b, accepted, accepted*pay)
 	}
 
-	// The page shows what the chain recorded.
+	// The page (of the restarted command) shows what the chain recorded.
+	do("open the restarted page", chromedp.Navigate(url))
 	row := fmt.Sprintf(`document.querySelector('tr[data-batch="%s-%s"]')`, id, group)
 	do("the page shows the settlement", chromedp.Poll[chromedp.Void](row+`?.querySelector(".status").textContent === "paid"`,
 		chromedp.WithPollingTimeout(20*time.Second)))
@@ -281,6 +290,9 @@ func screenshot(t *testing.T, ctx context.Context) {
 		t.Fatalf("screenshot: %v", err)
 	}
 	if path := os.Getenv(ScreenshotEnv); path != "" {
+		if !filepath.IsAbs(path) {
+			path = filepath.Join("..", "..", path) // the test runs in tests/browser
+		}
 		if err := os.WriteFile(path, bz, 0o644); err != nil {
 			t.Fatal(err)
 		}

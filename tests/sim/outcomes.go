@@ -10,6 +10,8 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	annotationkeeper "github.com/hinterland-ai/hinterland/x/annotation/keeper"
+	annotationtypes "github.com/hinterland-ai/hinterland/x/annotation/types"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	"github.com/hinterland-ai/hinterland/x/verification/keeper"
@@ -18,7 +20,9 @@ import (
 
 // Outcomes counts what the Hinterland modules hold at the end of a run:
 // tasks, claims and transcripts by status, challenges by kind and status,
-// verdicts by outcome. It shows which paths a run exercised.
+// verdicts by outcome; annotation jobs and batches by status, the gold sets
+// revealed, the labels accepted and the annotators slashed. It shows which
+// paths a run exercised.
 func Outcomes(a *SimApp) string {
 	ctx := a.NewContextLegacy(true, cmtproto.Header{Height: a.LastBlockHeight()})
 	counts := map[string]int{}
@@ -66,6 +70,32 @@ func Outcomes(a *SimApp) string {
 	}))
 	must(v.Verdicts.Walk(ctx, nil, func(_ uint64, d verificationtypes.Verdict) (bool, error) {
 		counts["verdict "+d.Outcome.String()]++
+		return false, nil
+	}))
+	must(r.JobEscrows.Walk(ctx, nil, func(uint64, rewardstypes.Escrow) (bool, error) {
+		counts["annotation escrow held"]++
+		return false, nil
+	}))
+	must(r.Stakes.Walk(ctx, nil, func(collections.Pair[uint64, sdk.AccAddress], rewardstypes.Bond) (bool, error) {
+		counts["annotation stake held"]++
+		return false, nil
+	}))
+	n := a.AnnotationKeeper
+	must(n.Jobs.Walk(ctx, nil, func(_ uint64, j annotationtypes.Job) (bool, error) {
+		counts["job "+j.Status.String()]++
+		if j.GoldRevealed {
+			counts["job gold revealed"]++
+		}
+		counts["job labels accepted"] += int(j.LabelsAccepted)
+		counts["job annotators slashed"] += int(j.AnnotatorsSlashed)
+		return false, nil
+	}))
+	must(n.Batches.Walk(ctx, nil, func(_ annotationkeeper.BatchKey, b annotationtypes.Batch) (bool, error) {
+		counts["batch "+b.Status.String()]++
+		return false, nil
+	}))
+	must(n.Aggregations.Walk(ctx, nil, func(uint64, []byte) (bool, error) {
+		counts["aggregation in flight"]++
 		return false, nil
 	}))
 	lines := make([]string, 0, len(counts))

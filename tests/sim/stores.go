@@ -17,6 +17,7 @@ import (
 	slashingtypes "github.com/cosmos/cosmos-sdk/x/slashing/types"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
+	annotationtypes "github.com/hinterland-ai/hinterland/x/annotation/types"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	verificationtypes "github.com/hinterland-ai/hinterland/x/verification/types"
@@ -95,6 +96,7 @@ func keyNames(a *SimApp) map[string][]keyDecoder {
 		taskstypes.StoreKey:        a.TasksKeeper.Schema,
 		verificationtypes.StoreKey: a.VerificationKeeper.Schema,
 		rewardstypes.StoreKey:      a.RewardsKeeper.Schema,
+		annotationtypes.StoreKey:   a.AnnotationKeeper.Schema,
 	} {
 		for _, c := range schema.ListCollections() {
 			out[store] = append(out[store], keyDecoder{name: c.GetName(), prefix: c.GetPrefix()})

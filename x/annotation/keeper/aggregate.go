@@ -132,8 +132,14 @@ func (k Keeper) startAggregation(ctx sdk.Context, job types.Job) error {
 			}); err != nil {
 				return err
 			}
+			var lost sdk.Coin = sdk.NewCoin(job.Stake.Denom, sdkmath.ZeroInt())
+			for _, b := range bs {
+				if b.Status == types.BATCH_STATUS_OPENED && b.Annotator == addrs[i].String() {
+					lost = lost.Add(b.Stake)
+				}
+			}
 			if err := ctx.EventManager().EmitTypedEvent(&types.EventAnnotatorSlashed{JobId: job.Id, Annotator: addrs[i].String(),
-				GoldSeen: seen[i], GoldCorrect: correct[i]}); err != nil {
+				GoldSeen: seen[i], GoldCorrect: correct[i], Slashed: lost.String()}); err != nil {
 				return err
 			}
 		}
@@ -314,7 +320,7 @@ func (k Keeper) settle(ctx sdk.Context, job types.Job, result []uint8, params ty
 	// The work done, at most what was prepaid, goes to the fee collector.
 	fee := sdk.NewCoin(job.PayPerLabel.Denom, params.AggregationGasPrice.
 		MulInt(sdkmath.NewIntFromUint64(min(job.AggregationUsed, job.AggregationBudget))).
-		MulInt(sdkmath.NewIntFromUint64(params.GasPerUnit * uint64(job.Classes))).Ceil().TruncateInt())
+		MulInt(sdkmath.NewIntFromUint64(params.GasPerUnit*uint64(job.Classes))).Ceil().TruncateInt())
 	if err := k.rewards.PayFromJob(ctx, job.Id, nil, fee); err != nil {
 		return err
 	}

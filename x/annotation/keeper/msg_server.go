@@ -170,6 +170,14 @@ func validateJob(msg *types.MsgPostJob, p types.Params) error {
 	return nil
 }
 
+// maxProbes bounds a claim's walk over open groups; probeGas is about what
+// one probe's two store reads cost, swapGas the full group's swap-remove.
+const (
+	maxProbes = 64
+	probeGas  = 2_500
+	swapGas   = 10_000
+)
+
 // ClaimBatch gives the annotator a group the chain draws among those that
 // still take a batch and that it has not labelled: never one it chooses.
 func (m msgServer) ClaimBatch(ctx context.Context, msg *types.MsgClaimBatch) (*types.MsgClaimBatchResponse, error) {
@@ -206,7 +214,9 @@ func (m msgServer) ClaimBatch(ctx context.Context, msg *types.MsgClaimBatch) (*t
 	h.Write(b[:])
 	start := uint32(binary.BigEndian.Uint64(h.Sum(nil)[:8]) % uint64(n))
 	slot, group, found := uint32(0), uint32(0), false
-	for i := uint32(0); i < min(n, 64); i++ {
+	probes := uint32(0)
+	for i := uint32(0); i < min(n, maxProbes); i++ {
+		probes++
 		s := (start + i) % n
 		g, err := m.OpenGroups.Get(ctx, collections.Join(job.Id, s))
 		if err != nil {
@@ -222,6 +232,10 @@ func (m msgServer) ClaimBatch(ctx context.Context, msg *types.MsgClaimBatch) (*t
 	if !found {
 		return nil, errorsmod.Wrapf(types.ErrNoBatchLeft, "job %d: %s already labels every group still open", job.Id, annotatorAddr)
 	}
+	// Every claim pays for the longest walk, so its gas does not depend on
+	// what other claims of the same block did to the open groups (a
+	// simulated claim then never underestimates the real one).
+	sdkCtx.GasMeter().ConsumeGas(uint64(maxProbes-probes)*probeGas+swapGas, "annotation: claim walk reserve")
 	if err := m.rewards.LockStake(ctx, job.Id, annotator, job.Stake); err != nil {
 		return nil, err
 	}
@@ -387,7 +401,10 @@ func (m msgServer) RevealGold(ctx context.Context, msg *types.MsgRevealGold) (*t
 	if now.Before(job.LabelDeadline) {
 		return nil, errorsmod.Wrapf(types.ErrEarly, "the gold set opens after the label deadline %s", job.LabelDeadline)
 	}
-	if job.GoldRevealed || job.Status != types.JOB_STATUS_OPENING || !now.Before(job.GoldDeadline) {
+	// Past the label deadline the job is opening even before the end
+	// blocker has moved it (no label can be sealed any more).
+	opening := job.Status == types.JOB_STATUS_OPENING || job.Status == types.JOB_STATUS_LABELLING
+	if job.GoldRevealed || !opening || !now.Before(job.GoldDeadline) {
 		return nil, errorsmod.Wrapf(types.ErrLate, "job %d is %s (gold deadline %s)", job.Id, job.Status, job.GoldDeadline)
 	}
 	if err := types.ValidateGold(msg.Gold, job.Items.Rows, job.Classes); err != nil {

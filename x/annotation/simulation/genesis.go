@@ -7,6 +7,8 @@
 package simulation
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"math/rand"
 	"time"
 
@@ -44,16 +46,20 @@ func GenParams(r *rand.Rand, denom string) types.Params {
 	p.GasPerUnit = uint64(1 + r.Intn(40))
 	p.AggregationGasPrice = sdkmath.LegacyNewDecWithPrec(int64(r.Intn(10_001)), 6) // 0 .. 0.01
 	if r.Intn(3) == 0 {
-		// Small enough that an aggregation takes several blocks; never below
-		// the largest unit of work (a smaller budget does nothing).
-		p.MaxUnitsPerBlock = uint64(annotation.MinBudget + r.Intn(4_000))
+		// Small enough that an aggregation (a few tens of thousands of
+		// units) takes several blocks and jobs wait for each other; never
+		// below the largest unit of work (a smaller budget does nothing).
+		p.MaxUnitsPerBlock = uint64(annotation.MinBudget + 10_000 + r.Intn(100_000))
 	} else {
-		p.MaxUnitsPerBlock = uint64(10_000 + r.Intn(types.DefaultMaxUnitsPerBlock))
+		p.MaxUnitsPerBlock = uint64(1_000_000 + r.Intn(types.DefaultMaxUnitsPerBlock))
 	}
 	p.MinGoldItems = uint32(1 + r.Intn(MinJobGold))
 	p.MinGoldSeen = uint32(1 + r.Intn(4))
 	p.MinGoldDeposit = sdkmath.NewInt(int64(r.Intn(10_000)))
 	p.GasPerByte = uint64(1 + r.Intn(20))
+	// Sometimes below what a simulated job needs (up to 48 batches): such
+	// posts are refused and the factory leaves them out.
+	p.MaxBatchesPerJob = uint64(24 + r.Intn(5_000))
 	return p
 }
 
@@ -68,9 +74,20 @@ func phaseWindow(r *rand.Rand) time.Duration {
 
 // RandomizedGenState writes x/annotation's genesis: random params, no jobs
 // (the factories post them, and the import/export test carries a live state).
+// The params are drawn from a source of their own, seeded from the simulated
+// accounts (themselves drawn from the simulation's seed), not from
+// simState.Rand: x/annotation sorts first among the modules, and drawing
+// from the shared source would change every other module's genesis (the
+// validator set among them) for every seed.
 func RandomizedGenState(simState *module.SimulationState) {
+	h := sha256.New()
+	h.Write([]byte("hinterland/sim/annotation-genesis/v1"))
+	for _, a := range simState.Accounts {
+		h.Write(a.Address)
+	}
+	own := rand.New(rand.NewSource(int64(binary.BigEndian.Uint64(h.Sum(nil)[:8]))))
 	var params types.Params
-	simState.AppParams.GetOrGenerate(ParamsKey, &params, simState.Rand, func(r *rand.Rand) {
+	simState.AppParams.GetOrGenerate(ParamsKey, &params, own, func(r *rand.Rand) {
 		params = GenParams(r, simState.BondDenom)
 	})
 	gs := types.DefaultGenesis()

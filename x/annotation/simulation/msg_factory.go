@@ -7,33 +7,23 @@ import (
 	"time"
 
 	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
 	sdkmath "cosmossdk.io/math"
 
+	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	"github.com/cosmos/cosmos-sdk/testutil/simsx"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/hinterland-ai/hinterland/pkg/annotation"
 	"github.com/hinterland-ai/hinterland/x/annotation/keeper"
 	"github.com/hinterland-ai/hinterland/x/annotation/types"
 )
-
-// Escrow is what posting msg locks under params p: every label's pay, the
-// aggregation fee at the job's work bound and the gold deposit (as
-// x/annotation's PostJob computes it).
-func Escrow(msg *types.MsgPostJob, p types.Params) sdk.Coin {
-	labels := msg.Items.Rows * uint64(msg.Redundancy)
-	batches := uint64(types.Groups(msg.Items.Rows, msg.BatchSize)) * uint64(msg.Redundancy)
-	units := labels + annotation.Cost(uint32(msg.Items.Rows), msg.Classes, uint32(min(batches, 1<<31)), labels, p.EmIterations)
-	fee := p.AggregationGasPrice.MulInt(sdkmath.NewIntFromUint64(units)).MulInt(sdkmath.NewIntFromUint64(p.GasPerUnit)).Ceil().TruncateInt()
-	pay := msg.PayPerLabel.Amount.Mul(sdkmath.NewIntFromUint64(labels))
-	return sdk.NewCoin(p.Denom, pay.Add(fee).Add(msg.GoldDeposit.Amount))
-}
 
 // MsgPostJobFactory posts a labelling job (three times in four, on one of
 // the classification datasets) or a preference job, with a random
 // redundancy, batch size, pay, stake, gold deposit, gold accuracy threshold
 // and label window, committing to the requester's gold set (GoldSet), from
-// an account that can pay the escrow.
+// an account that can pay the escrow. Jobs the current params refuse (too
+// many batches, a dataset over max_items) are left out.
 func MsgPostJobFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgPostJob] {
 	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgPostJob) {
 		p, err := k.Params.Get(ctx)
@@ -64,12 +54,13 @@ func MsgPostJobFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgPostJob]
 		if r.Intn(5) != 0 { // one job in five slashes nobody
 			msg.MinGoldAccuracyBps = uint32(5_000 + r.Intn(4_001))
 		}
-		escrow := Escrow(msg, p)
-		requester := testData.AnyAccountN(10, reporter, simsx.WithLiquidBalanceGTE(escrow.AddAmount(sdkmath.NewInt(1))))
+		// At least the labels' pay and the gold deposit; the aggregation fee
+		// comes on top (the dry run below tells the whole escrow).
+		least := msg.PayPerLabel.Amount.MulRaw(int64(msg.Items.Rows) * int64(msg.Redundancy)).Add(msg.GoldDeposit.Amount).AddRaw(1)
+		requester := testData.AnyAccountN(10, reporter, simsx.WithLiquidBalanceGTE(sdk.NewCoin(p.Denom, least)))
 		if reporter.IsSkipped() {
 			return nil, nil
 		}
-		requester.LiquidBalance().BlockAmount(escrow)
 		gold, err := GoldSet(requester.Address, d)
 		if err != nil {
 			reporter.Skipf("gold set: %s", err)
@@ -77,6 +68,20 @@ func MsgPostJobFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgPostJob]
 		}
 		msg.Requester = requester.AddressBech32
 		msg.GoldCommitment = types.GoldCommitment(GoldSalt(requester.Address, d), gold)
+		// Post on a branch of the state to learn the escrow (pay, the
+		// aggregation fee at the job's work bound, the deposit) and that the
+		// current params take the job.
+		branch, _ := sdk.UnwrapSDKContext(ctx).CacheContext()
+		res, err := keeper.NewMsgServerImpl(k).PostJob(branch.WithGasMeter(storetypes.NewInfiniteGasMeter()), msg)
+		if err != nil {
+			space, code, _ := errorsmod.ABCIInfo(err, false)
+			reporter.Skipf("the job does not fit the params or the requester's balance (%s/%d)", space, code)
+			return nil, nil
+		}
+		if !requester.LiquidBalance().BlockAmount(res.Escrow) || requester.LiquidBalance().AmountOf(p.Denom).IsZero() {
+			reporter.Skip("the requester cannot pay the escrow and a fee")
+			return nil, nil
+		}
 		return []simsx.SimAccount{requester}, msg
 	}
 }
