@@ -197,6 +197,11 @@ func (c *Client) submit(ctx context.Context, msgs []sdk.Msg) (*TxResult, error) 
 	if err != nil {
 		return nil, &TxError{Stage: "simulate", Err: err}
 	}
+	// The simulation carries no fee, so the ante handler's fee transfer
+	// (about 12 600 gas of reads and writes) is not in it; the real
+	// transaction pays one. Without this a small transaction (a claim, a
+	// seal) could run out of gas by a few hundred units.
+	gas += feeTransferGas
 	fees := c.Fee(gas)
 	f = f.WithGas(gas).WithFees(fees.String())
 	b, err := f.BuildUnsignedTx(msgs...)
@@ -227,6 +232,10 @@ func (c *Client) submit(ctx context.Context, msgs []sdk.Msg) (*TxResult, error) 
 	}
 	return res, nil
 }
+
+// feeTransferGas covers what a fee-paying transaction's ante handler spends
+// beyond a fee-less simulation (the fee's bank transfer), with margin.
+const feeTransferGas = 20_000
 
 // Fee is the fee for gas at the client's gas price (rounded up).
 func (c *Client) Fee(gas uint64) sdk.Coins {

@@ -105,25 +105,32 @@ func keyNames(a *SimApp) map[string][]keyDecoder {
 	return out
 }
 
-// describeDiff lists differing entries (at most 40), their collection and
-// decoded key where known.
+// describeDiff counts the differing entries per collection and lists them
+// (at most 40), with their collection and key where known.
 func describeDiff(decoders []keyDecoder, diff []entryDiff) string {
 	lines := make([]string, 0, len(diff))
+	perCollection := map[string]int{}
 	for _, d := range diff {
-		name := fmt.Sprintf("%X", d.key)
+		name, collection := fmt.Sprintf("%X", d.key), "unknown collection"
 		for _, kd := range decoders {
 			if bytes.HasPrefix(d.key, kd.prefix) {
-				name = fmt.Sprintf("%s %X", kd.name, d.key[len(kd.prefix):])
+				name, collection = fmt.Sprintf("%s %X", kd.name, d.key[len(kd.prefix):]), kd.name
 				break
 			}
 		}
+		perCollection[collection]++
 		lines = append(lines, fmt.Sprintf("  %s: %s", d.what, name))
 	}
 	sort.Strings(lines)
 	if len(lines) > 40 {
 		lines = append(lines[:40], fmt.Sprintf("  ... and %d more", len(lines)-40))
 	}
-	return strings.Join(lines, "\n")
+	counts := make([]string, 0, len(perCollection))
+	for c, n := range perCollection {
+		counts = append(counts, fmt.Sprintf("%s %d", c, n))
+	}
+	sort.Strings(counts)
+	return "  by collection: " + strings.Join(counts, ", ") + "\n" + strings.Join(lines, "\n")
 }
 
 // CompareStores requires every store of a (at ctxA) and b (at ctxB) to hold

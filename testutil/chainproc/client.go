@@ -24,6 +24,7 @@ import (
 
 	"github.com/hinterland-ai/hinterland/app"
 	"github.com/hinterland-ai/hinterland/testutil/txbuild"
+	"github.com/hinterland-ai/hinterland/x/annotation"
 	"github.com/hinterland-ai/hinterland/x/rewards"
 	"github.com/hinterland-ai/hinterland/x/tasks"
 	"github.com/hinterland-ai/hinterland/x/verification"
@@ -42,7 +43,7 @@ var gasPrice = func() sdkmath.LegacyDec {
 // Codec knows the app's messages, accounts and keys.
 func Codec() codec.Codec {
 	return moduletestutil.MakeTestEncodingConfig(auth.AppModule{}, bank.AppModule{},
-		tasks.AppModule{}, verification.AppModule{}, rewards.AppModule{}).Codec
+		tasks.AppModule{}, verification.AppModule{}, rewards.AppModule{}, annotation.AppModule{}).Codec
 }
 
 // Wallet is a funded account: its key, account number and next sequence.
