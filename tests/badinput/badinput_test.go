@@ -167,7 +167,7 @@ func cases() []badCase {
 		return &banktypes.MsgSend{FromAddress: p.addr(i), ToAddress: p.addr(challengerI), Amount: amount}
 	}
 
-	return []badCase{
+	list := []badCase{
 		// --- Encoding and envelope: refused by CheckTx and by the ante handler in a block.
 		{name: "envelope: garbage bytes", check: sdkErr(2), block: sdkErr(2),
 			tx: func(*pair) ([]byte, apptest.TxOptions) { return []byte("\xff\xfe not a transaction"), none }},
@@ -536,7 +536,8 @@ func cases() []badCase {
 					&taskstypes.MsgClaimTask{Worker: p.addr(bystanderI), TaskId: 999}), none
 			}},
 
-		// Last, since both chains jump ahead: a task is posted, claimed and
+		// Last (after x/annotation's, see the end), since both chains jump
+		// ahead: a task is posted, claimed and
 		// sealed, and the open comes in the block at its open deadline (the
 		// transcript then fails in that block's end blocker, on both chains).
 		{name: "open: at the open deadline", from: workerI, check: ok, block: verErr(30),
@@ -554,6 +555,10 @@ func cases() []badCase {
 				return p.bad(workerI, none, run.Open(w)), none
 			}},
 	}
+	// x/annotation's cases, then those that jump ahead, before the last.
+	last := list[len(list)-1]
+	list = append(append(list[:len(list)-1], annotationCases()...), annotationLateCases()...)
+	return append(list, last)
 }
 
 // TestBadInput sends every bad transaction to CheckTx and then in a block:

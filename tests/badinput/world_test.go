@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/hinterland-ai/hinterland/pkg/recompute"
 	"github.com/hinterland-ai/hinterland/testutil/apptest"
 	"github.com/hinterland-ai/hinterland/testutil/fixtures"
+	annotationtypes "github.com/hinterland-ai/hinterland/x/annotation/types"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	verificationtypes "github.com/hinterland-ai/hinterland/x/verification/types"
@@ -52,6 +54,9 @@ type pair struct {
 	// Fraud challenges the challenger sealed on Passed, in a block before
 	// the cases, by segment: the sampled (verified) one and one out of range.
 	SealedChallenges map[uint32][]byte // segment -> salt
+	// Ann are the annotation jobs (built first, so that their blocks do not
+	// eat into the tasks' windows).
+	Ann annotationJobs
 }
 
 // secret is the requester secret of the Half and Secret tasks.
@@ -113,7 +118,9 @@ func (p *pair) train(id uint64) *fixtures.Run {
 
 // newPair builds the twins with a task in every stage.
 func newPair(t testing.TB) *pair {
-	p := &pair{t: t, A: apptest.New(t, apptest.Options{}), B: apptest.New(t, apptest.Options{})}
+	opts := apptest.Options{Genesis: annotationGenesis}
+	p := &pair{t: t, A: apptest.New(t, opts), B: apptest.New(t, opts)}
+	p.setupAnnotation()
 	for range 4 {
 		p.both(posterI, fixtures.PostMsg(p.acc(posterI).Addr, data))
 	}
@@ -194,6 +201,11 @@ func (p *pair) messages() []sdk.Msg {
 		&taskstypes.MsgRevealSecret{Poster: p.addr(posterI), TaskId: p.Secret, Secret: secret},
 		&taskstypes.MsgAbandonClaim{Worker: p.addr(workerI), TaskId: p.Claimed},
 		&rewardstypes.MsgFundPool{Sender: p.addr(bystanderI), Amount: sdk.NewInt64Coin("uhint", 1_000)},
+		p.postJob(2, 16, time.Hour),
+		&annotationtypes.MsgClaimBatch{Annotator: p.addr(bystanderI), JobId: p.Ann.Labelling},
+		p.seal(p.Ann.Labelling, p.Ann.Claimed, workerI),
+		p.open(p.Ann.Opening, p.Ann.Opened, workerI),
+		&annotationtypes.MsgRevealGold{Requester: p.addr(posterI), JobId: p.Ann.Opening, Gold: goldSet(p.t), Salt: goldSalt},
 	}
 }
 
@@ -246,7 +258,9 @@ func (p *pair) exports() []byte {
 	require.NoError(p.t, err)
 	rg, err := p.A.App.RewardsKeeper.ExportGenesis(ctx)
 	require.NoError(p.t, err)
-	for _, m := range []interface{ Marshal() ([]byte, error) }{tg, vg, rg} {
+	ag, err := p.A.App.AnnotationKeeper.ExportGenesis(ctx)
+	require.NoError(p.t, err)
+	for _, m := range []interface{ Marshal() ([]byte, error) }{tg, vg, rg, ag} {
 		bz, err := m.Marshal()
 		require.NoError(p.t, err)
 		out.Write(bz)

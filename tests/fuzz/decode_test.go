@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"reflect"
 	"testing"
+	"time"
 
 	gogoproto "github.com/cosmos/gogoproto/proto"
 
@@ -11,12 +12,13 @@ import (
 
 	"github.com/hinterland-ai/hinterland/pkg/recompute"
 	"github.com/hinterland-ai/hinterland/testutil/fixtures"
+	annotationtypes "github.com/hinterland-ai/hinterland/x/annotation/types"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	verificationtypes "github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
-// hinterlandMsgs are one value of every Msg of the three modules.
+// hinterlandMsgs are one value of every Msg of the four modules.
 func hinterlandMsgs(w *world) []sdk.Msg {
 	reveal, err := w.ChallengedRun.Reveal(worker, w.Pending[0])
 	if err != nil {
@@ -38,6 +40,12 @@ func hinterlandMsgs(w *world) []sdk.Msg {
 		&verificationtypes.MsgUpdateParams{Authority: authority, Params: verificationtypes.DefaultParams()},
 		&rewardstypes.MsgFundPool{Sender: poster.String(), Amount: sdk.NewInt64Coin("uhint", 1)},
 		&rewardstypes.MsgUpdateParams{Authority: authority, Params: rewardstypes.DefaultParams()},
+		postJob(2, 16, time.Hour),
+		&annotationtypes.MsgClaimBatch{Annotator: worker.String(), JobId: w.Ann.Labelling},
+		w.sealLabels(w.Ann.Labelling, w.Ann.Claimed, worker),
+		w.openLabels(w.Ann.Opening, w.Ann.Opened, worker),
+		&annotationtypes.MsgRevealGold{Requester: poster.String(), JobId: w.Ann.Opening, Gold: goldSet(), Salt: goldSalt},
+		&annotationtypes.MsgUpdateParams{Authority: authority, Params: annotationtypes.DefaultParams()},
 	}
 }
 

@@ -33,7 +33,7 @@ var (
 )
 
 // world is a keeper fixture holding one task in every stage a message can
-// find it in:
+// find it in (and annotation jobs, see annWorld):
 //
 //	Open       posted, unclaimed
 //	Claimed    claimed by worker, not sealed (ClaimedRun is its training)
@@ -55,6 +55,7 @@ type world struct {
 	SealedRun                            *fixtures.Run
 	Pending                              []uint32
 	Unverified                           uint32
+	Ann                                  annWorld
 	digest                               [32]byte
 }
 
@@ -71,6 +72,7 @@ func newWorld(tb testing.TB) *world {
 	}
 	w := &world{f: f, tasks: taskskeeper.NewMsgServerImpl(f.Tasks), ver: verificationkeeper.NewMsgServerImpl(f.Verification),
 		rew: rewardskeeper.NewMsgServerImpl(f.Rewards)}
+	w.setupAnnotation(tb)
 	post := func(secretHash ...byte) uint64 {
 		msg := fixtures.PostMsg(poster, data)
 		msg.SecretHash = secretHash
@@ -152,7 +154,7 @@ func must(tb testing.TB, err error) {
 	}
 }
 
-// stateDigest hashes the three modules' exports and the module account's
+// stateDigest hashes the four modules' exports and the module account's
 // balance: what a message may change.
 func (w *world) stateDigest(tb testing.TB, ctx sdk.Context) [32]byte {
 	h := sha256.New()
@@ -162,7 +164,9 @@ func (w *world) stateDigest(tb testing.TB, ctx sdk.Context) [32]byte {
 	must(tb, err)
 	rg, err := w.f.Rewards.ExportGenesis(ctx)
 	must(tb, err)
-	for _, m := range []interface{ Marshal() ([]byte, error) }{tg, vg, rg} {
+	ag, err := w.f.Annotation.ExportGenesis(ctx)
+	must(tb, err)
+	for _, m := range []interface{ Marshal() ([]byte, error) }{tg, vg, rg, ag} {
 		bz, err := m.Marshal()
 		must(tb, err)
 		h.Write(bz)
@@ -212,6 +216,11 @@ func (w *world) deliver(t *testing.T, run func(ctx sdk.Context) error) error {
 	}
 	if err := rg.Validate(); err != nil {
 		t.Fatalf("accepted message left an invalid x/rewards state: %v", err)
+	}
+	ag, err := w.f.Annotation.ExportGenesis(branch)
+	must(t, err)
+	if err := ag.Validate(); err != nil {
+		t.Fatalf("accepted message left an invalid x/annotation state: %v", err)
 	}
 	return nil
 }

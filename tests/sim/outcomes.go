@@ -81,8 +81,20 @@ func Outcomes(a *SimApp) string {
 		return false, nil
 	}))
 	n := a.AnnotationKeeper
-	must(n.Jobs.Walk(ctx, nil, func(_ uint64, j annotationtypes.Job) (bool, error) {
+	now := a.Checker.LastBlockTime
+	must(n.Jobs.Walk(ctx, nil, func(id uint64, j annotationtypes.Job) (bool, error) {
 		counts["job "+j.Status.String()]++
+		// A job that will not settle: its phase change or its aggregation
+		// failed and was dropped (see the x/annotation keeper bugs in
+		// docs/RELIABILITY.md).
+		if j.Status == annotationtypes.JOB_STATUS_OPENING && !now.Before(j.GoldDeadline) {
+			counts["job stuck opening past its gold deadline"]++
+		}
+		if j.Status == annotationtypes.JOB_STATUS_AGGREGATING {
+			if queued, err := n.AggregateQueue.Has(ctx, id); err == nil && !queued {
+				counts["job stuck aggregating, out of the queue"]++
+			}
+		}
 		if j.GoldRevealed {
 			counts["job gold revealed"]++
 		}

@@ -53,12 +53,15 @@ func profileFor(long bool) profile {
 	if long {
 		return profile{
 			name: "long", seeds: []int64{1, 7, 42, 2989, 87821, 981928}, runs: 3, blocks: 200,
-			importSeeds: []int64{11, 12, 13, 15}, importBlocks: 40, afterBlocks: 300, blockSize: 100,
+			importSeeds: []int64{12, 13, 15, 16}, importBlocks: 40, afterBlocks: 300, blockSize: 100,
 		}
 	}
+	// Seed 11, the import seed of both profiles until x/annotation joined the
+	// simulation, now loses its last validator at block 12 (the simulator
+	// then skips the run): seeds 13 (short) and 16 (long) replace it.
 	return profile{
 		name: "short", seeds: []int64{1, 7, 42}, runs: 3, blocks: 50,
-		importSeeds: []int64{11}, importBlocks: 30, afterBlocks: 50, blockSize: 100,
+		importSeeds: []int64{13}, importBlocks: 30, afterBlocks: 50, blockSize: 100,
 	}
 }
 
@@ -121,7 +124,8 @@ func TestSimImportExport(t *testing.T) {
 			require.NoError(t, err, "importing the export")
 			header := cmtproto.Header{Height: a.App.LastBlockHeight(), ChainID: cfg.ChainID}
 			counts := CompareStores(t, a.App, b, a.App.NewContextLegacy(true, header), b.NewContextLegacy(false, header))
-			t.Logf("export at height %d imported: stores identical (entries compared: %v)", a.App.LastBlockHeight(), counts)
+			t.Logf("export at height %d imported: stores identical (entries compared: %v); x/annotation's %v compared by meaning only (see knownAnnotationGaps)",
+				a.App.LastBlockHeight(), counts, knownAnnotationGaps)
 		})
 	}
 }

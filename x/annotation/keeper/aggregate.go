@@ -25,7 +25,8 @@ import (
 //  3. settlement: gold items take their gold label, every other item its
 //     aggregate; each opened label that agrees is paid; stakes of forfeited
 //     and slashed batches go to the requester; the work done is paid to the
-//     fee collector at aggregation_gas_price; the rest is refunded.
+//     fee collector (its share of the fee prepaid at posting); the rest is
+//     refunded.
 
 // opened is the job's batches by status, in store order (group, annotator).
 func (k Keeper) batches(ctx sdk.Context, jobID uint64) ([]types.Batch, error) {
@@ -173,6 +174,15 @@ func (k Keeper) startAggregation(ctx sdk.Context, job types.Job) error {
 			return err
 		}
 	}
+	if len(labels) == 0 {
+		// Nothing to aggregate (nobody claimed, sealed or opened, or every
+		// annotator was slashed): settle at once, recording no labels.
+		job.AggregationUsed = units
+		if err := k.Jobs.Set(ctx, job.Id, job); err != nil {
+			return err
+		}
+		return k.settle(ctx, job, nil, params)
+	}
 	agold := make([]annotation.Gold, len(gold))
 	for i, g := range gold {
 		agold[i] = annotation.Gold{Item: g.Item, Value: g.Label}
@@ -247,12 +257,14 @@ func (k Keeper) settle(ctx sdk.Context, job types.Job, result []uint8, params ty
 		}
 		gold = g.Gold
 	}
-	final := make([]byte, job.Items.Rows)
-	for i := range final {
-		final[i] = result[i]
-	}
-	for _, g := range gold {
-		final[g.Item] = byte(g.Label)
+	// With no aggregate (no labels), nothing is recorded and nothing paid.
+	var final []byte
+	if result != nil {
+		final = make([]byte, job.Items.Rows)
+		copy(final, result)
+		for _, g := range gold {
+			final[g.Item] = byte(g.Label)
+		}
 	}
 	bs, err := k.batches(ctx, job.Id)
 	if err != nil {
@@ -282,7 +294,7 @@ func (k Keeper) settle(ctx sdk.Context, job types.Job, result []uint8, params ty
 		switch b.Status {
 		case types.BATCH_STATUS_OPENED:
 			for j, it := range types.GroupItems(job.Seed, job.Items.Rows, job.BatchSize, b.Group) {
-				if b.Labels[j] == final[it] {
+				if final != nil && b.Labels[j] == final[it] {
 					b.Accepted++
 				}
 			}
@@ -317,10 +329,13 @@ func (k Keeper) settle(ctx sdk.Context, job types.Job, result []uint8, params ty
 			return err
 		}
 	}
-	// The work done, at most what was prepaid, goes to the fee collector.
-	fee := sdk.NewCoin(job.PayPerLabel.Denom, params.AggregationGasPrice.
-		MulInt(sdkmath.NewIntFromUint64(min(job.AggregationUsed, job.AggregationBudget))).
-		MulInt(sdkmath.NewIntFromUint64(params.GasPerUnit*uint64(job.Classes))).Ceil().TruncateInt())
+	// The share of the prepaid fee that the work used goes to the fee
+	// collector: fixed at posting, whatever governance set since.
+	fee := sdk.NewCoin(job.PayPerLabel.Denom, sdkmath.ZeroInt())
+	if job.AggregationBudget > 0 && job.AggregationFee.IsPositive() {
+		fee.Amount = job.AggregationFee.Amount.Mul(sdkmath.NewIntFromUint64(min(job.AggregationUsed, job.AggregationBudget))).
+			Quo(sdkmath.NewIntFromUint64(job.AggregationBudget))
+	}
 	if err := k.rewards.PayFromJob(ctx, job.Id, nil, fee); err != nil {
 		return err
 	}
@@ -328,11 +343,13 @@ func (k Keeper) settle(ctx sdk.Context, job types.Job, result []uint8, params ty
 	if err != nil {
 		return err
 	}
-	h := sha256.Sum256(final)
-	job.LabelsHash = h[:]
 	job.Status = types.JOB_STATUS_SETTLED
-	if err := k.Labels.Set(ctx, job.Id, final); err != nil {
-		return err
+	if final != nil {
+		h := sha256.Sum256(final)
+		job.LabelsHash = h[:]
+		if err := k.Labels.Set(ctx, job.Id, final); err != nil {
+			return err
+		}
 	}
 	if err := k.Aggregations.Remove(ctx, job.Id); err != nil {
 		return err

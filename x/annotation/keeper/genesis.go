@@ -1,7 +1,9 @@
 package keeper
 
 import (
+	"bytes"
 	"context"
+	"time"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -42,34 +44,26 @@ func (k Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error {
 		if err := k.Jobs.Set(ctx, j.Id, j); err != nil {
 			return err
 		}
-		var n uint32
-		if j.Status == types.JOB_STATUS_LABELLING {
-			for g := uint32(0); g < j.Groups; g++ {
-				if fill, _ := k.GroupFill.Get(ctx, collections.Join(j.Id, g)); fill < j.Redundancy {
-					if err := k.OpenGroups.Set(ctx, collections.Join(j.Id, n), g); err != nil {
-						return err
-					}
-					n++
-				}
-			}
-			if err := k.OpenCount.Set(ctx, j.Id, n); err != nil {
-				return err
-			}
+	}
+	// Claim slots, deadlines and aggregations as exported: a rebuilt slot
+	// order would make claims after an import draw other groups.
+	for _, o := range gs.OpenSlots {
+		if err := k.OpenGroups.Set(ctx, collections.Join(o.JobId, o.Slot), o.Group); err != nil {
+			return err
 		}
-		switch j.Status {
-		case types.JOB_STATUS_LABELLING:
-			err := k.DeadlineQueue.Set(ctx, collections.Join(j.LabelDeadline, j.Id))
-			if err != nil {
-				return err
-			}
-		case types.JOB_STATUS_OPENING:
-			if err := k.DeadlineQueue.Set(ctx, collections.Join(j.OpenDeadline, j.Id)); err != nil {
-				return err
-			}
-		case types.JOB_STATUS_AGGREGATING:
-			if err := k.AggregateQueue.Set(ctx, j.Id); err != nil {
-				return err
-			}
+		n, _ := k.OpenCount.Get(ctx, o.JobId)
+		if err := k.OpenCount.Set(ctx, o.JobId, n+1); err != nil {
+			return err
+		}
+	}
+	for _, d := range gs.Deadlines {
+		if err := k.DeadlineQueue.Set(ctx, collections.Join(d.Time, d.JobId)); err != nil {
+			return err
+		}
+	}
+	for _, id := range gs.Aggregating {
+		if err := k.AggregateQueue.Set(ctx, id); err != nil {
+			return err
 		}
 	}
 	for _, r := range gs.Annotators {
@@ -135,13 +129,31 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		return nil, err
 	}
 	if err := k.Labels.Walk(ctx, nil, func(id uint64, b []byte) (bool, error) {
-		gs.Labels = append(gs.Labels, types.JobLabels{JobId: id, Data: b})
+		gs.Labels = append(gs.Labels, types.JobLabels{JobId: id, Data: bytes.Clone(b)})
 		return false, nil
 	}); err != nil {
 		return nil, err
 	}
 	if err := k.Aggregations.Walk(ctx, nil, func(id uint64, b []byte) (bool, error) {
-		gs.Aggregations = append(gs.Aggregations, types.JobLabels{JobId: id, Data: b})
+		gs.Aggregations = append(gs.Aggregations, types.JobLabels{JobId: id, Data: bytes.Clone(b)})
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.OpenGroups.Walk(ctx, nil, func(key collections.Pair[uint64, uint32], g uint32) (bool, error) {
+		gs.OpenSlots = append(gs.OpenSlots, types.OpenSlot{JobId: key.K1(), Slot: key.K2(), Group: g})
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.DeadlineQueue.Walk(ctx, nil, func(key collections.Pair[time.Time, uint64]) (bool, error) {
+		gs.Deadlines = append(gs.Deadlines, types.JobDeadline{JobId: key.K2(), Time: key.K1()})
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.AggregateQueue.Walk(ctx, nil, func(id uint64) (bool, error) {
+		gs.Aggregating = append(gs.Aggregating, id)
 		return false, nil
 	}); err != nil {
 		return nil, err

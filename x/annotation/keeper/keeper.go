@@ -132,8 +132,8 @@ func (k Keeper) SettledItems(ctx context.Context, jobID uint64) (taskstypes.Data
 	if err != nil {
 		return taskstypes.DatasetRef{}, err
 	}
-	if j.Status != types.JOB_STATUS_SETTLED {
-		return taskstypes.DatasetRef{}, errorsmod.Wrapf(types.ErrWrongPhase, "job %d is %s, not settled", jobID, j.Status)
+	if j.Status != types.JOB_STATUS_SETTLED || len(j.LabelsHash) == 0 {
+		return taskstypes.DatasetRef{}, errorsmod.Wrapf(types.ErrWrongPhase, "job %d is %s with no labels to train on", jobID, j.Status)
 	}
 	return j.Items, nil
 }

@@ -351,3 +351,55 @@ func TestTaskTrainsOnASettledJob(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, e.id, task.Dataset.AnnotationJob)
 }
+
+// A job nobody claims settles at its deadlines (nothing to aggregate): the
+// escrow comes back but for the unrevealed gold deposit, and no labels are
+// recorded, so no task can train on it.
+func TestUnclaimedJobSettles(t *testing.T) {
+	e := newEnv(t)
+	f := e.f
+	req0 := f.Balance(requester)
+	f.Advance(t, time.Hour+10*time.Minute)
+	f.Advance(t, 10*time.Minute)
+	f.Advance(t, time.Second)
+	f.Advance(t, time.Second)
+	job := e.job(t)
+	require.Equal(t, types.JOB_STATUS_SETTLED, job.Status)
+	require.Empty(t, job.LabelsHash)
+	_, err := f.Annotation.SettledItems(f.Ctx, e.id)
+	require.ErrorIs(t, err, types.ErrWrongPhase)
+	has, err := f.Rewards.JobEscrows.Has(f.Ctx, e.id)
+	require.NoError(t, err)
+	require.False(t, has)
+	require.True(t, f.Balance(requester).GT(req0), "the escrow but the deposit is refunded")
+	f.RequireCustody(t)
+}
+
+// Governance raising the aggregation price after posting cannot strand a
+// job: settlement charges a share of the fee escrowed at posting.
+func TestSettlementUsesThePrepaidFee(t *testing.T) {
+	e := newEnv(t)
+	f := e.f
+	batches := e.claimAll(t)
+	p, err := f.Annotation.Params.Get(f.Ctx)
+	require.NoError(t, err)
+	p.AggregationGasPrice = sdkmath.LegacyNewDec(10)
+	_, err = e.ms.UpdateParams(f.Ctx, &types.MsgUpdateParams{Authority: f.Authority, Params: p})
+	require.NoError(t, err)
+	f.Advance(t, time.Hour)
+	f.Advance(t, time.Second)
+	for _, b := range batches {
+		_, err := e.ms.OpenLabels(f.Ctx, &types.MsgOpenLabels{Annotator: b.a.String(), JobId: e.id, Group: b.group,
+			Labels: b.labels, Salt: salt(b.a, b.group)})
+		require.NoError(t, err)
+	}
+	_, err = e.ms.RevealGold(f.Ctx, &types.MsgRevealGold{Requester: requester.String(), JobId: e.id, Gold: gold(t), Salt: goldSalt[:]})
+	require.NoError(t, err)
+	f.Advance(t, 10*time.Minute)
+	f.Advance(t, time.Second)
+	f.Advance(t, time.Second)
+	job := e.job(t)
+	require.Equal(t, types.JOB_STATUS_SETTLED, job.Status)
+	require.True(t, job.AggregationFee.IsPositive())
+	f.RequireCustody(t)
+}

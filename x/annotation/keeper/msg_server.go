@@ -70,6 +70,7 @@ func (m msgServer) PostJob(ctx context.Context, msg *types.MsgPostJob) (*types.M
 		Status:        types.JOB_STATUS_LABELLING, PostedHeight: sdkCtx.BlockHeight(),
 		Groups:            types.Groups(msg.Items.Rows, msg.BatchSize),
 		AggregationBudget: units, EmIterations: params.EmIterations,
+		AggregationFee: sdk.NewCoin(params.Denom, fee),
 	}
 	job.OpenDeadline = job.LabelDeadline.Add(params.OpenWindow)
 	job.GoldDeadline = job.OpenDeadline.Add(params.GoldWindow)
@@ -258,7 +259,13 @@ func (m msgServer) ClaimBatch(ctx context.Context, msg *types.MsgClaimBatch) (*t
 		if err := m.OpenGroups.Remove(ctx, collections.Join(job.Id, n-1)); err != nil {
 			return nil, err
 		}
-		if err := m.OpenCount.Set(ctx, job.Id, n-1); err != nil {
+		// No entry at zero: an import derives the counts from the slots.
+		if n == 1 {
+			err = m.OpenCount.Remove(ctx, job.Id)
+		} else {
+			err = m.OpenCount.Set(ctx, job.Id, n-1)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -298,6 +305,9 @@ func (m msgServer) SealLabels(ctx context.Context, msg *types.MsgSealLabels) (*t
 	b, err := m.Batches.Get(ctx, key)
 	if err != nil {
 		return nil, errorsmod.Wrapf(types.ErrBatchNotFound, "job %d group %d annotator %s", msg.JobId, msg.Group, annotatorAddr)
+	}
+	if b.Status == types.BATCH_STATUS_FORFEITED {
+		return nil, errorsmod.Wrapf(types.ErrLate, "the batch was forfeited at the label deadline %s", job.LabelDeadline)
 	}
 	if b.Status != types.BATCH_STATUS_CLAIMED {
 		return nil, errorsmod.Wrapf(types.ErrAlreadySealed, "batch is %s", b.Status)

@@ -298,19 +298,20 @@ func MsgOpenLabelsFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgOpenL
 }
 
 // MsgRevealGoldFactory reveals a job's gold set (GoldSet, GoldSalt) from its
-// requester once the job is opening and before its gold deadline, unless the
+// requester between its label and its gold deadline (a job past its label
+// deadline is still labelling until the end blocker moves it on), unless the
 // requester withholds it (Withholds).
 func MsgRevealGoldFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgRevealGold] {
 	return func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgRevealGold) {
 		now := sdk.UnwrapSDKContext(ctx).BlockTime()
-		opening, err := jobsWithStatus(ctx, k, types.JOB_STATUS_OPENING)
+		opening, err := jobsWithStatus(ctx, k, types.JOB_STATUS_LABELLING, types.JOB_STATUS_OPENING)
 		if err != nil {
 			reporter.Skipf("jobs: %s", err)
 			return nil, nil
 		}
 		var due []types.Job
 		for _, j := range opening {
-			if !j.GoldRevealed && now.Before(j.GoldDeadline) && testData.HasAccount(j.Requester) {
+			if !j.GoldRevealed && !now.Before(j.LabelDeadline) && now.Before(j.GoldDeadline) && testData.HasAccount(j.Requester) {
 				due = append(due, j)
 			}
 		}

@@ -8,15 +8,19 @@ import (
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -36,6 +40,12 @@ type GenesisState struct {
 	// In-flight aggregations (pkg/annotation.Aggregation encodings).
 	Aggregations []JobLabels `protobuf:"bytes,7,rep,name=aggregations,proto3" json:"aggregations"`
 	NextJobId    uint64      `protobuf:"varint,8,opt,name=next_job_id,json=nextJobId,proto3" json:"next_job_id,omitempty"`
+	// The claim slots of labelling jobs, in their store order (a claim draws
+	// a slot; a full group's slot is swap-removed).
+	OpenSlots []OpenSlot `protobuf:"bytes,9,rep,name=open_slots,json=openSlots,proto3" json:"open_slots"`
+	// Pending phase deadlines and aggregations.
+	Deadlines   []JobDeadline `protobuf:"bytes,10,rep,name=deadlines,proto3" json:"deadlines"`
+	Aggregating []uint64      `protobuf:"varint,11,rep,packed,name=aggregating,proto3" json:"aggregating,omitempty"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
@@ -127,6 +137,139 @@ func (m *GenesisState) GetNextJobId() uint64 {
 	return 0
 }
 
+func (m *GenesisState) GetOpenSlots() []OpenSlot {
+	if m != nil {
+		return m.OpenSlots
+	}
+	return nil
+}
+
+func (m *GenesisState) GetDeadlines() []JobDeadline {
+	if m != nil {
+		return m.Deadlines
+	}
+	return nil
+}
+
+func (m *GenesisState) GetAggregating() []uint64 {
+	if m != nil {
+		return m.Aggregating
+	}
+	return nil
+}
+
+type OpenSlot struct {
+	JobId uint64 `protobuf:"varint,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	Slot  uint32 `protobuf:"varint,2,opt,name=slot,proto3" json:"slot,omitempty"`
+	Group uint32 `protobuf:"varint,3,opt,name=group,proto3" json:"group,omitempty"`
+}
+
+func (m *OpenSlot) Reset()         { *m = OpenSlot{} }
+func (m *OpenSlot) String() string { return proto.CompactTextString(m) }
+func (*OpenSlot) ProtoMessage()    {}
+func (*OpenSlot) Descriptor() ([]byte, []int) {
+	return fileDescriptor_b30e1cdd6e75409f, []int{1}
+}
+func (m *OpenSlot) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *OpenSlot) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_OpenSlot.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *OpenSlot) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_OpenSlot.Merge(m, src)
+}
+func (m *OpenSlot) XXX_Size() int {
+	return m.Size()
+}
+func (m *OpenSlot) XXX_DiscardUnknown() {
+	xxx_messageInfo_OpenSlot.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_OpenSlot proto.InternalMessageInfo
+
+func (m *OpenSlot) GetJobId() uint64 {
+	if m != nil {
+		return m.JobId
+	}
+	return 0
+}
+
+func (m *OpenSlot) GetSlot() uint32 {
+	if m != nil {
+		return m.Slot
+	}
+	return 0
+}
+
+func (m *OpenSlot) GetGroup() uint32 {
+	if m != nil {
+		return m.Group
+	}
+	return 0
+}
+
+type JobDeadline struct {
+	JobId uint64    `protobuf:"varint,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	Time  time.Time `protobuf:"bytes,2,opt,name=time,proto3,stdtime" json:"time"`
+}
+
+func (m *JobDeadline) Reset()         { *m = JobDeadline{} }
+func (m *JobDeadline) String() string { return proto.CompactTextString(m) }
+func (*JobDeadline) ProtoMessage()    {}
+func (*JobDeadline) Descriptor() ([]byte, []int) {
+	return fileDescriptor_b30e1cdd6e75409f, []int{2}
+}
+func (m *JobDeadline) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *JobDeadline) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_JobDeadline.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *JobDeadline) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_JobDeadline.Merge(m, src)
+}
+func (m *JobDeadline) XXX_Size() int {
+	return m.Size()
+}
+func (m *JobDeadline) XXX_DiscardUnknown() {
+	xxx_messageInfo_JobDeadline.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_JobDeadline proto.InternalMessageInfo
+
+func (m *JobDeadline) GetJobId() uint64 {
+	if m != nil {
+		return m.JobId
+	}
+	return 0
+}
+
+func (m *JobDeadline) GetTime() time.Time {
+	if m != nil {
+		return m.Time
+	}
+	return time.Time{}
+}
+
 type JobGold struct {
 	JobId uint64     `protobuf:"varint,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
 	Gold  []GoldItem `protobuf:"bytes,2,rep,name=gold,proto3" json:"gold"`
@@ -136,7 +279,7 @@ func (m *JobGold) Reset()         { *m = JobGold{} }
 func (m *JobGold) String() string { return proto.CompactTextString(m) }
 func (*JobGold) ProtoMessage()    {}
 func (*JobGold) Descriptor() ([]byte, []int) {
-	return fileDescriptor_b30e1cdd6e75409f, []int{1}
+	return fileDescriptor_b30e1cdd6e75409f, []int{3}
 }
 func (m *JobGold) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -188,7 +331,7 @@ func (m *JobLabels) Reset()         { *m = JobLabels{} }
 func (m *JobLabels) String() string { return proto.CompactTextString(m) }
 func (*JobLabels) ProtoMessage()    {}
 func (*JobLabels) Descriptor() ([]byte, []int) {
-	return fileDescriptor_b30e1cdd6e75409f, []int{2}
+	return fileDescriptor_b30e1cdd6e75409f, []int{4}
 }
 func (m *JobLabels) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -233,6 +376,8 @@ func (m *JobLabels) GetData() []byte {
 
 func init() {
 	proto.RegisterType((*GenesisState)(nil), "hinterland.annotation.v1.GenesisState")
+	proto.RegisterType((*OpenSlot)(nil), "hinterland.annotation.v1.OpenSlot")
+	proto.RegisterType((*JobDeadline)(nil), "hinterland.annotation.v1.JobDeadline")
 	proto.RegisterType((*JobGold)(nil), "hinterland.annotation.v1.JobGold")
 	proto.RegisterType((*JobLabels)(nil), "hinterland.annotation.v1.JobLabels")
 }
@@ -242,36 +387,45 @@ func init() {
 }
 
 var fileDescriptor_b30e1cdd6e75409f = []byte{
-	// 449 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x93, 0x41, 0x6b, 0xd4, 0x40,
-	0x14, 0xc7, 0x77, 0xda, 0x34, 0xeb, 0xce, 0xee, 0xc5, 0x41, 0x61, 0x28, 0x98, 0xc6, 0x28, 0x12,
-	0x05, 0x13, 0x5a, 0xa1, 0x27, 0x0f, 0x76, 0x15, 0x4b, 0x8b, 0x87, 0x12, 0x3d, 0x79, 0x29, 0x33,
-	0xc9, 0x30, 0x9b, 0x25, 0x99, 0xb7, 0x64, 0xc6, 0x52, 0xbf, 0x85, 0x1f, 0x43, 0xf0, 0xe2, 0xc7,
-	0xe8, 0xb1, 0x47, 0x4f, 0x22, 0xbb, 0x07, 0xbf, 0x86, 0x64, 0x92, 0xba, 0x59, 0x24, 0x3d, 0x78,
-	0x59, 0x66, 0x87, 0xdf, 0xff, 0xf7, 0xde, 0xbc, 0xf0, 0xf0, 0x93, 0x59, 0xae, 0x8c, 0xa8, 0x0a,
-	0xa6, 0xb2, 0x98, 0x29, 0x05, 0x86, 0x99, 0x1c, 0x54, 0x7c, 0xb1, 0x1f, 0x4b, 0xa1, 0x84, 0xce,
-	0x75, 0xb4, 0xa8, 0xc0, 0x00, 0xa1, 0x6b, 0x2e, 0x5a, 0x73, 0xd1, 0xc5, 0xfe, 0xee, 0x5d, 0x56,
-	0xe6, 0x0a, 0x62, 0xfb, 0xdb, 0xc0, 0xbb, 0xf7, 0x24, 0x48, 0xb0, 0xc7, 0xb8, 0x3e, 0xb5, 0xb7,
-	0x8f, 0x7b, 0x4b, 0x99, 0xcf, 0x0b, 0xd1, 0x16, 0x0a, 0xbe, 0x39, 0x78, 0x72, 0xdc, 0x94, 0x7e,
-	0x6f, 0x98, 0x11, 0xe4, 0x35, 0x76, 0x17, 0xac, 0x62, 0xa5, 0xa6, 0xc8, 0x47, 0xe1, 0xf8, 0xc0,
-	0x8f, 0xfa, 0x5a, 0x89, 0xce, 0x2c, 0x37, 0x1d, 0x5d, 0xfd, 0xdc, 0x1b, 0x7c, 0xfd, 0xfd, 0xfd,
-	0x19, 0x4a, 0xda, 0x28, 0x79, 0x89, 0x9d, 0x39, 0x70, 0x4d, 0xb7, 0xfc, 0xed, 0x70, 0x7c, 0xf0,
-	0xa0, 0x5f, 0x71, 0x0a, 0xbc, 0x9b, 0xb7, 0x29, 0xf2, 0x06, 0x0f, 0x39, 0x33, 0xe9, 0x4c, 0x68,
-	0xba, 0x6d, 0x05, 0x7b, 0xfd, 0x82, 0x69, 0x0d, 0x76, 0x15, 0x37, 0x51, 0xf2, 0x01, 0xe3, 0x16,
-	0x85, 0x4a, 0x53, 0xc7, 0x8a, 0x9e, 0xf6, 0x8b, 0x8e, 0x6e, 0xd8, 0x44, 0xa4, 0x50, 0x65, 0x5d,
-	0x65, 0xc7, 0x43, 0x5e, 0x61, 0x47, 0x42, 0x91, 0xd1, 0x1d, 0xeb, 0x7b, 0x78, 0xeb, 0xcb, 0x8e,
-	0xa1, 0xd8, 0xf0, 0xd8, 0x24, 0x79, 0x8b, 0xdd, 0x82, 0x71, 0x51, 0x68, 0xea, 0x5a, 0xc7, 0xa3,
-	0x5b, 0x1d, 0xef, 0x2c, 0xba, 0x31, 0xe3, 0x26, 0x4d, 0x12, 0x3c, 0x61, 0x52, 0x56, 0x42, 0x5a,
-	0x5c, 0xd3, 0xe1, 0x7f, 0xd9, 0x36, 0x1c, 0xc4, 0xc3, 0x63, 0x25, 0x2e, 0xcd, 0xf9, 0x1c, 0xf8,
-	0x79, 0x9e, 0xd1, 0x3b, 0x3e, 0x0a, 0x9d, 0x64, 0x54, 0x5f, 0x9d, 0x02, 0x3f, 0xc9, 0x82, 0x14,
-	0x0f, 0xdb, 0x77, 0x91, 0xfb, 0xd8, 0x6d, 0x29, 0x64, 0xa9, 0x9d, 0x79, 0x4d, 0x90, 0xa3, 0x76,
-	0x3e, 0xcd, 0x97, 0x0f, 0xfa, 0xbb, 0xa9, 0x25, 0x27, 0x46, 0x94, 0xff, 0x0c, 0x28, 0x38, 0xc4,
-	0xa3, 0xbf, 0xad, 0xf6, 0x95, 0x21, 0xd8, 0xc9, 0x98, 0x61, 0x74, 0xcb, 0x47, 0xe1, 0x24, 0xb1,
-	0xe7, 0xe9, 0xd9, 0xd5, 0xd2, 0x43, 0xd7, 0x4b, 0x0f, 0xfd, 0x5a, 0x7a, 0xe8, 0xcb, 0xca, 0x1b,
-	0x5c, 0xaf, 0xbc, 0xc1, 0x8f, 0x95, 0x37, 0xf8, 0x78, 0x28, 0x73, 0x33, 0xfb, 0xc4, 0xa3, 0x14,
-	0xca, 0x78, 0xdd, 0xd0, 0x73, 0x96, 0x77, 0xfe, 0xc5, 0x97, 0xdd, 0x2d, 0xb1, 0x2b, 0xc2, 0x5d,
-	0xbb, 0x23, 0x2f, 0xfe, 0x04, 0x00, 0x00, 0xff, 0xff, 0x93, 0x6f, 0x73, 0x1d, 0xb6, 0x03, 0x00,
-	0x00,
+	// 602 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x94, 0xcf, 0x6e, 0xd3, 0x4c,
+	0x14, 0xc5, 0xe3, 0xc6, 0x49, 0x9b, 0xeb, 0x7e, 0x8b, 0x6f, 0x54, 0xa4, 0x51, 0x25, 0x1c, 0x13,
+	0xfe, 0x28, 0x20, 0x61, 0xab, 0x45, 0xaa, 0x58, 0xb0, 0xa0, 0xa1, 0xa2, 0x6a, 0xa9, 0xa0, 0x72,
+	0xbb, 0x62, 0x41, 0x35, 0x8e, 0x87, 0xa9, 0x2b, 0x67, 0xc6, 0xf2, 0x4c, 0xab, 0xf2, 0x16, 0x7d,
+	0x0c, 0x96, 0x3c, 0x46, 0x97, 0x5d, 0xb2, 0x02, 0xd4, 0x2e, 0x58, 0xf0, 0x12, 0xc8, 0x37, 0x4e,
+	0xe3, 0x08, 0x39, 0x48, 0x6c, 0xa2, 0x99, 0xab, 0x73, 0x7f, 0x73, 0xce, 0x64, 0xae, 0xe1, 0xd1,
+	0x71, 0x22, 0x0d, 0xcf, 0x53, 0x26, 0xe3, 0x80, 0x49, 0xa9, 0x0c, 0x33, 0x89, 0x92, 0xc1, 0xd9,
+	0x5a, 0x20, 0xb8, 0xe4, 0x3a, 0xd1, 0x7e, 0x96, 0x2b, 0xa3, 0x08, 0x9d, 0xea, 0xfc, 0xa9, 0xce,
+	0x3f, 0x5b, 0x5b, 0xfd, 0x9f, 0x8d, 0x12, 0xa9, 0x02, 0xfc, 0x1d, 0x8b, 0x57, 0x57, 0x84, 0x12,
+	0x0a, 0x97, 0x41, 0xb1, 0x2a, 0xab, 0x5d, 0xa1, 0x94, 0x48, 0x79, 0x80, 0xbb, 0xe8, 0xf4, 0x63,
+	0x60, 0x92, 0x11, 0xd7, 0x86, 0x8d, 0xb2, 0x52, 0xf0, 0xa0, 0xd6, 0x8b, 0xf9, 0x94, 0xf1, 0xd2,
+	0x49, 0xef, 0x57, 0x0b, 0x96, 0xb7, 0xc7, 0xde, 0x0e, 0x0c, 0x33, 0x9c, 0xbc, 0x82, 0x76, 0xc6,
+	0x72, 0x36, 0xd2, 0xd4, 0xf2, 0xac, 0xbe, 0xb3, 0xee, 0xf9, 0x75, 0x5e, 0xfd, 0x7d, 0xd4, 0x0d,
+	0x3a, 0x97, 0xdf, 0xba, 0x8d, 0xcf, 0x3f, 0xbf, 0x3c, 0xb1, 0xc2, 0xb2, 0x95, 0xbc, 0x00, 0xfb,
+	0x44, 0x45, 0x9a, 0x2e, 0x78, 0xcd, 0xbe, 0xb3, 0x7e, 0xb7, 0x1e, 0xb1, 0xab, 0xa2, 0x6a, 0x3f,
+	0x76, 0x91, 0x2d, 0x58, 0x8c, 0x98, 0x19, 0x1e, 0x73, 0x4d, 0x9b, 0x08, 0xe8, 0xd6, 0x03, 0x06,
+	0x85, 0xb0, 0x8a, 0x98, 0xb4, 0x92, 0x43, 0x80, 0x52, 0xaa, 0x72, 0x4d, 0x6d, 0x04, 0x3d, 0xae,
+	0x07, 0x6d, 0x4e, 0xb4, 0x21, 0x1f, 0xaa, 0x3c, 0xae, 0x22, 0x2b, 0x1c, 0xf2, 0x12, 0x6c, 0xa1,
+	0xd2, 0x98, 0xb6, 0x90, 0x77, 0x6f, 0x6e, 0xb2, 0x6d, 0x95, 0xce, 0x70, 0xb0, 0x93, 0xbc, 0x86,
+	0x76, 0xca, 0x22, 0x9e, 0x6a, 0xda, 0x46, 0xc6, 0xfd, 0xb9, 0x8c, 0x3d, 0x94, 0xce, 0xdc, 0xf1,
+	0xb8, 0x9b, 0x84, 0xb0, 0xcc, 0x84, 0xc8, 0xb9, 0x40, 0xb9, 0xa6, 0x8b, 0xff, 0x44, 0x9b, 0x61,
+	0x10, 0x17, 0x1c, 0xc9, 0xcf, 0xcd, 0xd1, 0x89, 0x8a, 0x8e, 0x92, 0x98, 0x2e, 0x79, 0x56, 0xdf,
+	0x0e, 0x3b, 0x45, 0x69, 0x57, 0x45, 0x3b, 0x31, 0xd9, 0x03, 0x50, 0x19, 0x97, 0x47, 0x3a, 0x55,
+	0x46, 0xd3, 0x0e, 0x9e, 0xd8, 0xab, 0x3f, 0xf1, 0x5d, 0xc6, 0xe5, 0x41, 0xaa, 0x4c, 0xf5, 0xc0,
+	0x8e, 0x2a, 0x8b, 0x9a, 0xbc, 0x85, 0x4e, 0xcc, 0x59, 0x9c, 0x26, 0x92, 0x6b, 0x0a, 0x08, 0x7b,
+	0x38, 0xd7, 0xfe, 0x56, 0xa9, 0x9e, 0xe1, 0xdd, 0x22, 0x88, 0x07, 0xce, 0x6d, 0x1a, 0x29, 0xa8,
+	0xe3, 0x35, 0xfb, 0x76, 0x58, 0x2d, 0xf5, 0xde, 0xc0, 0xd2, 0xc4, 0x13, 0xb9, 0x03, 0xed, 0x32,
+	0xa6, 0x85, 0x31, 0x5b, 0x27, 0x18, 0x91, 0x80, 0x5d, 0xa4, 0xa3, 0x0b, 0x9e, 0xd5, 0xff, 0x2f,
+	0xc4, 0x35, 0x59, 0x81, 0x96, 0xc8, 0xd5, 0x69, 0x46, 0x9b, 0x58, 0x1c, 0x6f, 0x7a, 0x1f, 0xc0,
+	0xa9, 0x78, 0xaa, 0xe3, 0x3d, 0x07, 0xbb, 0x98, 0x4c, 0xe4, 0x39, 0xeb, 0xab, 0xfe, 0x78, 0x6c,
+	0xfd, 0xc9, 0xd8, 0xfa, 0x87, 0x93, 0xb1, 0x1d, 0x2c, 0x15, 0xa1, 0x2e, 0xbe, 0x77, 0xad, 0x10,
+	0x3b, 0x7a, 0x43, 0x58, 0x2c, 0x1f, 0x51, 0x1d, 0x7b, 0xb3, 0x7c, 0x8c, 0x0b, 0x7f, 0xfb, 0x23,
+	0x0a, 0xc8, 0x8e, 0xe1, 0xa3, 0x3f, 0x5e, 0x63, 0x6f, 0x03, 0x3a, 0xb7, 0xef, 0x62, 0xce, 0x95,
+	0xc4, 0xcc, 0x30, 0x8c, 0xb0, 0x1c, 0xe2, 0x7a, 0xb0, 0x7f, 0x79, 0xed, 0x5a, 0x57, 0xd7, 0xae,
+	0xf5, 0xe3, 0xda, 0xb5, 0x2e, 0x6e, 0xdc, 0xc6, 0xd5, 0x8d, 0xdb, 0xf8, 0x7a, 0xe3, 0x36, 0xde,
+	0x6f, 0x88, 0xc4, 0x1c, 0x9f, 0x46, 0xfe, 0x50, 0x8d, 0x82, 0xa9, 0xa1, 0xa7, 0x2c, 0xa9, 0xec,
+	0x82, 0xf3, 0xea, 0x27, 0x09, 0xbf, 0x47, 0x51, 0x1b, 0xaf, 0xe4, 0xd9, 0xef, 0x00, 0x00, 0x00,
+	0xff, 0xff, 0xbb, 0xbf, 0x9f, 0x4c, 0x44, 0x05, 0x00, 0x00,
 }
 
 func (m *GenesisState) Marshal() (dAtA []byte, err error) {
@@ -294,6 +448,52 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.Aggregating) > 0 {
+		dAtA2 := make([]byte, len(m.Aggregating)*10)
+		var j1 int
+		for _, num := range m.Aggregating {
+			for num >= 1<<7 {
+				dAtA2[j1] = uint8(uint64(num)&0x7f | 0x80)
+				num >>= 7
+				j1++
+			}
+			dAtA2[j1] = uint8(num)
+			j1++
+		}
+		i -= j1
+		copy(dAtA[i:], dAtA2[:j1])
+		i = encodeVarintGenesis(dAtA, i, uint64(j1))
+		i--
+		dAtA[i] = 0x5a
+	}
+	if len(m.Deadlines) > 0 {
+		for iNdEx := len(m.Deadlines) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Deadlines[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x52
+		}
+	}
+	if len(m.OpenSlots) > 0 {
+		for iNdEx := len(m.OpenSlots) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.OpenSlots[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x4a
+		}
+	}
 	if m.NextJobId != 0 {
 		i = encodeVarintGenesis(dAtA, i, uint64(m.NextJobId))
 		i--
@@ -393,6 +593,80 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	}
 	i--
 	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *OpenSlot) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *OpenSlot) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *OpenSlot) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Group != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.Group))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Slot != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.Slot))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.JobId != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.JobId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *JobDeadline) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *JobDeadline) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *JobDeadline) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n4, err4 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.Time, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.Time):])
+	if err4 != nil {
+		return 0, err4
+	}
+	i -= n4
+	i = encodeVarintGenesis(dAtA, i, uint64(n4))
+	i--
+	dAtA[i] = 0x12
+	if m.JobId != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.JobId))
+		i--
+		dAtA[i] = 0x8
+	}
 	return len(dAtA) - i, nil
 }
 
@@ -531,6 +805,57 @@ func (m *GenesisState) Size() (n int) {
 	if m.NextJobId != 0 {
 		n += 1 + sovGenesis(uint64(m.NextJobId))
 	}
+	if len(m.OpenSlots) > 0 {
+		for _, e := range m.OpenSlots {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Deadlines) > 0 {
+		for _, e := range m.Deadlines {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Aggregating) > 0 {
+		l = 0
+		for _, e := range m.Aggregating {
+			l += sovGenesis(uint64(e))
+		}
+		n += 1 + sovGenesis(uint64(l)) + l
+	}
+	return n
+}
+
+func (m *OpenSlot) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.JobId != 0 {
+		n += 1 + sovGenesis(uint64(m.JobId))
+	}
+	if m.Slot != 0 {
+		n += 1 + sovGenesis(uint64(m.Slot))
+	}
+	if m.Group != 0 {
+		n += 1 + sovGenesis(uint64(m.Group))
+	}
+	return n
+}
+
+func (m *JobDeadline) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.JobId != 0 {
+		n += 1 + sovGenesis(uint64(m.JobId))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.Time)
+	n += 1 + l + sovGenesis(uint64(l))
 	return n
 }
 
@@ -859,6 +1184,359 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OpenSlots", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.OpenSlots = append(m.OpenSlots, OpenSlot{})
+			if err := m.OpenSlots[len(m.OpenSlots)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deadlines", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Deadlines = append(m.Deadlines, JobDeadline{})
+			if err := m.Deadlines[len(m.Deadlines)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 11:
+			if wireType == 0 {
+				var v uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowGenesis
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				m.Aggregating = append(m.Aggregating, v)
+			} else if wireType == 2 {
+				var packedLen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowGenesis
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					packedLen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if packedLen < 0 {
+					return ErrInvalidLengthGenesis
+				}
+				postIndex := iNdEx + packedLen
+				if postIndex < 0 {
+					return ErrInvalidLengthGenesis
+				}
+				if postIndex > l {
+					return io.ErrUnexpectedEOF
+				}
+				var elementCount int
+				var count int
+				for _, integer := range dAtA[iNdEx:postIndex] {
+					if integer < 128 {
+						count++
+					}
+				}
+				elementCount = count
+				if elementCount != 0 && len(m.Aggregating) == 0 {
+					m.Aggregating = make([]uint64, 0, elementCount)
+				}
+				for iNdEx < postIndex {
+					var v uint64
+					for shift := uint(0); ; shift += 7 {
+						if shift >= 64 {
+							return ErrIntOverflowGenesis
+						}
+						if iNdEx >= l {
+							return io.ErrUnexpectedEOF
+						}
+						b := dAtA[iNdEx]
+						iNdEx++
+						v |= uint64(b&0x7F) << shift
+						if b < 0x80 {
+							break
+						}
+					}
+					m.Aggregating = append(m.Aggregating, v)
+				}
+			} else {
+				return fmt.Errorf("proto: wrong wireType = %d for field Aggregating", wireType)
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipGenesis(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *OpenSlot) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowGenesis
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: OpenSlot: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: OpenSlot: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field JobId", wireType)
+			}
+			m.JobId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.JobId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Slot", wireType)
+			}
+			m.Slot = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Slot |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Group", wireType)
+			}
+			m.Group = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Group |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipGenesis(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *JobDeadline) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowGenesis
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: JobDeadline: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: JobDeadline: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field JobId", wireType)
+			}
+			m.JobId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.JobId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Time", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.Time, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipGenesis(dAtA[iNdEx:])

@@ -85,8 +85,10 @@ func (p Params) Validate() error {
 	if p.AggregationGasPrice.IsNil() || p.AggregationGasPrice.IsNegative() {
 		return fmt.Errorf("aggregation_gas_price must not be negative")
 	}
-	if p.MaxUnitsPerBlock == 0 {
-		return fmt.Errorf("max_units_per_block must be positive")
+	// A step smaller than annotation.MinBudget (32 units) may not progress;
+	// the block budget is in units x K, so it must allow 32 units at any K.
+	if p.MaxUnitsPerBlock < 32*256 {
+		return fmt.Errorf("max_units_per_block %d must be at least %d (32 units at 256 classes)", p.MaxUnitsPerBlock, 32*256)
 	}
 	if p.MinGoldItems == 0 || p.MinGoldSeen == 0 {
 		return fmt.Errorf("min_gold_items and min_gold_seen must be positive")

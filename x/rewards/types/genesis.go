@@ -145,13 +145,20 @@ func (gs GenesisState) Validate() error {
 	return nil
 }
 
-// Held is the sum of every escrow and bond: what the module account must hold.
+// Held is the sum of every escrow and bond, annotation jobs' escrows and
+// annotators' stakes included: what the module account must hold.
 func (gs GenesisState) Held() sdk.Coins {
 	held := sdk.NewCoins()
 	for _, e := range gs.Escrows {
 		held = held.Add(e.Amount)
 	}
 	for _, b := range gs.Bonds {
+		held = held.Add(b.Amount)
+	}
+	for _, e := range gs.JobEscrows {
+		held = held.Add(e.Amount)
+	}
+	for _, b := range gs.Stakes {
 		held = held.Add(b.Amount)
 	}
 	return held
