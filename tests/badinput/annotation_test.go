@@ -146,7 +146,7 @@ func annotationCases() []badCase {
 		handlerCase("seal labels: a second seal of the same batch", worker2I, errAlreadySealed, func(p *pair) sdk.Msg {
 			return p.seal(p.Ann.Labelling, p.Ann.Sealed, worker2I)
 		}),
-		handlerCase("seal labels: a forfeited batch", worker2I, errAlreadySealed, func(p *pair) sdk.Msg {
+		handlerCase("seal labels: a forfeited batch", worker2I, errLate, func(p *pair) sdk.Msg {
 			return p.seal(p.Ann.Opening, p.Ann.Forfeited, worker2I)
 		}),
 		handlerCase("seal labels: a seal of 31 bytes", workerI, errInvalidHash, func(p *pair) sdk.Msg {
