@@ -147,6 +147,8 @@ if [ "$CHEAT" = 1 ]; then
 	step "The chain caught the forgery"
 	hd query verification transcript "$TASK" "$CHEATER" --output json |
 		jq -r '.transcript | "  cheater transcript \(.status): sampled \(.sampled), failure: \(.failure)"'
+	# The worker records a transaction just after the chain has it.
+	wait_for "the cheater's reveal record" 20 grep -q '"kind":"reveal"' "$DEMO/cheater/tasks/$TASK/txs.jsonl"
 	REVEAL_TX=$(jq -r 'select(.kind=="reveal") | .hash' "$DEMO/cheater/tasks/$TASK/txs.jsonl" | tail -n 1)
 	REVEAL=$(hd query tx "$REVEAL_TX" --output json)
 	echo "$REVEAL" | jq -r '.events[] | select(.type=="hinterland.rewards.v1.EventBondSlashed") |
