@@ -87,6 +87,9 @@ import (
 	"github.com/hinterland-ai/hinterland/x/annotation"
 	annotationkeeper "github.com/hinterland-ai/hinterland/x/annotation/keeper"
 	annotationtypes "github.com/hinterland-ai/hinterland/x/annotation/types"
+	"github.com/hinterland-ai/hinterland/x/federated"
+	federatedkeeper "github.com/hinterland-ai/hinterland/x/federated/keeper"
+	federatedtypes "github.com/hinterland-ai/hinterland/x/federated/types"
 	"github.com/hinterland-ai/hinterland/x/rewards"
 	rewardskeeper "github.com/hinterland-ai/hinterland/x/rewards/keeper"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
@@ -153,6 +156,7 @@ type App struct {
 	TasksKeeper        taskskeeper.Keeper
 	VerificationKeeper verificationkeeper.Keeper
 	AnnotationKeeper   annotationkeeper.Keeper
+	FederatedKeeper    federatedkeeper.Keeper
 	RewardsKeeper      rewardskeeper.Keeper
 
 	ModuleManager      *module.Manager
@@ -259,6 +263,10 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	app.AnnotationKeeper = annotationkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[annotationtypes.StoreKey]),
 		app.AccountKeeper, app.RewardsKeeper, govAuthority)
 	app.TasksKeeper.SetAnnotationKeeper(app.AnnotationKeeper)
+	// federated holds its jobs' budgets and participants' bonds in rewards
+	// and holds segment reveals to x/verification's limits.
+	app.FederatedKeeper = federatedkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[federatedtypes.StoreKey]),
+		app.AccountKeeper, app.RewardsKeeper, app.VerificationKeeper, app.TasksKeeper, govAuthority)
 	app.EpochsKeeper.SetHooks(epochstypes.NewMultiEpochHooks(app.RewardsKeeper.Hooks()))
 
 	app.ModuleManager = module.NewManager(
@@ -279,6 +287,7 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 		verification.NewAppModule(app.VerificationKeeper),
 		rewards.NewAppModule(app.RewardsKeeper),
 		annotation.NewAppModule(app.AnnotationKeeper),
+		federated.NewAppModule(app.FederatedKeeper),
 	)
 	app.BasicModuleManager = module.NewBasicManagerFromManager(app.ModuleManager, map[string]module.AppModuleBasic{
 		genutiltypes.ModuleName: genutil.NewAppModuleBasic(genutiltypes.DefaultMessageValidator),

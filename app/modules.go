@@ -18,6 +18,7 @@ import (
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
 	annotationtypes "github.com/hinterland-ai/hinterland/x/annotation/types"
+	federatedtypes "github.com/hinterland-ai/hinterland/x/federated/types"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	verificationtypes "github.com/hinterland-ai/hinterland/x/verification/types"
@@ -32,6 +33,7 @@ var storeKeyNames = []string{
 	distrtypes.StoreKey, minttypes.StoreKey, govtypes.StoreKey, consensustypes.StoreKey,
 	upgradetypes.StoreKey, evidencetypes.StoreKey, feegrant.StoreKey, epochstypes.StoreKey,
 	taskstypes.StoreKey, verificationtypes.StoreKey, rewardstypes.StoreKey, annotationtypes.StoreKey,
+	federatedtypes.StoreKey,
 }
 
 var orderPreBlockers = []string{upgradetypes.ModuleName, authtypes.ModuleName}
@@ -46,7 +48,8 @@ var orderBeginBlockers = []string{
 // looked at.
 var orderEndBlockers = []string{
 	banktypes.ModuleName, govtypes.ModuleName, stakingtypes.ModuleName, feegrant.ModuleName,
-	verificationtypes.ModuleName, taskstypes.ModuleName, annotationtypes.ModuleName, genutiltypes.ModuleName,
+	verificationtypes.ModuleName, taskstypes.ModuleName, annotationtypes.ModuleName, federatedtypes.ModuleName,
+	genutiltypes.ModuleName,
 }
 
 // orderGenesis (init and export): genutil after staking (validators) and auth
@@ -56,7 +59,7 @@ var orderGenesis = []string{
 	slashingtypes.ModuleName, govtypes.ModuleName, minttypes.ModuleName, genutiltypes.ModuleName,
 	evidencetypes.ModuleName, feegrant.ModuleName, upgradetypes.ModuleName, consensustypes.ModuleName,
 	epochstypes.ModuleName, rewardstypes.ModuleName, taskstypes.ModuleName, verificationtypes.ModuleName,
-	annotationtypes.ModuleName,
+	annotationtypes.ModuleName, federatedtypes.ModuleName,
 }
 
 // StoreKeyNames lists the app's KV stores (tests compare them store by store).

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Cross-architecture determinism check for the consensus engine, dataset and
-# annotation code. Builds their test binaries (go test -c) for arm64,
-# ppc64le, s390x (big endian) and riscv64 and runs them under qemu-user, then
-# runs them natively on amd64 with GOAMD64=v3 (and v1 with -tags purego, the
+# Cross-architecture determinism check for the consensus engine, dataset,
+# annotation and federated code. Builds their test binaries (go test -c) for
+# arm64, ppc64le, s390x (big endian) and riscv64, runs them under qemu-user,
+# then runs them natively on amd64 with GOAMD64=v3 (and v1 with -tags purego, the
 # portable kernel). Every run must reproduce the golden transcript hashes in
-# pkg/engine/testdata, the pinned MNIST Merkle roots and the aggregation
-# hashes in pkg/annotation/testdata; all other tests of these packages run too.
+# pkg/engine/testdata, the pinned MNIST Merkle roots, the aggregation
+# hashes in pkg/annotation/testdata and the federated rounds (model chunk
+# roots, FedAvg aggregates, non-IID split) in pkg/federated/testdata; all
+# other tests of these packages run too.
 #
 # Needs: go, and qemu-user (Debian: apt-get install -y qemu-user).
 # Environment: ARCHES (default "arm64 ppc64le s390x riscv64"), TEST_RUN (a
@@ -42,7 +44,7 @@ export HINTERLAND_MNIST_DIR=$mnist
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pkgs="engine dataset annotation"
+pkgs="engine dataset annotation federated"
 start=$(date +%s)
 
 run() { # name, env..., binary-runner...

@@ -22,6 +22,7 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	annotationtypes "github.com/hinterland-ai/hinterland/x/annotation/types"
+	fedtypes "github.com/hinterland-ai/hinterland/x/federated/types"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	vtypes "github.com/hinterland-ai/hinterland/x/verification/types"
@@ -52,6 +53,7 @@ type Client struct {
 	Verification vtypes.QueryClient
 	Rewards      rewardstypes.QueryClient
 	Annotation   annotationtypes.QueryClient
+	Federated    fedtypes.QueryClient
 	Bank         banktypes.QueryClient
 	txs          txtypes.ServiceClient
 
@@ -89,6 +91,7 @@ func NewClient(ctx context.Context, cctx client.Context, cfg ClientConfig, log *
 		Verification: vtypes.NewQueryClient(cctx),
 		Rewards:      rewardstypes.NewQueryClient(cctx),
 		Annotation:   annotationtypes.NewQueryClient(cctx),
+		Federated:    fedtypes.NewQueryClient(cctx),
 		Bank:         banktypes.NewQueryClient(cctx),
 		txs:          txtypes.NewServiceClient(cctx),
 	}

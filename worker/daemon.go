@@ -37,8 +37,10 @@ type Config struct {
 	// MaxTrainShare refuses tasks whose estimated training time is more than
 	// this share of the commit window (default 0.8).
 	MaxTrainShare float64
-	Progress      *Progress
-	Log           *slog.Logger
+	// Federated is the worker's part in federated jobs (off unless Enabled).
+	Federated FederatedConfig
+	Progress  *Progress
+	Log       *slog.Logger
 }
 
 // Daemon is `hinterlandd worker start`: it claims tasks by policy, trains
@@ -62,6 +64,7 @@ type Daemon struct {
 	sent     map[string]time.Time // reveals sent and commits failed recently, by "task/segment" and "commit/task"
 	last     map[uint64]string    // last logged state per task
 	finished map[uint64]bool      // report written
+	fed      *fedState
 	wg       sync.WaitGroup
 }
 
@@ -104,7 +107,7 @@ func NewDaemon(c *Client, cfg Config) (*Daemon, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	for _, sub := range []string{"tasks", "datasets", "models"} {
+	for _, sub := range []string{"tasks", "datasets", "models", "federated"} {
 		if err := os.MkdirAll(filepath.Join(cfg.WorkDir, sub), 0o755); err != nil {
 			return nil, err
 		}
@@ -118,6 +121,7 @@ func NewDaemon(c *Client, cfg Config) (*Daemon, error) {
 		sent:     make(map[string]time.Time),
 		last:     make(map[uint64]string),
 		finished: make(map[uint64]bool),
+		fed:      newFedState(),
 	}, nil
 }
 
@@ -135,7 +139,7 @@ func (d *Daemon) poke(reason string) {
 // Run works until ctx ends; then it stops training between two steps
 // (checkpoints are kept for the next start) and stops serving.
 func (d *Daemon) Run(ctx context.Context) error {
-	srv := &CheckpointServer{Root: d.tasksDir(), Log: d.log}
+	srv := &CheckpointServer{Root: d.tasksDir(), FederatedRoot: d.fedDir(), Address: d.me, Log: d.log}
 	if err := srv.Listen(d.cfg.ServeAddr); err != nil {
 		return err
 	}
@@ -158,6 +162,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go Subscribe(ctx, d.c.Context().NodeURI,
 		[]string{TxEvents(evTaskPosted), TxEvents(evSegmentsChallenged), TxEvents(evTaskReopened), TxEvents(evClaimsClosed)},
 		[]string{evSegmentsChallenged, evTaskReopened, evTranscriptFailed, evClaimsClosed}, d.poke, d.log)
+	if d.cfg.Federated.Enabled {
+		// A second connection: CometBFT allows five subscriptions a client.
+		go Subscribe(ctx, d.c.Context().NodeURI,
+			[]string{FederatedTxEvents(evRoundPhase), FederatedTxEvents(evUpdateVerdict), FederatedTxEvents(evChunkChallenged)},
+			[]string{evRoundPhase, evUpdateVerdict, evAggregateFailed}, d.poke, d.log)
+		d.log.Info("taking part in federated jobs", "jobs", d.cfg.Federated.Jobs, "watch", d.cfg.Federated.Watch)
+		if len(d.cfg.Federated.ForgeRounds) > 0 {
+			d.log.Warn("FORGING: this worker corrupts its federated updates on purpose (tests and demos only) and will be slashed",
+				"rounds", d.cfg.Federated.ForgeRounds)
+		}
+	}
 
 	tick := time.NewTicker(d.cfg.PollInterval)
 	defer tick.Stop()
@@ -183,6 +198,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 func (d *Daemon) reconcile(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
+	}
+	if d.cfg.Federated.Enabled {
+		d.reconcileFederated(ctx)
 	}
 	mine, err := d.c.ListTasks(ctx, taskstypes.QueryTasksRequest{Worker: d.me})
 	if err != nil {

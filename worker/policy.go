@@ -8,6 +8,7 @@ import (
 	sdkmath "cosmossdk.io/math"
 
 	"github.com/hinterland-ai/hinterland/pkg/engine"
+	fedtypes "github.com/hinterland-ai/hinterland/x/federated/types"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 )
 
@@ -48,11 +49,8 @@ func RewardPerMAC(t taskstypes.Task) (sdkmath.LegacyDec, error) {
 
 // Check returns nil if the policy accepts the task, or why not.
 func (p Policy) Check(t taskstypes.Task) error {
-	if len(p.Models) > 0 && !slices.Contains(p.Models, t.Spec.Model) {
-		return fmt.Errorf("model %s is not in --models", t.Spec.Model)
-	}
-	if len(p.Objectives) > 0 && !slices.Contains(p.Objectives, t.Spec.Objective) {
-		return fmt.Errorf("objective %s is not in --objectives", t.Spec.Objective)
+	if err := p.checkSpec(t.Spec); err != nil {
+		return err
 	}
 	rpm, err := RewardPerMAC(t)
 	if err != nil {
@@ -60,6 +58,43 @@ func (p Policy) Check(t taskstypes.Task) error {
 	}
 	if !p.MinRewardPerMAC.IsNil() && rpm.LT(p.MinRewardPerMAC) {
 		return fmt.Errorf("reward per MAC %s%s is below --min-reward-per-mac %s", rpm, t.Reward.Denom, p.MinRewardPerMAC)
+	}
+	return nil
+}
+
+// checkSpec applies --models and --objectives.
+func (p Policy) checkSpec(s taskstypes.TrainingSpec) error {
+	if len(p.Models) > 0 && !slices.Contains(p.Models, s.Model) {
+		return fmt.Errorf("model %s is not in --models", s.Model)
+	}
+	if len(p.Objectives) > 0 && !slices.Contains(p.Objectives, s.Objective) {
+		return fmt.Errorf("objective %s is not in --objectives", s.Objective)
+	}
+	return nil
+}
+
+// CheckFederated returns nil if the policy accepts a federated job, or why
+// not: its model and objective, and its pay per accepted update over the
+// MACs of one round's local training against --min-reward-per-mac.
+func (p Policy) CheckFederated(j fedtypes.FederatedJob) error {
+	if err := p.checkSpec(j.Spec); err != nil {
+		return err
+	}
+	es, err := j.Spec.EngineSpec()
+	if err != nil {
+		return err
+	}
+	macs := engine.MACsPerStep(es) * j.Spec.TotalSteps
+	if macs == 0 {
+		return fmt.Errorf("federated job %d: local training has no work", j.Id)
+	}
+	pay := j.PayPerUpdate.Amount
+	if pay.IsNil() {
+		pay = sdkmath.ZeroInt()
+	}
+	rpm := sdkmath.LegacyNewDecFromInt(pay).QuoInt64(int64(macs))
+	if !p.MinRewardPerMAC.IsNil() && rpm.LT(p.MinRewardPerMAC) {
+		return fmt.Errorf("pay per MAC %s%s is below --min-reward-per-mac %s", rpm, j.PayPerUpdate.Denom, p.MinRewardPerMAC)
 	}
 	return nil
 }

@@ -14,10 +14,18 @@ import (
 // exactly engine.SegmentIndices of its steps, sorted, each with the Merkle
 // aunts that prove it against the dataset root.
 func SegmentRows(task taskstypes.Task, job engine.Job, f *dataset.File, segment uint32) ([]vtypes.RowProof, error) {
-	first, steps := task.Spec.SegmentRange(uint64(segment))
+	return WorkRows(task.Spec, job, f, 0, segment)
+}
+
+// WorkRows is SegmentRows of a run that trains rows [offset, offset +
+// job.RowCount) of f as its rows [0, job.RowCount) (a federated public
+// shard): the proofs name f's own indices, offset + the engine's.
+func WorkRows(spec taskstypes.TrainingSpec, job engine.Job, f *dataset.File, offset uint64, segment uint32) ([]vtypes.RowProof, error) {
+	first, steps := spec.SegmentRange(uint64(segment))
 	idx := engine.SegmentIndices(job, first, steps)
 	rows := make([]vtypes.RowProof, len(idx))
-	for i, r := range idx {
+	for i, local := range idx {
+		r := offset + local
 		b, err := f.RowBytes(r)
 		if err != nil {
 			return nil, err

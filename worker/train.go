@@ -15,6 +15,10 @@ type TrainConfig struct {
 	Dir  *TaskDir
 	Job  engine.Job // taskstypes.EngineJob(task), plus Base for LoRA
 	Rows engine.RowSource
+	// Start is h_0 when it is not the job's seed-derived initial state (a
+	// federated round starts from the round's global model); nil uses
+	// engine.NewInitialState(Job).
+	Start *engine.State
 	// LossEvery is the interval, in steps, at which the minibatch loss is
 	// measured for the loss curve (an extra forward pass over one batch, on
 	// the checkpoint writer goroutine); 0 picks about 100 points over the
@@ -107,9 +111,11 @@ func resumeRun(cfg TrainConfig) (*trainRun, error) {
 		return nil, fmt.Errorf("task %d: spec has no segments", r.id)
 	}
 	r.every = lossInterval(cfg.LossEvery, spec.TotalSteps, spec.SegmentSteps)
-	init, err := engine.NewInitialState(cfg.Job)
-	if err != nil {
-		return nil, fmt.Errorf("task %d: initial state: %w", r.id, err)
+	init, err := cfg.Start, error(nil)
+	if init == nil {
+		if init, err = engine.NewInitialState(cfg.Job); err != nil {
+			return nil, fmt.Errorf("task %d: initial state: %w", r.id, err)
+		}
 	}
 	if cfg.Dir.hasCheckpoints() {
 		if r.hashes, r.cur, err = cfg.Dir.LoadCheckpoints(cfg.Job, init.Hash()); err != nil {

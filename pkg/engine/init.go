@@ -147,3 +147,19 @@ func (s *State) Model(base *Model) (*Model, error) {
 	}
 	return m, nil
 }
+
+// InitialModelHash returns the ModelHash of h_0 of a job; like
+// InitialStateHash, a LoRA job needs only its base model's hash.
+func InitialModelHash(job Job, baseHash []byte) (Hash, error) {
+	if err := job.Spec.Validate(); err != nil {
+		return Hash{}, err
+	}
+	var h Hash
+	if job.Spec.IsLoRA() {
+		if len(baseHash) != len(Hash{}) {
+			return Hash{}, fmt.Errorf("init: LoRA base hash has %d bytes, want %d", len(baseHash), len(Hash{}))
+		}
+		copy(h[:], baseHash)
+	}
+	return initialState(job, h).ModelHash(), nil
+}

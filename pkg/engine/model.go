@@ -15,7 +15,6 @@ func (h Hash) String() string { return hex.EncodeToString(h[:]) }
 
 // Domain tags of the layered hashes.
 const (
-	modelTag = "hinterland/model/v1"
 	optTag   = "hinterland/opt/v1"
 	stateTag = "hinterland/state/v1"
 )
@@ -36,7 +35,7 @@ type Model struct {
 //
 //	u8 version=1 | u8 part=1 (dense) | arch | for each layer: W (out*in int32), B (out int32)
 //
-// Model.Hash = SHA-256("hinterland/model/v1" || Encode()). It equals the
+// Model.Hash is the Merkle root over Encode()'s chunks (chunks.go). It equals the
 // ModelHash of a fully trained State holding the same parameters.
 const (
 	modelVersion  = 1
@@ -81,8 +80,8 @@ func (m *Model) Encode() []byte {
 	return b
 }
 
-// Hash returns SHA-256("hinterland/model/v1" || Encode()).
-func (m *Model) Hash() Hash { return taggedHash(modelTag, m.Encode()) }
+// Hash returns the Merkle root over the model's chunks (chunks.go).
+func (m *Model) Hash() Hash { return modelHash(m.Encode()) }
 
 // DecodeModel decodes a canonical dense model encoding.
 func DecodeModel(b []byte) (*Model, error) {

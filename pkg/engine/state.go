@@ -68,7 +68,7 @@ type State struct {
 //
 // Hashes:
 //
-//	ModelHash = SHA-256("hinterland/model/v1" || model part)
+//	ModelHash = Merkle root over the model part's chunks (chunks.go)
 //	OptHash   = SHA-256("hinterland/opt/v1" || optimiser part)
 //	StateHash = SHA-256("hinterland/state/v1" || ModelHash || OptHash || step u64 LE)
 
@@ -184,7 +184,7 @@ func (s *State) Encode() []byte { return encodeState(s.Step, s.ModelPart(), s.Op
 // what a worker's checkpoint writer needs for every checkpoint.
 func (s *State) EncodeHashed() (enc []byte, h, model, opt Hash) {
 	m, o := s.ModelPart(), s.OptPart()
-	model, opt = taggedHash(modelTag, m), taggedHash(optTag, o)
+	model, opt = modelHash(m), taggedHash(optTag, o)
 	return encodeState(s.Step, m, o), StateHashFrom(model, opt, s.Step), model, opt
 }
 
@@ -199,8 +199,8 @@ func encodeState(step uint64, m, o []byte) []byte {
 	return append(b, o...)
 }
 
-// ModelHash is SHA-256("hinterland/model/v1" || model part).
-func (s *State) ModelHash() Hash { return taggedHash(modelTag, s.ModelPart()) }
+// ModelHash is the Merkle root over the model part's chunks (chunks.go).
+func (s *State) ModelHash() Hash { return modelHash(s.ModelPart()) }
 
 // OptHash is SHA-256("hinterland/opt/v1" || optimiser part).
 func (s *State) OptHash() Hash { return taggedHash(optTag, s.OptPart()) }

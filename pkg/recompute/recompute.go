@@ -45,7 +45,7 @@ func (r *Recomputation) Gas(p types.Params) uint64 { return r.Cost.Gas(p, r.Proo
 // cost is checked against params' limits first. It is what PrepareReveal's
 // and Run's work is priced at.
 func RevealGas(task taskstypes.Task, segment uint32, rows int, p types.Params) (Cost, uint64, error) {
-	c, err := segmentCost(task, segment, p)
+	c, err := segmentCost(task.Spec, task.Dataset, fmt.Sprintf("task %d", task.Id), segment, p)
 	if err != nil {
 		return c, 0, err
 	}
@@ -57,15 +57,48 @@ func RevealGas(task taskstypes.Task, segment uint32, rows int, p types.Params) (
 func proofHashes(c Cost, rows int) uint64 { return uint64(rows) * (c.ProofDepth + 1) }
 
 // segmentCost is SegmentCost, checked against the limits, as registered errors.
-func segmentCost(task taskstypes.Task, segment uint32, p types.Params) (Cost, error) {
-	c, err := SegmentCost(task.Spec, task.Dataset, uint64(segment))
+func segmentCost(spec taskstypes.TrainingSpec, d taskstypes.DatasetRef, what string, segment uint32, p types.Params) (Cost, error) {
+	c, err := SegmentCost(spec, d, uint64(segment))
 	if err != nil {
-		return c, errorsmod.Wrapf(types.ErrInvalidSegment, "task %d: %s", task.Id, err)
+		return c, errorsmod.Wrapf(types.ErrInvalidSegment, "%s: %s", what, err)
 	}
 	if err := c.Check(p); err != nil {
-		return c, errorsmod.Wrapf(types.ErrTooMuchWork, "task %d segment %d: %s", task.Id, segment, err)
+		return c, errorsmod.Wrapf(types.ErrTooMuchWork, "%s segment %d: %s", what, segment, err)
 	}
 	return c, nil
+}
+
+// Work is one training run whose segments are revealed: a task's
+// transcript, or a participant's local training in a federated round. The
+// engine trains rows [0, Job.RowCount) and row i is the dataset's row
+// RowOffset+i (a public shard of a federated job); proofs name the
+// dataset's own indices.
+type Work struct {
+	What      string // "task 7", "federated job 3 round 2 update cosmos1..."
+	Spec      taskstypes.TrainingSpec
+	Dataset   taskstypes.DatasetRef
+	Job       engine.Job
+	RowOffset uint64
+	// BaseHash is the frozen base's model hash of a LoRA run.
+	BaseHash []byte
+}
+
+// TaskWork is the work of a task's transcript.
+func TaskWork(task taskstypes.Task) (Work, error) {
+	job, err := taskstypes.EngineJob(task)
+	if err != nil {
+		return Work{}, err
+	}
+	return Work{What: fmt.Sprintf("task %d", task.Id), Spec: task.Spec, Dataset: task.Dataset, Job: job, BaseHash: task.Spec.BaseModelHash}, nil
+}
+
+// WorkRevealGas is RevealGas for any work.
+func WorkRevealGas(w Work, segment uint32, rows int, p types.Params) (Cost, uint64, error) {
+	c, err := segmentCost(w.Spec, w.Dataset, w.What, segment, p)
+	if err != nil {
+		return c, 0, err
+	}
+	return c, c.Gas(p, proofHashes(c, rows)), nil
 }
 
 // PrepareReveal checks a reveal against its task, the committed checkpoints
@@ -77,7 +110,16 @@ func segmentCost(task taskstypes.Task, segment uint32, p types.Params) (Cost, er
 // the reveal: the segment's row indices are streamed step by step, never
 // collected.
 func PrepareReveal(task taskstypes.Task, checkpoints [][]byte, segment uint32, startState []byte, rows []types.RowProof, baseModel []byte, p types.Params) (*Recomputation, error) {
-	n := task.Spec.Segments()
+	w, err := TaskWork(task)
+	if err != nil {
+		return nil, err
+	}
+	return PrepareSegment(w, checkpoints, segment, startState, rows, baseModel, p)
+}
+
+// PrepareSegment is PrepareReveal for any work.
+func PrepareSegment(w Work, checkpoints [][]byte, segment uint32, startState []byte, rows []types.RowProof, baseModel []byte, p types.Params) (*Recomputation, error) {
+	n := w.Spec.Segments()
 	// A full transcript has n+1 checkpoints; an engine-failure transcript
 	// h_0..h_s (s < n) says the engine fails inside its last segment s.
 	l := uint64(len(checkpoints))
@@ -85,24 +127,21 @@ func PrepareReveal(task taskstypes.Task, checkpoints [][]byte, segment uint32, s
 		return nil, errorsmod.Wrapf(types.ErrInvalidSegment, "segment %d of a %d-segment transcript with %d checkpoints", segment, n, l)
 	}
 	expectFailure := l <= n && uint64(segment)+1 == l
-	cost, err := segmentCost(task, segment, p)
+	cost, err := segmentCost(w.Spec, w.Dataset, w.What, segment, p)
 	if err != nil {
 		return nil, err
 	}
 	if uint64(len(rows)) > cost.MaxRows {
 		return nil, errorsmod.Wrapf(types.ErrBadRows, "segment %d uses at most %d distinct rows, reveal has %d", segment, cost.MaxRows, len(rows))
 	}
-	job, err := taskstypes.EngineJob(task)
-	if err != nil {
-		return nil, err
-	}
+	job := w.Job
 	if job.Spec.IsLoRA() {
 		base, err := engine.DecodeModel(baseModel)
 		if err != nil {
 			return nil, errorsmod.Wrapf(types.ErrBadBaseModel, "decoding: %s", err)
 		}
-		if h := base.Hash(); !bytes.Equal(h[:], task.Spec.BaseModelHash) {
-			return nil, errorsmod.Wrapf(types.ErrBadBaseModel, "hash %X, task wants %X", h[:], task.Spec.BaseModelHash)
+		if h := base.Hash(); !bytes.Equal(h[:], w.BaseHash) {
+			return nil, errorsmod.Wrapf(types.ErrBadBaseModel, "hash %X, %s wants %X", h[:], w.What, w.BaseHash)
 		}
 		job.Base = base
 	} else if len(baseModel) != 0 {
@@ -116,7 +155,7 @@ func PrepareReveal(task taskstypes.Task, checkpoints [][]byte, segment uint32, s
 	if h := start.Hash(); !bytes.Equal(h[:], checkpoints[segment]) {
 		return nil, errorsmod.Wrapf(types.ErrWrongStartState, "hash %X, checkpoint %d is %X", h[:], segment, checkpoints[segment])
 	}
-	first, steps := task.Spec.SegmentRange(uint64(segment))
+	first, steps := w.Spec.SegmentRange(uint64(segment))
 	if start.Step != first {
 		return nil, errorsmod.Wrapf(types.ErrWrongStartState, "state is at step %d, segment %d starts at step %d", start.Step, segment, first)
 	}
@@ -127,13 +166,16 @@ func PrepareReveal(task taskstypes.Task, checkpoints [][]byte, segment uint32, s
 		if i > 0 && r.Index <= rows[i-1].Index {
 			return nil, errorsmod.Wrapf(types.ErrBadRows, "row %d of the reveal has index %d, not above the previous %d (rows go in increasing index order, once each)", i, r.Index, rows[i-1].Index)
 		}
-		src.index[i] = r.Index
+		if r.Index < w.RowOffset || r.Index-w.RowOffset >= job.RowCount {
+			return nil, errorsmod.Wrapf(types.ErrBadRows, "row %d is outside the rows %s trains [%d, %d)", r.Index, w.What, w.RowOffset, w.RowOffset+job.RowCount)
+		}
+		src.index[i] = r.Index - w.RowOffset
 	}
 	if err := src.coverExactly(job, first, steps); err != nil {
 		return nil, errorsmod.Wrapf(types.ErrBadRows, "segment %d: %s", segment, err)
 	}
 	var rowFailure error
-	if src.rows, rowFailure, err = provenRows(task, job, rows, expectFailure); err != nil {
+	if src.rows, rowFailure, err = provenRows(w.Dataset, job, rows, expectFailure); err != nil {
 		return nil, err
 	}
 	r := &Recomputation{
@@ -153,14 +195,14 @@ func PrepareReveal(task taskstypes.Task, checkpoints [][]byte, segment uint32, s
 // does not decode under the spec (a value that overflows when rescaled to the
 // spec's fractional bits) is the engine failure being proven: it is returned
 // as rowFailure, not as an error.
-func provenRows(task taskstypes.Task, job engine.Job, rows []types.RowProof, expectFailure bool) (out []engine.Example, rowFailure, err error) {
-	schema, err := task.Dataset.Schema.DatasetSchema()
+func provenRows(d taskstypes.DatasetRef, job engine.Job, rows []types.RowProof, expectFailure bool) (out []engine.Example, rowFailure, err error) {
+	schema, err := d.Schema.DatasetSchema()
 	if err != nil {
 		return nil, nil, err
 	}
 	out = make([]engine.Example, len(rows))
 	for i, r := range rows {
-		if err := dataset.VerifyRow(task.Dataset.Root, task.Dataset.Rows, r.Index, r.Row, RowMerkleProof(task.Dataset.Rows, r)); err != nil {
+		if err := dataset.VerifyRow(d.Root, d.Rows, r.Index, r.Row, RowMerkleProof(d.Rows, r)); err != nil {
 			return nil, nil, errorsmod.Wrapf(types.ErrBadProof, "row %d: %s", r.Index, err)
 		}
 		if out[i], err = dataset.DecodeExample(schema, r.Row, job.Spec.FracBits); err != nil {

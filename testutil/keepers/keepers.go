@@ -32,6 +32,9 @@ import (
 	"github.com/hinterland-ai/hinterland/x/annotation"
 	annotationkeeper "github.com/hinterland-ai/hinterland/x/annotation/keeper"
 	annotationtypes "github.com/hinterland-ai/hinterland/x/annotation/types"
+	"github.com/hinterland-ai/hinterland/x/federated"
+	federatedkeeper "github.com/hinterland-ai/hinterland/x/federated/keeper"
+	federatedtypes "github.com/hinterland-ai/hinterland/x/federated/types"
 	"github.com/hinterland-ai/hinterland/x/rewards"
 	rewardskeeper "github.com/hinterland-ai/hinterland/x/rewards/keeper"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
@@ -56,6 +59,7 @@ type Fixture struct {
 	Tasks        taskskeeper.Keeper
 	Verification verificationkeeper.Keeper
 	Annotation   annotationkeeper.Keeper
+	Federated    federatedkeeper.Keeper
 	Authority    string
 }
 
@@ -66,9 +70,9 @@ var Start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 func New(t testing.TB) *Fixture {
 	t.Helper()
 	enc := moduletestutil.MakeTestEncodingConfig(auth.AppModule{}, bank.AppModule{},
-		tasks.AppModule{}, verification.AppModule{}, rewards.AppModule{}, annotation.AppModule{})
+		tasks.AppModule{}, verification.AppModule{}, rewards.AppModule{}, annotation.AppModule{}, federated.AppModule{})
 	keys := storetypes.NewKVStoreKeys(authtypes.StoreKey, banktypes.StoreKey,
-		rewardstypes.StoreKey, taskstypes.StoreKey, verificationtypes.StoreKey, annotationtypes.StoreKey)
+		rewardstypes.StoreKey, taskstypes.StoreKey, verificationtypes.StoreKey, annotationtypes.StoreKey, federatedtypes.StoreKey)
 	ctx := testutil.DefaultContextWithKeys(keys, nil, nil).
 		WithBlockTime(Start).WithBlockHeight(1).WithHeaderHash(make([]byte, 32))
 
@@ -94,13 +98,15 @@ func New(t testing.TB) *Fixture {
 	tk.SetVerificationKeeper(vk)
 	nk := annotationkeeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(keys[annotationtypes.StoreKey]), ak, rk, authority)
 	tk.SetAnnotationKeeper(nk)
+	fk := federatedkeeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(keys[federatedtypes.StoreKey]), ak, rk, vk, tk, authority)
 
 	require.NoError(t, rk.InitGenesis(ctx, rewardstypes.DefaultGenesis()))
 	require.NoError(t, tk.InitGenesis(ctx, taskstypes.DefaultGenesis()))
 	require.NoError(t, vk.InitGenesis(ctx, verificationtypes.DefaultGenesis()))
 	require.NoError(t, nk.InitGenesis(ctx, annotationtypes.DefaultGenesis()))
+	require.NoError(t, fk.InitGenesis(ctx, federatedtypes.DefaultGenesis()))
 	return &Fixture{Ctx: ctx, Codec: enc.Codec, Auth: ak, Bank: bk, Rewards: rk, Tasks: tk, Verification: vk,
-		Annotation: nk, Authority: authority}
+		Annotation: nk, Federated: fk, Authority: authority}
 }
 
 // Addr returns a deterministic test address.
@@ -146,6 +152,7 @@ func (f *Fixture) Advance(t testing.TB, d time.Duration) {
 	require.NoError(t, f.Verification.EndBlocker(f.Ctx))
 	require.NoError(t, f.Tasks.EndBlocker(f.Ctx))
 	require.NoError(t, f.Annotation.EndBlocker(f.Ctx))
+	require.NoError(t, f.Federated.EndBlocker(f.Ctx))
 	h := f.Ctx.BlockHeight() + 1
 	hash := make([]byte, 32)
 	hash[0], hash[1] = byte(h), byte(h>>8)
@@ -162,6 +169,7 @@ type Snapshot struct {
 	Verification *verificationtypes.GenesisState
 	Rewards      *rewardstypes.GenesisState
 	Annotation   *annotationtypes.GenesisState
+	Federated    *federatedtypes.GenesisState
 	Balances     []string
 }
 
@@ -176,7 +184,9 @@ func (f *Fixture) Snapshot(t testing.TB, addrs ...sdk.AccAddress) Snapshot {
 	require.NoError(t, err)
 	ag, err := f.Annotation.ExportGenesis(f.Ctx)
 	require.NoError(t, err)
-	s := Snapshot{Tasks: tg, Verification: vg, Rewards: rg, Annotation: ag}
+	fg, err := f.Federated.ExportGenesis(f.Ctx)
+	require.NoError(t, err)
+	s := Snapshot{Tasks: tg, Verification: vg, Rewards: rg, Annotation: ag, Federated: fg}
 	addrs = append(addrs, authtypes.NewModuleAddress(rewardstypes.ModuleName))
 	for _, a := range addrs {
 		s.Balances = append(s.Balances, f.Bank.GetAllBalances(f.Ctx, a).String())

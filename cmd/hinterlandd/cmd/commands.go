@@ -43,6 +43,7 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.App) {
 		withAnnotateSubcommands(annotateCmd()),
 		datasetCmd(),
 		verificationCmd(),
+		federatedCmd(),
 	)
 }
 
@@ -84,6 +85,7 @@ func txCommand() *cobra.Command {
 		authcmd.GetSimulateCmd(),
 		tasksTxCmd(),
 		verificationTxCmd(),
+		federatedTxCmd(),
 	)
 	return cmd
 }

@@ -230,32 +230,35 @@ func postAssurance(cmd *cobra.Command, cctx client.Context, msg *taskstypes.MsgP
 	return a, source, nil
 }
 
-func buildPostTask(cmd *cobra.Command, cctx client.Context) (*taskstypes.MsgPostTask, error) {
+// specFromFlags reads --spec FILE or --preset NAME (with the schedule
+// totalSteps / segmentSteps), then applies the step flags totalFlag and
+// --segment-steps.
+func specFromFlags(cmd *cobra.Command, cctx client.Context, totalFlag string, totalSteps, segmentSteps uint64) (taskstypes.TrainingSpec, engine.Spec, error) {
 	f := cmd.Flags()
 	specFile, _ := f.GetString(flagSpec)
 	preset, _ := f.GetString(flagPreset)
-	total, _ := f.GetUint64(flagTotalSteps)
+	total, _ := f.GetUint64(totalFlag)
 	segment, _ := f.GetUint64(flagSegmentSteps)
 	var spec taskstypes.TrainingSpec
 	switch {
 	case specFile != "" && preset != "":
-		return nil, fmt.Errorf("give --%s or --%s, not both", flagSpec, flagPreset)
+		return spec, engine.Spec{}, fmt.Errorf("give --%s or --%s, not both", flagSpec, flagPreset)
 	case specFile != "":
 		bz, err := os.ReadFile(specFile)
 		if err != nil {
-			return nil, err
+			return spec, engine.Spec{}, err
 		}
 		if err := cctx.Codec.UnmarshalJSON(bz, &spec); err != nil {
-			return nil, fmt.Errorf("%s: not a TrainingSpec in proto JSON: %w", specFile, err)
+			return spec, engine.Spec{}, fmt.Errorf("%s: not a TrainingSpec in proto JSON: %w", specFile, err)
 		}
 	case preset != "":
 		mk, ok := presets[preset]
 		if !ok {
-			return nil, fmt.Errorf("--%s %q: want mnist-softmax, mnist-softmax-adam or mnist-mlp", flagPreset, preset)
+			return spec, engine.Spec{}, fmt.Errorf("--%s %q: want mnist-softmax, mnist-softmax-adam or mnist-mlp", flagPreset, preset)
 		}
-		spec = taskstypes.FromEngineSpec(mk(), presetTotalSteps, presetSegmentSteps, nil)
+		spec = taskstypes.FromEngineSpec(mk(), totalSteps, segmentSteps, nil)
 	default:
-		return nil, fmt.Errorf("give the job with --%s FILE or --%s NAME", flagSpec, flagPreset)
+		return spec, engine.Spec{}, fmt.Errorf("give the job with --%s FILE or --%s NAME", flagSpec, flagPreset)
 	}
 	if total > 0 {
 		spec.TotalSteps = total
@@ -264,6 +267,12 @@ func buildPostTask(cmd *cobra.Command, cctx client.Context) (*taskstypes.MsgPost
 		spec.SegmentSteps = segment
 	}
 	es, err := spec.EngineSpec()
+	return spec, es, err
+}
+
+func buildPostTask(cmd *cobra.Command, cctx client.Context) (*taskstypes.MsgPostTask, error) {
+	f := cmd.Flags()
+	spec, es, err := specFromFlags(cmd, cctx, flagTotalSteps, presetTotalSteps, presetSegmentSteps)
 	if err != nil {
 		return nil, err
 	}

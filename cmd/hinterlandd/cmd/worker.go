@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -45,6 +47,12 @@ const (
 	flagWithholdGrace   = "withhold-grace"
 	flagTask            = "task"
 	flagDataset         = "dataset"
+	flagFederated       = "federated"
+	flagFederatedJobs   = "federated-jobs"
+	flagFederatedShard  = "federated-shard"
+	flagFederatedData   = "federated-data"
+	flagFederatedWatch  = "federated-watch"
+	flagForgeFederated  = "forge-federated-round"
 )
 
 func workerCmd() *cobra.Command {
@@ -149,8 +157,19 @@ Work dir layout: tasks/<id>/ (checkpoints, loss.csv, loss.png, txs.jsonl,
 report.json), datasets/ (downloads), models/ (base models for LoRA, and the final
 models of dense tasks).
 
---forge-segment / --forge-fraction make the worker cheat on purpose, for tests
-and demos: it will be caught and slashed.`,
+--federated also takes part in federated jobs (x/federated): in each round the
+worker joins (a public shard, --federated-shard when free, or its own data with
+--federated-data), trains its local steps from the round's global model with
+checkpoints like a task, seals, opens and reveals the sampled segments, and when it
+is the round's aggregator commits FedAvg of the accepted updates and reveals the
+drawn and challenged chunks. It serves its updates and aggregates under
+/federated/ at --public-uri, and logs every round's progress. Work dir:
+federated/<job>/<round>/ (checkpoints, loss, txs, aggregate) and
+federated/<job>/global/ (the global models).
+
+--forge-segment / --forge-fraction (tasks) and --forge-federated-round (federated
+updates) make the worker cheat on purpose, for tests and demos: it will be caught
+and slashed.`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -191,6 +210,9 @@ and demos: it will be caught and slashed.`,
 			if err := cfg.Forge.Validate(); err != nil {
 				return fmt.Errorf("--%s: %w", flagForgeFraction, err)
 			}
+			if cfg.Federated, err = federatedConfig(cmd); err != nil {
+				return err
+			}
 			c, err := chainClient(cmd, log)
 			if err != nil {
 				return err
@@ -216,9 +238,49 @@ and demos: it will be caught and slashed.`,
 	f.Uint64(flagLossEvery, 0, "Measure the minibatch loss every N steps for the loss curve (0: about 100 points)")
 	f.UintSlice(flagForgeSegment, nil, "CHEAT (tests/demos): corrupt the result of these segments")
 	f.Float64(flagForgeFraction, 0, "CHEAT (tests/demos): corrupt this fraction of segments (1 = all)")
+	f.Bool(flagFederated, false, "Also take part in federated jobs: join rounds, train, aggregate (see above)")
+	f.String(flagFederatedJobs, "all", "Federated jobs to join: all, or comma-separated job ids")
+	f.Int64(flagFederatedShard, -1, "Public shard to train when it is free (-1: the lowest free shard)")
+	f.String(flagFederatedData, "", "This worker's own packed dataset, for bring-your-own-data federated jobs")
+	f.Bool(flagFederatedWatch, false, "Recompute every committed federated aggregate in its fraud window and challenge a wrong chunk")
+	f.UintSlice(flagForgeFederated, nil, "CHEAT (tests/demos): forge this worker's federated update in these rounds (every segment corrupted)")
 	f.String(flagProgress, "auto", "Progress display: auto (a bar on a terminal), bar, log")
 	f.Duration(flagProgressEvery, 5*time.Second, "Interval between progress log lines (--progress log)")
 	return cmd
+}
+
+// federatedConfig reads the --federated flags.
+func federatedConfig(cmd *cobra.Command) (worker.FederatedConfig, error) {
+	f := cmd.Flags()
+	var c worker.FederatedConfig
+	c.Enabled, _ = f.GetBool(flagFederated)
+	jobs, _ := f.GetString(flagFederatedJobs)
+	if jobs != "all" && jobs != "" {
+		for _, s := range strings.Split(jobs, ",") {
+			id, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+			if err != nil {
+				return c, fmt.Errorf("--%s %q: want all or comma-separated job ids", flagFederatedJobs, jobs)
+			}
+			c.Jobs = append(c.Jobs, id)
+		}
+	}
+	if shard, _ := f.GetInt64(flagFederatedShard); shard >= 0 {
+		if shard > math.MaxUint32 {
+			return c, fmt.Errorf("--%s %d is not a shard index", flagFederatedShard, shard)
+		}
+		s := uint32(shard)
+		c.Shard = &s
+	}
+	c.Data, _ = f.GetString(flagFederatedData)
+	c.Watch, _ = f.GetBool(flagFederatedWatch)
+	forge, _ := f.GetUintSlice(flagForgeFederated)
+	for _, r := range forge {
+		c.ForgeRounds = append(c.ForgeRounds, uint32(r))
+	}
+	if !c.Enabled && (c.Data != "" || c.Watch || len(c.ForgeRounds) > 0 || len(c.Jobs) > 0 || c.Shard != nil) {
+		return c, fmt.Errorf("the federated flags need --%s", flagFederated)
+	}
+	return c, nil
 }
 
 func workerWatchCmd() *cobra.Command {

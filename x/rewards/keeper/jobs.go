@@ -163,3 +163,59 @@ func (k Keeper) CloseJobEscrow(ctx context.Context, jobID uint64) (sdk.Coin, err
 		TaskId: jobID, Poster: escrow.Poster, Amount: escrow.Amount.String(),
 	})
 }
+
+// SettleStakeSplit ends an owner's stake on a job (x/federated: a
+// participant's or a challenger's bond): payees[i] gets amounts[i]
+// (together at most the stake; negative amounts count as zero), the rest
+// returns to the owner.
+func (k Keeper) SettleStakeSplit(ctx context.Context, jobID uint64, owner sdk.AccAddress, payees []sdk.AccAddress, amounts []sdkmath.Int) error {
+	if len(payees) != len(amounts) {
+		return errorsmod.Wrapf(types.ErrAccounting, "%d payees for %d amounts", len(payees), len(amounts))
+	}
+	key := collections.Join(jobID, owner)
+	b, err := k.Stakes.Get(ctx, key)
+	if err != nil {
+		return nil // nothing staked (zero stakes are not stored)
+	}
+	left := b.Amount.Amount
+	paid := sdkmath.ZeroInt()
+	for i, to := range payees {
+		a := sdkmath.MinInt(sdkmath.MaxInt(amounts[i], sdkmath.ZeroInt()), left)
+		if err := k.send(ctx, to, sdk.NewCoin(b.Amount.Denom, a)); err != nil {
+			return err
+		}
+		left, paid = left.Sub(a), paid.Add(a)
+	}
+	if err := k.send(ctx, owner, sdk.NewCoin(b.Amount.Denom, left)); err != nil {
+		return err
+	}
+	if err := k.Stakes.Remove(ctx, key); err != nil {
+		return err
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventBondReleased{
+		TaskId: jobID, Owner: b.Owner, ToRequester: sdk.NewCoin(b.Amount.Denom, paid).String(),
+		Returned: sdk.NewCoin(b.Amount.Denom, left).String(), Reason: "stake settled",
+	})
+}
+
+// PayFromStake pays part of an owner's stake on a job to someone else (a
+// challenger's lost bond to the aggregator it challenged) and keeps the
+// rest staked.
+func (k Keeper) PayFromStake(ctx context.Context, jobID uint64, owner, to sdk.AccAddress, amount sdk.Coin) error {
+	key := collections.Join(jobID, owner)
+	b, err := k.Stakes.Get(ctx, key)
+	if err != nil {
+		return errorsmod.Wrapf(types.ErrEscrowNotFound, "no stake of %s on job %d", owner, jobID)
+	}
+	if !amount.IsValid() || amount.Denom != b.Amount.Denom || b.Amount.IsLT(amount) {
+		return errorsmod.Wrapf(types.ErrAccounting, "stake %s of %s on job %d cannot pay %s", b.Amount, owner, jobID, amount)
+	}
+	if err := k.send(ctx, to, amount); err != nil {
+		return err
+	}
+	b.Amount = b.Amount.Sub(amount)
+	if b.Amount.IsZero() {
+		return k.Stakes.Remove(ctx, key)
+	}
+	return k.Stakes.Set(ctx, key, b)
+}

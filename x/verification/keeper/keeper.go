@@ -239,3 +239,7 @@ func satAdd(a, b uint64) uint64 {
 	}
 	return a + b
 }
+
+// GetParams returns the recomputation limits and gas prices (x/federated
+// holds its segment reveals to them too).
+func (k Keeper) GetParams(ctx context.Context) (types.Params, error) { return k.Params.Get(ctx) }
