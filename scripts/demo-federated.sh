@@ -106,8 +106,8 @@ if [ "$QEMU" = 1 ] && command -v qemu-aarch64 >/dev/null; then
 	RUNNER=(qemu-aarch64 build/hinterlandd-arm64)
 	ARCH_NOTE="arm64 under qemu-aarch64"
 else
-	step "Heterogeneous devices: qemu-aarch64 not found; every participant runs amd64"
-	echo "  (install qemu-user to run $EMULATED as an arm64 binary, or set DEMO_QEMU=1)"
+	step "Heterogeneous devices: every participant runs amd64"
+	echo "  (DEMO_QEMU=0, or qemu-aarch64 is not installed: apt-get install qemu-user runs $EMULATED as an arm64 binary)"
 fi
 
 step "Participants: $PARTICIPANTS workers with --federated; $FORGER forges its update in round $FORGE_ROUND"
@@ -158,8 +158,8 @@ while :; do
 		[ "$n" -gt "$REPORTED" ] || continue
 		REPORTED=$n
 		verdicts=$(updates "$n" | while read -r u; do
-			printf '%s:%s ' "$(name_of "$(echo "$u" | jq -r .participant)")" "$(echo "$u" | jq -r '.status | sub("UPDATE_STATUS_"; "") | ascii_downcase')"
-		done)
+			printf '%s:%s\n' "$(name_of "$(echo "$u" | jq -r .participant)")" "$(echo "$u" | jq -r '.status | sub("UPDATE_STATUS_"; "") | ascii_downcase')"
+		done | sort | tr '\n' ' ')
 		echo "$r" | jq -r --arg v "$verdicts" --arg agg "$(name_of "$(echo "$r" | jq -r '.aggregate.committer // ""')")" \
 			--arg model "$(hex "$(echo "$r" | jq -r '.aggregate.model_hash // ""')" | cut -c1-16)" \
 			'"  round \(.round // 0) \(.phase | sub("ROUND_PHASE_"; "") | ascii_downcase): \($v)| aggregate \($model)... by \($agg), \(.aggregate.verified // [] | length) chunks verified" +
@@ -177,30 +177,38 @@ echo "  job $JOB: $STATUS"
 step "The forger: $FORGER's update of round $FORGE_ROUND"
 FORGER_ADDR=$(hd keys show "$FORGER" -a)
 FU=$(updates "$FORGE_ROUND" | jq -c --arg a "$FORGER_ADDR" 'select(.participant == $a)')
-echo "$FU" | jq -r '"  status \(.status), sampled segments \(.sampled), reason: \(.reason)"'
+echo "$FU" | jq -r '"  \(.status), sampled segments \(.sampled | map(. // 0)): \(.reason | .[0:110])..."'
 [ "$(echo "$FU" | jq -r .status)" = UPDATE_STATUS_REJECTED ] || die "the forged update was not rejected"
 TXS=$DEMO/$FORGER/federated/$JOB/$FORGE_ROUND/txs.jsonl
 REVEAL_TX=$(jq -r 'select(.kind=="reveal") | .hash' "$TXS" | head -n 1)
-hd query tx "$REVEAL_TX" --output json | jq -r '.events[] |
+hd query tx "$REVEAL_TX" --output json | jq -r --arg tx "${REVEAL_TX:0:16}" '"  its reveal (tx \($tx)...) emitted " + ([.events[] |
 	select(.type=="hinterland.federated.v1.EventSegmentVerified" or .type=="hinterland.federated.v1.EventUpdateVerdict") |
-	"  \(.type | sub("hinterland.federated.v1.Event"; "")): " +
-	([.attributes[] | select(.key=="segment" or .key=="passed" or .key=="status" or .key=="slashed" or .key=="reason") |
-	"\(.key)=\(.value | fromjson? // .)"] | join(" "))'
+	"\(.type | sub("hinterland.federated.v1.Event"; "")) " + ([.attributes[] | select(.key=="segment" or .key=="passed" or .key=="status" or .key=="slashed") |
+	"\(.key)=\(.value | fromjson? // .)"] | join(" "))] | join("; "))'
 hd query federated round "$JOB" "$FORGE_ROUND" --output json | jq -r '.round |
 	"  round \(.round): \(.accepted) accepted, \(.rejected) rejected; the aggregate averages the \(.accepted) accepted updates (\(.examples) examples), without the forger'"'"'s"'
 
 step "Heterogeneous devices: $EMULATED ($ARCH_NOTE)"
 EMU_ADDR=$(hd keys show "$EMULATED" -a)
 for n in $(seq 0 $((ROUNDS - 1))); do
-	updates "$n" | jq -r --arg a "$EMU_ADDR" --argjson n "$n" 'select(.participant == $a) |
-		"  round \($n): \(.status | sub("UPDATE_STATUS_"; "") | ascii_downcase), sampled \(.sampled), final model \(.final_model_hash[0:16])..."'
+	u=$(updates "$n" | jq -c --arg a "$EMU_ADDR" 'select(.participant == $a)')
+	[ -n "$u" ] || continue
+	echo "$u" | jq -r --argjson n "$n" --arg model "$(hex "$(echo "$u" | jq -r .final_model_hash)" | cut -c1-16)" \
+		'"  round \($n): \(.status | sub("UPDATE_STATUS_"; "") | ascii_downcase), sampled segments \(.sampled | map(. // 0)) recomputed by the chain, final model \($model)..."'
 done
-echo "  every sampled segment of its updates recomputed on the amd64 validator to its checkpoints, and its final models"
-echo "  entered the aggregates, whose drawn chunks the chain recomputed: the same bits as an amd64 run"
+if [ ${#RUNNER[@]} -gt 0 ]; then
+	grep -h 'federated local training done' "$DEMO/$EMULATED.log" | sed -E 's/.*round=([0-9]+).*seconds=([0-9.]+).*/\1 \2/' |
+		awk '{ printf "  round %s: %s s of local training under qemu\n", $1, $2 }'
+	echo "  the amd64 validator recomputed its sampled segments to the arm64 checkpoints bit for bit, and its final"
+	echo "  models entered the aggregates with the amd64 participants': the same bits on both architectures"
+fi
 
 step "Aggregates: the chain recomputed drawn chunks; the watcher (p1) recomputed every aggregate"
-rounds | jq -r '"  round \(.round // 0): chunks drawn \(.aggregate.drawn // [0] | map(. // 0)), verified \(.aggregate.verified // [] | length), committed by \(.aggregate.committer[0:16])..."'
-grep -c 'watch: the committed aggregate is the FedAvg' "$DEMO/p1.log" | sed 's/^/  watcher: aggregates matching its own recomputation: /' || true
+rounds | while read -r r; do
+	echo "$r" | jq -r --arg agg "$(name_of "$(echo "$r" | jq -r .aggregate.committer)")" \
+		'"  round \(.round // 0): \($agg) committed; chunks \(.aggregate.drawn | map(tonumber)) drawn, \(.aggregate.verified | length) recomputed and verified"'
+done
+echo "  p1 recomputed the aggregates it did not commit itself: $(grep -c 'watch: the committed aggregate is the FedAvg' "$DEMO/p1.log" || true) matched, none challenged"
 
 # ---------------------------------------------------------------------------
 step "Test accuracy of every round's global model (MNIST t10k) and the chain's share of the compute"
@@ -216,4 +224,6 @@ hd query federated lineage "$FINAL" --output json | jq -c '.rounds[]' | while re
 		'"  round \(.round // 0): \($start)... -> \($model)... aggregated by \($agg) from \(.participants | length) updates, \(.examples) examples"'
 done
 
-step "Done in $(($(date +%s) - BEGAN)) s: the demo stops the chain and the workers"
+mkdir -p .demo/federated
+for i in $(seq 1 $PARTICIPANTS); do cp "$DEMO/p$i.log" .demo/federated/; done
+step "Done in $(($(date +%s) - BEGAN)) s: the demo stops the chain and the workers (worker logs copied to .demo/federated/)"
