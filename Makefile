@@ -14,7 +14,7 @@ UNIT_PKGS := $(shell go list ./... 2>/dev/null | grep -v -e /tests/)
 .DEFAULT_GOAL := help
 .PHONY: help build install test test-unit test-integration test-e2e test-browser test-race test-sim test-sim-long test-fuzz \
         test-badinput test-faults \
-        test-cross-arch lint proto-tools proto-gen proto-check bench bench-chain localnet localnet-4 localnet-stop \
+        test-cross-arch lint proto-tools proto-gen proto-check bench bench-federated bench-chain localnet localnet-4 localnet-stop \
         demo demo-cheat demo-annotate demo-federated clean
 
 help: ## Show this help
@@ -91,6 +91,9 @@ bench: ## Engine benchmarks vs gonum, MNIST accuracy, reveal handler cost, worke
 	./scripts/bench-engine.sh
 	go test -run '^$$' -bench . -benchtime 20x ./x/verification/keeper/
 	go test -run '^$$' -bench WorkerOverhead -benchtime 5x -count 3 ./worker/ # overhead-ratio = worker / bare engine time per task; goal <= 1.05
+
+bench-federated: ## FedAvg on non-IID MNIST: fixed point (what the chain verifies) vs float64 vs centralised, per round (slow: 12-20 min)
+	./scripts/bench-federated.sh
 
 bench-chain: build ## Load benchmark on one node and on four validators
 	./scripts/bench-chain.sh

@@ -203,12 +203,12 @@ if [ ${#RUNNER[@]} -gt 0 ]; then
 	echo "  models entered the aggregates with the amd64 participants': the same bits on both architectures"
 fi
 
-step "Aggregates: the chain recomputed drawn chunks; the watcher (p1) recomputed every aggregate"
+step "Aggregates: the chain recomputed drawn chunks; the watcher p1 recomputed the others' whole aggregates"
 rounds | while read -r r; do
 	echo "$r" | jq -r --arg agg "$(name_of "$(echo "$r" | jq -r .aggregate.committer)")" \
 		'"  round \(.round // 0): \($agg) committed; chunks \(.aggregate.drawn | map(tonumber)) drawn, \(.aggregate.verified | length) recomputed and verified"'
 done
-echo "  p1 recomputed the aggregates it did not commit itself: $(grep -c 'watch: the committed aggregate is the FedAvg' "$DEMO/p1.log" || true) matched, none challenged"
+echo "  p1 recomputed the aggregates it did not commit itself: $(grep -c 'watch: the committed aggregate is the FedAvg' "$DEMO/p1.log" || true) matched, $(grep -c 'msg="chunk challenged"' "$DEMO/p1.log" || true) chunks challenged"
 
 # ---------------------------------------------------------------------------
 step "Test accuracy of every round's global model (MNIST t10k) and the chain's share of the compute"

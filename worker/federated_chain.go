@@ -13,9 +13,7 @@ import (
 // Typed proto events of x/federated a participant follows.
 var (
 	evRoundPhase      = proto.MessageName(&fedtypes.EventRoundPhase{})
-	evFedSegment      = proto.MessageName(&fedtypes.EventSegmentVerified{})
 	evUpdateVerdict   = proto.MessageName(&fedtypes.EventUpdateVerdict{})
-	evChunkVerified   = proto.MessageName(&fedtypes.EventChunkVerified{})
 	evChunkChallenged = proto.MessageName(&fedtypes.EventChunkChallenged{})
 	evAggregateFailed = proto.MessageName(&fedtypes.EventAggregateRejected{})
 )
@@ -63,11 +61,6 @@ func (c *Client) FederatedRound(ctx context.Context, jobID uint64, round uint32)
 		return fedtypes.Round{}, fmt.Errorf("query federated job %d round %d: %w", jobID, round, err)
 	}
 	return res.Round, nil
-}
-
-// FederatedRounds returns every round of a job, all pages.
-func (c *Client) FederatedRounds(ctx context.Context, jobID uint64) ([]fedtypes.Round, error) {
-	return FederatedRounds(ctx, c.Federated, jobID)
 }
 
 // FederatedRounds returns every round of a job through any query client

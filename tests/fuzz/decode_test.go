@@ -13,12 +13,13 @@ import (
 	"github.com/hinterland-ai/hinterland/pkg/recompute"
 	"github.com/hinterland-ai/hinterland/testutil/fixtures"
 	annotationtypes "github.com/hinterland-ai/hinterland/x/annotation/types"
+	fedtypes "github.com/hinterland-ai/hinterland/x/federated/types"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	verificationtypes "github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
-// hinterlandMsgs are one value of every Msg of the four modules.
+// hinterlandMsgs are one value of every Msg of the five modules.
 func hinterlandMsgs(w *world) []sdk.Msg {
 	reveal, err := w.ChallengedRun.Reveal(worker, w.Pending[0])
 	if err != nil {
@@ -46,6 +47,20 @@ func hinterlandMsgs(w *world) []sdk.Msg {
 		w.openLabels(w.Ann.Opening, w.Ann.Opened, worker),
 		&annotationtypes.MsgRevealGold{Requester: poster.String(), JobId: w.Ann.Opening, Gold: goldSet(), Salt: goldSalt},
 		&annotationtypes.MsgUpdateParams{Authority: authority, Params: annotationtypes.DefaultParams()},
+		fedPostMsg(3, 3, 1),
+		&fedtypes.MsgJoinRound{Participant: worker.String(), JobId: 1, Shard: 2, Dataset: dataRef(ownData)},
+		&fedtypes.MsgSealUpdate{Participant: worker.String(), JobId: 1, Round: 1, Seal: secret},
+		&fedtypes.MsgOpenUpdate{Participant: worker.String(), JobId: 1, Round: 1, Salt: secret, Checkpoints: [][]byte{secret, secret},
+			FinalModelHash: secret, FinalOptHash: secret, Uri: "http://127.0.0.1:9/federated", ReportedLoss: -1 << 40},
+		&fedtypes.MsgRevealSegment{Participant: worker.String(), JobId: 1, Round: 1, Segment: 3, StartState: reveal.StartState,
+			Rows: reveal.Rows, BaseModel: []byte{1}},
+		&fedtypes.MsgCommitAggregate{Aggregator: worker.String(), JobId: 1, Round: 1, ModelHash: secret, HeaderAunts: [][]byte{secret},
+			Uri: "http://127.0.0.1:9/aggregate"},
+		&fedtypes.MsgRevealChunk{Aggregator: worker.String(), JobId: 1, Round: 1, Chunk: 2,
+			Aggregate: fedtypes.ModelChunk{Values: []int32{-1 << 31, 0, 1<<31 - 1}, Aunts: [][]byte{secret}},
+			Updates:   []fedtypes.ModelChunk{{Values: []int32{5, -5, 7}, Aunts: [][]byte{secret, {}}}, {}}},
+		&fedtypes.MsgChallengeChunk{Challenger: challenger.String(), JobId: 1, Round: 1, Chunk: 1, Bond: sdk.NewInt64Coin("uhint", 9)},
+		&fedtypes.MsgUpdateParams{Authority: authority, Params: fedtypes.DefaultParams()},
 	}
 }
 

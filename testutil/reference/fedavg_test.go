@@ -229,3 +229,58 @@ func TestFedAvgNonIIDMNIST(t *testing.T) {
 		t.Errorf("fixed-point FedAvg differs from float64 FedAvg by %.2f points at round %d (> 0.5)", maxGap, maxGapRound)
 	}
 }
+
+// TestFedAvgRoundFloat64: MeanParams is the weighted mean, FromParams starts
+// from exactly the given parameters, and a round of one participant is that
+// participant's training.
+func TestFedAvgRoundFloat64(t *testing.T) {
+	got, err := reference.MeanParams([]uint64{3, 1}, [][][]float64{{{1, -2}, {4}}, {{5, 2}, {0}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][]float64{{2, -1}, {3}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("MeanParams = %v, want %v", got, want)
+	}
+	for name, bad := range map[string][][][]float64{"one update for two weights": {{{1}}}, "shapes differ": {{{1}}, {{1, 2}}}} {
+		w := []uint64{1, 1}
+		if _, err := reference.MeanParams(w, bad); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+
+	spec := engine.DefaultSpecMNISTSoftmax()
+	job := engine.Job{Spec: spec, Seed: [32]byte{3}, RowCount: 64}
+	st, err := engine.NewInitialState(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := reference.FromState(job, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := reference.FromParams(spec, a.Params())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := rows{spec: spec}
+	if err := a.Run(job, src, 3); err != nil {
+		t.Fatal(err)
+	}
+	start, err := reference.FromState(job, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	avg, err := reference.FedAvgRound(spec, start.Params(), []reference.Participant{{Job: job, Rows: src, Steps: 3, Weight: 7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(avg) != fmt.Sprint(a.Params()) {
+		t.Fatal("a one-participant round differs from that participant's training")
+	}
+	if fmt.Sprint(b.Params()) == fmt.Sprint(a.Params()) {
+		t.Fatal("FromParams shares the parameters it was given")
+	}
+	if _, err := reference.FromParams(spec, a.Params()[:1]); err == nil {
+		t.Fatal("FromParams accepted one tensor of two")
+	}
+}

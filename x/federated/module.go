@@ -15,11 +15,13 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/codec"
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	"github.com/cosmos/cosmos-sdk/testutil/simsx"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 	simtypes "github.com/cosmos/cosmos-sdk/types/simulation"
 
 	"github.com/hinterland-ai/hinterland/x/federated/keeper"
+	"github.com/hinterland-ai/hinterland/x/federated/simulation"
 	"github.com/hinterland-ai/hinterland/x/federated/types"
 )
 
@@ -114,6 +116,17 @@ func (am AppModule) RegisterStoreDecoder(sdr simtypes.StoreDecoderRegistry) {
 	sdr[types.StoreKey] = simtypes.NewStoreDecoderFuncFromCollectionsSchema(am.keeper.Schema)
 }
 
-// WeightedOperations: the simulation sends no x/federated messages yet (a
-// round needs real training; the keeper tests and the e2e demo drive it).
+// WeightedOperations is the pre-simsx interface; the simulation uses
+// WeightedOperationsX.
 func (AppModule) WeightedOperations(module.SimulationState) []simtypes.WeightedOperation { return nil }
+
+// WeightedOperationsX registers the x/federated message factories.
+func (am AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Registry) {
+	reg.Add(weights.Get("msg_post_federated_job", 15), simulation.MsgPostJobFactory(am.keeper))
+	reg.Add(weights.Get("msg_join_round", 80), simulation.MsgJoinRoundFactory(am.keeper))
+	reg.Add(weights.Get("msg_seal_update", 80), simulation.MsgSealUpdateFactory(am.keeper))
+	reg.Add(weights.Get("msg_open_update", 80), simulation.MsgOpenUpdateFactory(am.keeper))
+	reg.Add(weights.Get("msg_reveal_federated_segment", 120), simulation.MsgRevealSegmentFactory(am.keeper))
+	reg.Add(weights.Get("msg_commit_aggregate", 60), simulation.MsgCommitAggregateFactory(am.keeper))
+	reg.Add(weights.Get("msg_reveal_chunk", 60), simulation.MsgRevealChunkFactory(am.keeper))
+}
