@@ -555,9 +555,10 @@ func cases() []badCase {
 				return p.bad(workerI, none, run.Open(w)), none
 			}},
 	}
-	// x/annotation's cases, then those that jump ahead, before the last.
+	// x/annotation's and x/federated's cases, then those that jump ahead,
+	// before the last.
 	last := list[len(list)-1]
-	list = append(append(list[:len(list)-1], annotationCases()...), annotationLateCases()...)
+	list = append(append(append(list[:len(list)-1], annotationCases()...), federatedCases()...), annotationLateCases()...)
 	return append(list, last)
 }
 

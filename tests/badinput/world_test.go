@@ -55,8 +55,9 @@ type pair struct {
 	// the cases, by segment: the sampled (verified) one and one out of range.
 	SealedChallenges map[uint32][]byte // segment -> salt
 	// Ann are the annotation jobs (built first, so that their blocks do not
-	// eat into the tasks' windows).
+	// eat into the tasks' windows), Fed the federated jobs (built next).
 	Ann annotationJobs
+	Fed federatedJobs
 }
 
 // secret is the requester secret of the Half and Secret tasks.
@@ -121,6 +122,7 @@ func newPair(t testing.TB) *pair {
 	opts := apptest.Options{Genesis: annotationGenesis}
 	p := &pair{t: t, A: apptest.New(t, opts), B: apptest.New(t, opts)}
 	p.setupAnnotation()
+	p.setupFederated()
 	for range 4 {
 		p.both(posterI, fixtures.PostMsg(p.acc(posterI).Addr, data))
 	}

@@ -432,8 +432,8 @@ func FuzzUpdateFederatedParams(f *testing.F) {
 }
 
 // FuzzFederatedGenesis starts from the federated world's export (jobs in
-// every phase, their rounds and updates) and changes it in place: next job
-// id; a job's id, requester, status, rounds, current round, global model
+// every phase, their rounds and updates), or from its params alone, and
+// changes it in place: next job id; a job's id, requester, status, rounds, current round, global model
 // hash and spec size; a round's job, number, phase and deadline; an
 // update's job, round, participant and status (or a copy of it under the
 // participant's upper-case spelling); a chunk challenge added. What
@@ -442,17 +442,24 @@ func FuzzUpdateFederatedParams(f *testing.F) {
 // day and two days later.
 func FuzzFederatedGenesis(f *testing.F) {
 	fw := newFedWorld(f)
-	f.Add(uint64(8), uint8(0), uint64(1), uint8(0), "", int32(1), uint32(1), uint32(0), uint8(32), uint32(300),
+	fraud := fw.round(f, fw.Fraud)
+	undrawn := 1 - fraud.Aggregate.Drawn[0]
+	f.Add(false, uint64(8), uint8(0), uint64(1), uint8(0), "", int32(1), uint32(1), uint32(0), uint8(32), uint32(300),
 		uint8(0), uint64(1), uint32(0), int32(1), int64(0), uint8(0), uint64(1), uint32(0), uint8(1), "", int32(1), false,
 		false, uint64(7), uint32(0), uint64(1), uint8(7), "")
-	f.Add(uint64(8), uint8(6), uint64(7), uint8(0), "", int32(1), uint32(1), uint32(0), uint8(32), uint32(300),
-		uint8(6), uint64(7), uint32(0), int32(6), int64(0), uint8(5), uint64(5), uint32(0), uint8(2), "", int32(4), true,
-		true, uint64(7), uint32(0), uint64(1), uint8(7), "")
-	f.Add(uint64(0), uint8(1), uint64(9), uint8(6), "x", int32(0), uint32(0), uint32(3), uint8(31), uint32(0),
+	// Addresses spelled out, for the fuzzer to change; a challenge of
+	// Fraud's undrawn chunk.
+	f.Add(false, uint64(8), uint8(0), uint64(1), uint8(6), poster.String(), int32(1), uint32(1), uint32(0), uint8(32), uint32(300),
+		uint8(0), uint64(1), uint32(0), int32(1), int64(0), uint8(0), uint64(1), uint32(0), uint8(6), worker.String(), int32(1), false,
+		true, fw.Fraud, uint32(0), undrawn, uint8(6), watcher.String())
+	f.Add(true, uint64(1), uint8(0), uint64(1), uint8(0), "", int32(1), uint32(1), uint32(0), uint8(32), uint32(300),
+		uint8(0), uint64(1), uint32(0), int32(1), int64(0), uint8(0), uint64(1), uint32(0), uint8(1), "", int32(1), false,
+		false, uint64(7), uint32(0), uint64(1), uint8(7), "")
+	f.Add(false, uint64(0), uint8(1), uint64(9), uint8(6), "x", int32(0), uint32(0), uint32(3), uint8(31), uint32(0),
 		uint8(2), uint64(99), uint32(7), int32(9), int64(-1), uint8(3), uint64(77), uint32(1), uint8(6), "y", int32(9), false,
 		true, uint64(1), uint32(5), uint64(1<<40), uint8(6), "z")
-	f.Fuzz(func(t *testing.T, next uint64, ji uint8, id uint64, requesterSel uint8, requesterRaw string, status int32, rounds,
-		current uint32, hashLen uint8, inputs uint32, ri uint8, rJob uint64, rRound uint32, phase int32, shiftDeadline int64,
+	f.Fuzz(func(t *testing.T, clear bool, next uint64, ji uint8, id uint64, requesterSel uint8, requesterRaw string, status int32,
+		rounds, current uint32, hashLen uint8, inputs uint32, ri uint8, rJob uint64, rRound uint32, phase int32, shiftDeadline int64,
 		ui uint8, uJob uint64, uRound uint32, participantSel uint8, participantRaw string, uStatus int32, upperCopy bool,
 		addChallenge bool, cJob uint64, cRound uint32, cChunk uint64, challengerSel uint8, challengerRaw string,
 	) {
@@ -463,6 +470,9 @@ func FuzzFederatedGenesis(f *testing.F) {
 		must(t, err)
 		var gs fedtypes.GenesisState
 		must(t, gs.Unmarshal(bz))
+		if clear {
+			gs.Jobs, gs.Rounds, gs.Updates, gs.Challenges = nil, nil, nil, nil
+		}
 		gs.NextJobId = next
 		if j := pick(gs.Jobs, ji); j != nil {
 			j.Id, j.Requester, j.Status = id, fedAccount(requesterSel, requesterRaw), fedtypes.JobStatus(status)
