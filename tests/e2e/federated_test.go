@@ -24,7 +24,7 @@ import (
 // with `tx federated post`, and every check through `q federated ...`, bank
 // balances and `federated accuracy`.
 
-// The proto JSON of x/federated's queries: 64-bit integers are strings, bytes
+// The JSON of x/federated's queries (AutoCLI): 64-bit integers are strings, bytes
 // base64, and zero values are left out.
 type fedRoundJSON struct {
 	Round     uint32 `json:"round"`
