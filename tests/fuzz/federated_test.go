@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"bytes"
+	"encoding/binary"
 	"slices"
 	"strings"
 	"testing"
@@ -190,7 +191,7 @@ func revealMode(msg *fedtypes.MsgRevealChunk, mode uint8, k int, at uint16, add 
 		c := chunk()
 		c.Values = nil
 		for i := 0; i+4 <= len(vals); i += 4 {
-			c.Values = append(c.Values, int32(uint32(vals[i])|uint32(vals[i+1])<<8|uint32(vals[i+2])<<16|uint32(vals[i+3])<<24))
+			c.Values = append(c.Values, int32(binary.LittleEndian.Uint32(vals[i:])))
 		}
 	case 3: // values cut or extended
 		c := chunk()
@@ -458,7 +459,7 @@ func FuzzFederatedGenesis(f *testing.F) {
 	f.Add(false, uint64(0), uint8(1), uint64(9), uint8(6), "x", int32(0), uint32(0), uint32(3), uint8(31), uint32(0),
 		uint8(2), uint64(99), uint32(7), int32(9), int64(-1), uint8(3), uint64(77), uint32(1), uint8(6), "y", int32(9), false,
 		true, uint64(1), uint32(5), uint64(1<<40), uint8(6), "z")
-	f.Fuzz(func(t *testing.T, clear bool, next uint64, ji uint8, id uint64, requesterSel uint8, requesterRaw string, status int32,
+	f.Fuzz(func(t *testing.T, empty bool, next uint64, ji uint8, id uint64, requesterSel uint8, requesterRaw string, status int32,
 		rounds, current uint32, hashLen uint8, inputs uint32, ri uint8, rJob uint64, rRound uint32, phase int32, shiftDeadline int64,
 		ui uint8, uJob uint64, uRound uint32, participantSel uint8, participantRaw string, uStatus int32, upperCopy bool,
 		addChallenge bool, cJob uint64, cRound uint32, cChunk uint64, challengerSel uint8, challengerRaw string,
@@ -470,7 +471,7 @@ func FuzzFederatedGenesis(f *testing.F) {
 		must(t, err)
 		var gs fedtypes.GenesisState
 		must(t, gs.Unmarshal(bz))
-		if clear {
+		if empty {
 			gs.Jobs, gs.Rounds, gs.Updates, gs.Challenges = nil, nil, nil, nil
 		}
 		gs.NextJobId = next

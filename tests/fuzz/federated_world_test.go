@@ -67,7 +67,9 @@ type fedWorld struct {
 	digest                    [32]byte
 }
 
-// fedPostMsg is a valid one-round job of the poster on fedData.
+// fedPostMsg is a valid one-round job of the poster on fedData's public
+// shards, or with shards = 0 on data its participants bring (the job names
+// fedData's row schema only).
 func fedPostMsg(shards, maxParticipants, chunkSamples uint32) *fedtypes.MsgPostJob {
 	m := fixtures.FederatedPostMsg(poster, fedData, shards, 1, maxParticipants)
 	es, err := m.Spec.EngineSpec()

@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"math/big"
 	"slices"
 	"testing"
 	"time"
@@ -473,6 +474,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 	expect("underfunded", types.ErrUnderfunded, func() error {
 		m := fixtures.FederatedPostMsg(requester, e.data, 3, 2, 3)
 		m.Budget.Amount = m.Budget.Amount.SubRaw(1)
+		_, err := e.ms.PostJob(f.Ctx, m)
+		return err
+	})
+	expect("pay whose total overflows 256 bits", types.ErrUnderfunded, func() error {
+		m := fixtures.FederatedPostMsg(requester, e.data, 3, 2, 3)
+		m.PayPerUpdate.Amount = sdkmath.NewIntFromBigInt(new(big.Int).Lsh(big.NewInt(1), 255))
 		_, err := e.ms.PostJob(f.Ctx, m)
 		return err
 	})

@@ -194,8 +194,19 @@ func (m msgServer) validateJob(ctx context.Context, msg *types.MsgPostJob, param
 			return es, 0, errorsmod.Wrapf(types.ErrInvalidJob, "%s %s must be a positive amount of %s", c.name, c.c, denom)
 		}
 	}
-	perRound := msg.PayPerUpdate.Amount.MulRaw(int64(msg.MaxParticipants)).Add(msg.PayPerAggregation.Amount)
-	if need := perRound.MulRaw(int64(msg.Rounds)); msg.Budget.Amount.LT(need) {
+	// Amounts are up to 256 bits: the products are checked, never allowed
+	// to panic.
+	need, err := msg.PayPerUpdate.Amount.SafeMul(sdkmath.NewInt(int64(msg.MaxParticipants)))
+	if err == nil {
+		need, err = need.SafeAdd(msg.PayPerAggregation.Amount)
+	}
+	if err == nil {
+		need, err = need.SafeMul(sdkmath.NewInt(int64(msg.Rounds)))
+	}
+	if err != nil {
+		return es, 0, errorsmod.Wrapf(types.ErrUnderfunded, "%d rounds x (%d x %s + %s) overflows: %s", msg.Rounds, msg.MaxParticipants, msg.PayPerUpdate, msg.PayPerAggregation, err)
+	}
+	if msg.Budget.Amount.LT(need) {
 		return es, 0, errorsmod.Wrapf(types.ErrUnderfunded, "budget %s < %d rounds x (%d x %s + %s) = %s%s",
 			msg.Budget, msg.Rounds, msg.MaxParticipants, msg.PayPerUpdate, msg.PayPerAggregation, need, denom)
 	}
