@@ -12,6 +12,8 @@ import (
 
 	annotationkeeper "github.com/hinterland-ai/hinterland/x/annotation/keeper"
 	annotationtypes "github.com/hinterland-ai/hinterland/x/annotation/types"
+	federatedkeeper "github.com/hinterland-ai/hinterland/x/federated/keeper"
+	federatedtypes "github.com/hinterland-ai/hinterland/x/federated/types"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	"github.com/hinterland-ai/hinterland/x/verification/keeper"
@@ -21,7 +23,8 @@ import (
 // Outcomes counts what the Hinterland modules hold at the end of a run:
 // tasks, claims and transcripts by status, challenges by kind and status,
 // verdicts by outcome; annotation jobs and batches by status, the gold sets
-// revealed, the labels accepted and the annotators slashed. It shows which
+// revealed, the labels accepted and the annotators slashed; federated jobs,
+// rounds and updates by status. It shows which
 // paths a run exercised.
 func Outcomes(a *SimApp) string {
 	ctx := a.NewContextLegacy(true, cmtproto.Header{Height: a.LastBlockHeight()})
@@ -53,6 +56,20 @@ func Outcomes(a *SimApp) string {
 		return false, nil
 	}))
 	v := a.VerificationKeeper
+	fk := a.FederatedKeeper
+	must(fk.Jobs.Walk(ctx, nil, func(_ uint64, j federatedtypes.FederatedJob) (bool, error) {
+		counts["federated job "+j.Status.String()]++
+		return false, nil
+	}))
+	must(fk.Rounds.Walk(ctx, nil, func(_ federatedkeeper.RoundKey, r federatedtypes.Round) (bool, error) {
+		counts["federated round "+r.Phase.String()]++
+		counts["federated failed aggregates"] += len(r.FailedAggregators)
+		return false, nil
+	}))
+	must(fk.Updates.Walk(ctx, nil, func(_ federatedkeeper.UpdateKey, u federatedtypes.Update) (bool, error) {
+		counts["federated update "+u.Status.String()]++
+		return false, nil
+	}))
 	must(v.Transcripts.Walk(ctx, nil, func(_ keeper.TranscriptKey, t verificationtypes.Transcript) (bool, error) {
 		counts["transcript "+t.Status.String()]++
 		if t.DrawSource != verificationtypes.DRAW_SOURCE_UNSPECIFIED {
