@@ -145,7 +145,7 @@ func CheckDataset(f *dataset.File, taskID uint64, ref taskstypes.DatasetRef) err
 // SchemaString renders a schema in the syntax ParseSchema reads.
 func SchemaString(s dataset.Schema) string {
 	kind := map[dataset.Kind]string{dataset.KindClassification: "classification", dataset.KindRegression: "regression",
-		dataset.KindPreference: "preference"}[s.Kind]
+		dataset.KindPreference: "preference", dataset.KindTokens: "tokens", dataset.KindTokenPreference: "token-preference"}[s.Kind]
 	feature := map[dataset.FeatureType]string{dataset.FeatureUint8: "uint8", dataset.FeatureFixed32: "fixed32"}[s.Feature]
 	if kind == "" {
 		kind = fmt.Sprintf("kind%d", s.Kind)
@@ -167,9 +167,11 @@ func SchemaString(s dataset.Schema) string {
 }
 
 // ParseSchema reads a schema written as comma-separated key=value pairs:
-// kind=classification|regression|preference, feature=uint8|fixed32,
-// features=N, classes=N, targets=N, frac=N (frac defaults to 16 where a value
-// is fixed point). Example: kind=classification,feature=uint8,features=784,classes=10.
+// kind=classification|regression|preference|tokens|token-preference,
+// feature=uint8|fixed32, features=N, classes=N, targets=N, frac=N (frac
+// defaults to 16 where a value is fixed point). Example:
+// kind=classification,feature=uint8,features=784,classes=10; token rows of a
+// context of T are kind=tokens,feature=uint8,features=T+1.
 func ParseSchema(text string) (dataset.Schema, error) {
 	var s dataset.Schema
 	seen := make(map[string]bool)
@@ -199,8 +201,12 @@ func ParseSchema(text string) (dataset.Schema, error) {
 				s.Kind = dataset.KindRegression
 			case "preference":
 				s.Kind = dataset.KindPreference
+			case "tokens":
+				s.Kind = dataset.KindTokens
+			case "token-preference":
+				s.Kind = dataset.KindTokenPreference
 			default:
-				return s, fmt.Errorf("schema %q: kind %q, want classification, regression or preference", text, v)
+				return s, fmt.Errorf("schema %q: kind %q, want classification, regression, preference, tokens or token-preference", text, v)
 			}
 		case "feature":
 			switch v {

@@ -333,6 +333,12 @@ func TestSchemaSyntaxAndPolicy(t *testing.T) {
 	if back, err := ParseSchema(SchemaString(s)); err != nil || back != s {
 		t.Fatalf("round trip: %v %v", back, err)
 	}
+	for _, text := range []string{"kind=tokens,feature=uint8,features=129", "kind=token-preference,feature=uint8,features=65"} {
+		tok, err := ParseSchema(text)
+		if err != nil || !tok.Kind.Tokens() || SchemaString(tok) != text {
+			t.Fatalf("%s: %v %v (%s)", text, tok, err, SchemaString(tok))
+		}
+	}
 	r, err := ParseSchema("kind=regression,feature=fixed32,features=3,targets=1")
 	if err != nil || r.FracBits != 16 {
 		t.Fatalf("regression default frac: %v %v", r, err)

@@ -13,7 +13,9 @@ func FuzzDecodeRow(f *testing.F) {
 	f.Add(uint8(0), []byte("\x00\x01\x80\xff\x02\x00\x00\x00"))
 	f.Add(uint8(1), make([]byte, 16))
 	f.Add(uint8(2), make([]byte, 24))
-	schemas := []Schema{clsSchema, regSchema, prefSchema}
+	f.Add(uint8(3), []byte("fmt.P"))
+	f.Add(uint8(4), []byte("Q:yesQ:no!\x02\x00\x00\x00"))
+	schemas := []Schema{clsSchema, regSchema, prefSchema, tokSchema, tokPrefSchema}
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
 		s := schemas[int(which)%len(schemas)]
 		r, err := DecodeRow(s, b)
@@ -28,10 +30,60 @@ func FuzzDecodeRow(f *testing.F) {
 	})
 }
 
+// FuzzDecodeTokens: token rows of any length (2..65 tokens) never panic;
+// DecodeRow and DecodeExample accept the same rows, which re-encode to
+// exactly the same bytes, keep a prompt of 1..T shared tokens, and carry
+// no features.
+func FuzzDecodeTokens(f *testing.F) {
+	f.Add(false, uint8(3), []byte("fmt.P"))
+	f.Add(true, uint8(3), []byte("Q:yesQ:no!\x02\x00\x00\x00"))
+	f.Add(true, uint8(0), []byte("ababab\x01\x00\x00\x00"))
+	f.Add(true, uint8(0), []byte("abac\x01\x00\x00\x00"))
+	f.Fuzz(func(t *testing.T, pair bool, t1 uint8, b []byte) {
+		s := TextSchema(uint32(t1%64) + 1)
+		if pair {
+			s.Kind = KindTokenPreference
+		}
+		r, err := DecodeRow(s, b)
+		ex, exErr := DecodeExample(s, b, 16)
+		if (err == nil) != (exErr == nil) {
+			t.Fatalf("DecodeRow error %v, DecodeExample error %v", err, exErr)
+		}
+		if err != nil {
+			return
+		}
+		if r.hasFeatureFields() || ex.X != nil || ex.Rejected != nil || ex.Target != nil {
+			t.Fatalf("token row decoded with features: %+v", r)
+		}
+		e, err := EncodeRow(s, r)
+		if err != nil || !bytes.Equal(e, b) {
+			t.Fatalf("accepted row does not re-encode: %v", err)
+		}
+		e, err = EncodeRow(s, Row{Tokens: ex.Tokens, RejectedTokens: ex.RejectedTokens, PromptLen: ex.PromptLen})
+		if err != nil || !bytes.Equal(e, b) {
+			t.Fatalf("accepted example does not re-encode: %v", err)
+		}
+		n := int(s.Features)
+		if len(ex.Tokens) != n || !bytes.Equal(ex.Tokens, b[:n]) {
+			t.Fatal("example tokens differ from the row")
+		}
+		if pair {
+			p := int(ex.PromptLen)
+			if p < 1 || p >= n || len(ex.RejectedTokens) != n || !bytes.Equal(ex.Tokens[:p], ex.RejectedTokens[:p]) {
+				t.Fatalf("pair accepted with prompt %d of %d tokens", p, n)
+			}
+		} else if ex.RejectedTokens != nil || ex.PromptLen != 0 {
+			t.Fatal("sequence row decoded as a pair")
+		}
+	})
+}
+
 // FuzzDecodeSchema: never panics; accepted schemas round-trip.
 func FuzzDecodeSchema(f *testing.F) {
 	f.Add(clsSchema.Encode())
 	f.Add(regSchema.Encode())
+	f.Add(tokSchema.Encode())
+	f.Add(tokPrefSchema.Encode())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := DecodeSchema(b)
 		if err == nil && !bytes.Equal(s.Encode(), b) {
@@ -89,6 +141,11 @@ func FuzzVerifyRow(f *testing.F) {
 func FuzzRead(f *testing.F) {
 	var buf bytes.Buffer
 	if _, err := Pack(&buf, clsSchema, [][]byte{{1, 2, 3, 4, 0, 0, 0, 0}, {5, 6, 7, 8, 2, 0, 0, 0}}); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	buf.Reset()
+	if _, err := Pack(&buf, tokPrefSchema, [][]byte{[]byte("Q:yesQ:no!\x02\x00\x00\x00")}); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes())

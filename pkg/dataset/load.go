@@ -145,11 +145,14 @@ func LoadMNIST(dir, set string) (*File, error) {
 // ---------------------------------------------------------------------------
 // CSV. One row per record, columns by kind:
 //
-//	classification: features..., label        (Features + 1 columns)
-//	regression:     features..., targets...   (Features + Targets columns)
-//	preference:     chosen..., rejected...    (2 * Features columns)
+//	classification:   features..., label                    (Features + 1 columns)
+//	regression:       features..., targets...               (Features + Targets columns)
+//	preference:       chosen..., rejected...                (2 * Features columns)
+//	tokens:           tokens...                             (Features columns)
+//	token preference: chosen..., rejected..., prompt length (2 * Features + 1 columns)
 //
-// uint8 features and labels are decimal integers; fixed-point features and
+// uint8 features, tokens, labels and prompt lengths are decimal integers
+// (a token is a byte, 0..255); fixed-point features and
 // targets are decimals ([+-]digits[.digits], no exponent, at most 19
 // significant digits) converted exactly to Schema.FracBits fractional bits
 // with the engine's rounding rule (ParseFixed).
@@ -227,6 +230,10 @@ func LoadCSV(r io.Reader, s Schema, header bool) (*File, error) {
 		cols = nf + int(s.Targets)
 	case KindPreference:
 		cols = 2 * nf
+	case KindTokens:
+		cols = nf
+	case KindTokenPreference:
+		cols = 2*nf + 1
 	}
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // checked below, so that a header may differ
@@ -253,6 +260,14 @@ func LoadCSV(r io.Reader, s Schema, header bool) (*File, error) {
 				return int32(u), err
 			}
 			return ParseFixed(v, s.FracBits)
+		}
+		if s.Kind.Tokens() {
+			b, err := csvTokenRow(s, rec)
+			if err != nil {
+				return nil, fmt.Errorf("csv line %d: %w", line, err)
+			}
+			rows = append(rows, b)
+			continue
 		}
 		var row Row
 		row.Features = make([]int32, nf)
@@ -288,4 +303,35 @@ func LoadCSV(r io.Reader, s Schema, header bool) (*File, error) {
 		rows = append(rows, b)
 	}
 	return NewFile(s, rows)
+}
+
+// csvTokenRow encodes one CSV record of a token kind (whose column count
+// LoadCSV has checked).
+func csvTokenRow(s Schema, rec []string) ([]byte, error) {
+	nf := int(s.Features)
+	var row Row
+	seq := func(off int) ([]byte, error) {
+		t := make([]byte, nf)
+		for i := range t {
+			v, err := parseUint(strings.TrimSpace(rec[off+i]), 255)
+			if err != nil {
+				return nil, fmt.Errorf("column %d: %w", off+i+1, err)
+			}
+			t[i] = byte(v)
+		}
+		return t, nil
+	}
+	var err error
+	if row.Tokens, err = seq(0); err != nil {
+		return nil, err
+	}
+	if s.Kind == KindTokenPreference {
+		if row.RejectedTokens, err = seq(nf); err != nil {
+			return nil, err
+		}
+		if row.PromptLen, err = parseUint(strings.TrimSpace(rec[2*nf]), s.Features-1); err != nil {
+			return nil, fmt.Errorf("prompt length: %w", err)
+		}
+	}
+	return EncodeRow(s, row)
 }

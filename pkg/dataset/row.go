@@ -10,11 +10,57 @@ import (
 
 // Row is a decoded dataset row. Feature values are the stored ones: 0..255
 // for FeatureUint8, raw fixed point (Schema.FracBits) for FeatureFixed32.
+// Token rows carry bytes in the token fields (which mirror engine.Example's)
+// and leave the feature fields empty; feature rows leave the token fields
+// empty.
 type Row struct {
 	Features []int32
 	Label    uint32  // classification
 	Targets  []int32 // regression, raw fixed point (Schema.FracBits)
 	Rejected []int32 // preference: the rejected item's features
+
+	Tokens         []byte // tokens: the Features = T+1 tokens; token preference: prompt + chosen response
+	RejectedTokens []byte // token preference: prompt + rejected response (T+1 tokens)
+	PromptLen      uint32 // token preference: tokens of the shared prompt, 1..T
+}
+
+// hasFeatureFields reports whether r sets any field of a feature row.
+func (r Row) hasFeatureFields() bool {
+	return len(r.Features) != 0 || r.Label != 0 || len(r.Targets) != 0 || len(r.Rejected) != 0
+}
+
+// hasTokenFields reports whether r sets any field of a token row.
+func (r Row) hasTokenFields() bool {
+	return len(r.Tokens) != 0 || len(r.RejectedTokens) != 0 || r.PromptLen != 0
+}
+
+// checkTokens checks the token fields of a row of a token kind: lengths,
+// and for a preference pair the prompt length and the shared prompt.
+func (s Schema) checkTokens(r Row) error {
+	if r.hasFeatureFields() {
+		return errors.New("row: token rows carry no features, label, targets or rejected features")
+	}
+	if len(r.Tokens) != int(s.Features) {
+		return fmt.Errorf("row: %d tokens, schema has %d", len(r.Tokens), s.Features)
+	}
+	if s.Kind == KindTokens {
+		if len(r.RejectedTokens) != 0 || r.PromptLen != 0 {
+			return errors.New("row: token rows carry no rejected tokens or prompt length")
+		}
+		return nil
+	}
+	if len(r.RejectedTokens) != int(s.Features) {
+		return fmt.Errorf("row: %d rejected tokens, schema has %d", len(r.RejectedTokens), s.Features)
+	}
+	if r.PromptLen < 1 || r.PromptLen >= s.Features {
+		return fmt.Errorf("row: prompt length %d out of range [1, %d]", r.PromptLen, s.Features-1)
+	}
+	for i := range r.PromptLen {
+		if r.Tokens[i] != r.RejectedTokens[i] {
+			return fmt.Errorf("row: chosen and rejected tokens differ at %d, inside the prompt of %d tokens", i, r.PromptLen)
+		}
+	}
+	return nil
 }
 
 func (s Schema) appendFeatures(b []byte, v []int32, what string) ([]byte, error) {
@@ -38,6 +84,20 @@ func (s Schema) appendFeatures(b []byte, v []int32, what string) ([]byte, error)
 func EncodeRow(s Schema, r Row) ([]byte, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
+	}
+	if s.Kind.Tokens() {
+		if err := s.checkTokens(r); err != nil {
+			return nil, err
+		}
+		b := append(make([]byte, 0, s.RowSize()), r.Tokens...)
+		if s.Kind == KindTokenPreference {
+			b = append(b, r.RejectedTokens...)
+			b = binary.LittleEndian.AppendUint32(b, r.PromptLen)
+		}
+		return b, nil
+	}
+	if r.hasTokenFields() {
+		return nil, errors.New("row: only token rows carry tokens or a prompt length")
 	}
 	b, err := s.appendFeatures(make([]byte, 0, s.RowSize()), r.Features, "features")
 	if err != nil {
@@ -87,8 +147,10 @@ func (s Schema) readFeatures(b []byte) ([]int32, []byte) {
 	return v, b[4*len(v):]
 }
 
-// DecodeRow decodes a canonical row; it rejects a wrong length and an
-// out-of-range label, so EncodeRow(DecodeRow(b)) == b for every accepted b.
+// DecodeRow decodes a canonical row; it rejects a wrong length, an
+// out-of-range label, and a token pair whose prompt length is out of range
+// or whose sequences differ inside the prompt, so EncodeRow(DecodeRow(b)) ==
+// b for every accepted b. The row never aliases b.
 func DecodeRow(s Schema, b []byte) (Row, error) {
 	if err := s.Validate(); err != nil {
 		return Row{}, err
@@ -97,6 +159,18 @@ func DecodeRow(s Schema, b []byte) (Row, error) {
 		return Row{}, fmt.Errorf("row: %d bytes, schema rows have %d", len(b), s.RowSize())
 	}
 	var r Row
+	if s.Kind.Tokens() {
+		n := int(s.Features)
+		r.Tokens = append([]byte(nil), b[:n]...)
+		if s.Kind == KindTokenPreference {
+			r.RejectedTokens = append([]byte(nil), b[n:2*n]...)
+			r.PromptLen = binary.LittleEndian.Uint32(b[2*n:])
+		}
+		if err := s.checkTokens(r); err != nil {
+			return Row{}, err
+		}
+		return r, nil
+	}
 	r.Features, b = s.readFeatures(b)
 	switch s.Kind {
 	case KindClassification:
@@ -151,16 +225,29 @@ func newByteTable(f uint32) *byteTable {
 }
 
 // ToExample converts a decoded row to an engine example with f fractional
-// bits (targets are rescaled like fixed-point features).
+// bits (targets are rescaled like fixed-point features). A token row becomes
+// an example with Tokens (and for a pair RejectedTokens and PromptLen) that
+// share the row's slices, and no X.
 func (s Schema) ToExample(r Row, f uint32) (engine.Example, error) {
+	if s.Kind.Tokens() {
+		if err := s.checkTokens(r); err != nil {
+			return engine.Example{}, err
+		}
+	}
 	return s.toExample(r, f, nil)
 }
 
+// toExample is ToExample on a row that DecodeRow accepted (token rows are
+// not checked again).
 func (s Schema) toExample(r Row, f uint32, tab *byteTable) (engine.Example, error) {
 	if err := engine.CheckFracBits(f); err != nil {
 		return engine.Example{}, err
 	}
 	var ex engine.Example
+	if s.Kind.Tokens() {
+		ex.Tokens, ex.RejectedTokens, ex.PromptLen = r.Tokens, r.RejectedTokens, r.PromptLen
+		return ex, nil
+	}
 	var err error
 	if ex.X, err = s.convert(r.Features, f, "feature", tab); err != nil {
 		return ex, err

@@ -1,6 +1,7 @@
 // Package dataset defines Hinterland's canonical dataset rows, their Merkle
 // commitments (CometBFT crypto/merkle, RFC 6962 style), row proofs, the packed
-// dataset file format and loaders for MNIST IDX and CSV files.
+// dataset file format, loaders for MNIST IDX and CSV files and a packer of
+// text corpora into token rows (text.go).
 //
 // Row encodings and proof checks are consensus critical: like the engine,
 // this package uses integers only (scripts/lint-determinism.sh).
@@ -11,12 +12,19 @@
 //
 // Row encoding (fixed width, little endian), by kind:
 //
-//	classification: features | u32 label (< classes)
-//	regression:     features | targets (int32 each, fracBits fractional bits)
-//	preference:     chosen features | rejected features
+//	classification:   features | u32 label (< classes)
+//	regression:       features | targets (int32 each, fracBits fractional bits)
+//	preference:       chosen features | rejected features
+//	tokens:           tokens (features bytes)
+//	token preference: chosen tokens | rejected tokens | u32 prompt length
 //
 // where a feature is one byte (FeatureUint8) or an int32 with fracBits
-// fractional bits (FeatureFixed32).
+// fractional bits (FeatureFixed32). Token rows feed the byte-level
+// transformer (engine.ModelTransformer): a row is a sequence of T+1 byte
+// tokens, always FeatureUint8, for a context of T (inputs 0..T-1, targets
+// 1..T). A token preference row is a DPO pair: two sequences that share
+// their first promptLen bytes (the prompt, 1..T of them) and differ in the
+// response that follows.
 package dataset
 
 import (
@@ -35,7 +43,17 @@ const (
 	KindClassification Kind = 1 // features + class label (softmax cross-entropy)
 	KindRegression     Kind = 2 // features + fixed-point targets (MSE)
 	KindPreference     Kind = 3 // chosen + rejected features (Bradley-Terry)
+	// KindTokens is a byte sequence of Features = T+1 tokens (next-token
+	// prediction with a transformer of context T).
+	KindTokens Kind = 4
+	// KindTokenPreference is a DPO pair: a chosen and a rejected sequence of
+	// Features = T+1 tokens sharing a prompt of 1..T tokens.
+	KindTokenPreference Kind = 5
 )
+
+// Tokens reports whether rows of this kind are token sequences for the
+// transformer rather than feature vectors.
+func (k Kind) Tokens() bool { return k == KindTokens || k == KindTokenPreference }
 
 // FeatureType is how a feature is stored.
 type FeatureType uint8
@@ -50,7 +68,7 @@ const (
 type Schema struct {
 	Kind     Kind
 	Feature  FeatureType
-	Features uint32 // per item, 1..engine.MaxInputs
+	Features uint32 // per item, 1..engine.MaxInputs; token kinds: T+1 tokens, 2..engine.MaxInputs
 	Classes  uint32 // classification: 2..engine.MaxWidth; otherwise 0
 	Targets  uint32 // regression: 1..engine.MaxWidth; otherwise 0
 	FracBits uint32 // fractional bits of fixed-point features and targets; 0 when nothing is fixed point
@@ -91,8 +109,20 @@ func (s Schema) Validate() error {
 		if s.Classes != 0 || s.Targets != 0 {
 			return errors.New("schema: classes and targets must be 0 for preference rows")
 		}
+	case KindTokens, KindTokenPreference:
+		// A sequence of T+1 tokens holds T inputs and T next-token targets:
+		// at least 2 tokens (and a prompt of 1..T of them for DPO pairs).
+		if s.Features < 2 {
+			return fmt.Errorf("schema: features %d: token rows hold T+1 >= 2 tokens", s.Features)
+		}
+		if s.Feature != FeatureUint8 {
+			return fmt.Errorf("schema: feature type %d: token rows are bytes (feature type 1 uint8)", s.Feature)
+		}
+		if s.Classes != 0 || s.Targets != 0 {
+			return errors.New("schema: classes and targets must be 0 for token rows")
+		}
 	default:
-		return fmt.Errorf("schema: kind %d unknown (want 1 classification, 2 regression, 3 preference)", s.Kind)
+		return fmt.Errorf("schema: kind %d unknown (want 1 classification, 2 regression, 3 preference, 4 tokens, 5 token preference)", s.Kind)
 	}
 	if s.fixedPoint() {
 		if err := engine.CheckFracBits(s.FracBits); err != nil {
@@ -118,6 +148,10 @@ func (s Schema) RowSize() int {
 		return s.featureBytes() + 4
 	case KindRegression:
 		return s.featureBytes() + 4*int(s.Targets)
+	case KindTokens:
+		return int(s.Features)
+	case KindTokenPreference:
+		return 2*int(s.Features) + 4
 	default:
 		return 2 * s.featureBytes()
 	}
@@ -150,8 +184,14 @@ func DecodeSchema(b []byte) (Schema, error) {
 }
 
 // Compatible reports whether rows of this schema can train spec: same
-// number of inputs, and the kind that the objective needs.
+// number of inputs, and the kind that the objective needs. A transformer
+// (context T = spec.Inputs) trains on token rows of T+1 tokens: KindTokens
+// for next-token prediction, KindTokenPreference for DPO; token rows train
+// nothing else.
 func (s Schema) Compatible(spec engine.Spec) error {
+	if spec.Model == engine.ModelTransformer || s.Kind.Tokens() {
+		return s.compatibleTokens(spec)
+	}
 	if s.Features != spec.Inputs {
 		return fmt.Errorf("schema: %d features, spec has %d inputs", s.Features, spec.Inputs)
 	}
@@ -170,6 +210,33 @@ func (s Schema) Compatible(spec engine.Spec) error {
 		}
 	default:
 		return fmt.Errorf("schema: unknown objective %d", spec.Objective)
+	}
+	return nil
+}
+
+// compatibleTokens is Compatible where the spec is a transformer or the rows
+// are token sequences.
+func (s Schema) compatibleTokens(spec engine.Spec) error {
+	if spec.Model != engine.ModelTransformer {
+		return fmt.Errorf("schema: token rows (kind %d) train only transformer specs (model %d), the spec has model %d",
+			s.Kind, engine.ModelTransformer, spec.Model)
+	}
+	switch spec.Objective {
+	case engine.ObjectiveNextToken:
+		if s.Kind != KindTokens {
+			return fmt.Errorf("schema: next-token prediction needs token rows (kind %d), got kind %d", KindTokens, s.Kind)
+		}
+	case engine.ObjectiveDPO:
+		if s.Kind != KindTokenPreference {
+			return fmt.Errorf("schema: DPO needs token preference rows (kind %d), got kind %d", KindTokenPreference, s.Kind)
+		}
+	default:
+		return fmt.Errorf("schema: objective %d does not train a transformer (want %d next token or %d DPO)",
+			spec.Objective, engine.ObjectiveNextToken, engine.ObjectiveDPO)
+	}
+	if uint64(s.Features) != uint64(spec.Inputs)+1 {
+		return fmt.Errorf("schema: %d tokens per row, a transformer with context %d needs %d (T inputs and the next token)",
+			s.Features, spec.Inputs, uint64(spec.Inputs)+1)
 	}
 	return nil
 }

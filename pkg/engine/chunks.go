@@ -255,11 +255,11 @@ func ModelFromParams(a Arch, params []int32) (*Model, error) {
 	m := &Model{Arch: a}
 	m.Arch.Hidden = append([]uint32(nil), a.Hidden...)
 	off := 0
-	for _, d := range a.dims() {
-		l := Layer{W: append([]int32(nil), params[off:off+d[0]*d[1]]...)}
-		off += d[0] * d[1]
-		l.B = append([]int32(nil), params[off:off+d[1]]...)
-		off += d[1]
+	for _, t := range a.layout() {
+		l := Layer{W: append([]int32(nil), params[off:off+t.out*t.in]...)}
+		off += t.out * t.in
+		l.B = append([]int32(nil), params[off:off+t.bias]...)
+		off += t.bias
 		m.Layers = append(m.Layers, l)
 	}
 	return m, nil

@@ -72,16 +72,21 @@ func initialState(job Job, baseHash Hash) *State {
 	f := uint(s.FracBits)
 	rng := newInitRNG(job.Seed)
 	st := &State{Arch: s.Arch()}
-	dims := st.Arch.dims()
 	if s.IsLoRA() {
 		l := &LoRAState{Rank: s.LoRARank, Alpha: s.LoRAAlpha, BaseHash: baseHash}
-		for _, d := range dims {
-			a := Adapter{A: make([]int32, int(s.LoRARank)*d[0]), B: make([]int32, d[1]*int(s.LoRARank))}
-			fillUniform(rng, a.A, initBound(1, int64(d[0]), f))
+		for _, t := range st.Arch.layout() {
+			if !t.lora {
+				continue
+			}
+			a := Adapter{A: make([]int32, int(s.LoRARank)*t.in), B: make([]int32, t.out*int(s.LoRARank))}
+			fillUniform(rng, a.A, initBound(1, int64(t.in), f))
 			l.Adapters = append(l.Adapters, a)
 		}
 		st.LoRA = l
+	} else if s.Model == ModelTransformer {
+		st.Layers = transformerInit(rng, st.Arch)
 	} else {
+		dims := st.Arch.dims()
 		for i, d := range dims {
 			c := int64(6)
 			if i == len(dims)-1 {
@@ -131,9 +136,14 @@ func (s *State) Model(base *Model) (*Model, error) {
 	m := base.Clone()
 	var mt Meter
 	var sc gemmScratch
-	for l, d := range s.Arch.dims() {
-		in, out := d[0], d[1]
-		ad := s.LoRA.Adapters[l]
+	k := 0
+	for l, t := range s.Arch.layout() {
+		if !t.lora {
+			continue
+		}
+		in, out := t.in, t.out
+		ad := s.LoRA.Adapters[k]
+		k++
 		at := make([]int32, in*rk)
 		transpose(at, ad.A, rk, in)
 		ba := make([]int32, out*in)

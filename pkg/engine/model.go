@@ -55,14 +55,14 @@ func (m *Model) Validate() error {
 	if err := m.Arch.Validate(); err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
-	d := m.Arch.dims()
+	d := m.Arch.layout()
 	if len(m.Layers) != len(d) {
 		return fmt.Errorf("model: %d layers, architecture has %d", len(m.Layers), len(d))
 	}
-	for l, dd := range d {
-		if len(m.Layers[l].W) != dd[0]*dd[1] || len(m.Layers[l].B) != dd[1] {
+	for l, t := range d {
+		if len(m.Layers[l].W) != t.out*t.in || len(m.Layers[l].B) != t.bias {
 			return fmt.Errorf("model: layer %d: W has %d values (want %d), B has %d (want %d)",
-				l, len(m.Layers[l].W), dd[0]*dd[1], len(m.Layers[l].B), dd[1])
+				l, len(m.Layers[l].W), t.out*t.in, len(m.Layers[l].B), t.bias)
 		}
 	}
 	return nil
@@ -104,11 +104,11 @@ func DecodeModel(b []byte) (*Model, error) {
 }
 
 func (d *decoder) layers(a Arch) []Layer {
-	dims := a.dims()
-	ls := make([]Layer, len(dims))
-	for l, dd := range dims {
-		ls[l].W = d.i32s(dd[0] * dd[1])
-		ls[l].B = d.i32s(dd[1])
+	shapes := a.layout()
+	ls := make([]Layer, len(shapes))
+	for l, t := range shapes {
+		ls[l].W = d.i32s(t.out * t.in)
+		ls[l].B = d.i32s(t.bias)
 	}
 	return ls
 }

@@ -13,6 +13,11 @@ type ModelKind uint8
 const (
 	ModelLinear ModelKind = 1 // one affine layer: linear or softmax regression
 	ModelMLP    ModelKind = 2 // 1-3 hidden ReLU layers
+	// ModelTransformer is a decoder-only byte-level language model
+	// (transformer.go). Its architecture reuses the Arch fields: Inputs is
+	// the context length T, Outputs the vocabulary (always 256 bytes) and
+	// Hidden = [blocks, width, heads].
+	ModelTransformer ModelKind = 3
 )
 
 // Objective selects the loss.
@@ -23,10 +28,16 @@ type Objective uint8
 //	MSE:          L = (1/B) sum_b 1/2 ||y_b - t_b||^2
 //	SoftmaxCE:    L = (1/B) sum_b -ln softmax(z_b)[label_b]
 //	BradleyTerry: L = (1/B) sum_b -ln sigmoid(s(chosen_b) - s(rejected_b)), Outputs == 1
+//	NextToken:    L = (1/(B*T)) sum_b sum_t -ln softmax(z_bt)[x_b,t+1] (transformer)
+//	DPO:          L = (1/B) sum_b -ln sigmoid(beta * ((lp(y_w) - lpref(y_w)) - (lp(y_l) - lpref(y_l))))
+//	              (transformer LoRA; lp sums the log-probabilities of the
+//	              response tokens, lpref is the frozen base's; beta = DPOBeta)
 const (
 	ObjectiveMSE          Objective = 1
 	ObjectiveSoftmaxCE    Objective = 2
 	ObjectiveBradleyTerry Objective = 3
+	ObjectiveNextToken    Objective = 4
+	ObjectiveDPO          Objective = 5
 )
 
 // Optimizer selects the update rule.
@@ -58,6 +69,7 @@ const (
 	MaxLoRARank    = 64
 	MaxLRReal      = 16 // LearningRate <= 16.0
 	MaxLoRAAlphaRe = 256
+	MaxDPOBetaRe   = 16 // DPOBeta <= 16.0
 )
 
 // Spec is a task's model, objective and hyper-parameters. Every field is an
@@ -82,6 +94,8 @@ type Spec struct {
 
 	LoRARank  uint32 // 0 = train all parameters; r > 0 = rank-r adapters on a frozen base
 	LoRAAlpha uint32 // fixed point; adapter scale = LoRAAlpha / LoRARank; 0 iff LoRARank == 0
+
+	DPOBeta uint32 // fixed point, ObjectiveDPO only (> 0, <= MaxDPOBetaRe); 0 otherwise
 }
 
 // Arch is the architecture part of a spec: what a Model needs to be used.
@@ -114,11 +128,33 @@ func (a Arch) dims() [][2]int {
 	return d
 }
 
+// tensorShape is one parameter Layer: W is out x in, B has bias values,
+// lora marks the layers that carry LoRA adapters.
+type tensorShape struct {
+	out, in, bias int
+	lora          bool
+}
+
+// layout returns the shape of every parameter Layer in canonical order: the
+// dense layers of a linear model or MLP (all adapted by LoRA), or the
+// transformer's tensors (transformer.go).
+func (a Arch) layout() []tensorShape {
+	if a.Kind == ModelTransformer {
+		return a.transformerLayout()
+	}
+	d := a.dims()
+	ls := make([]tensorShape, len(d))
+	for i, dd := range d {
+		ls[i] = tensorShape{out: dd[1], in: dd[0], bias: dd[1], lora: true}
+	}
+	return ls
+}
+
 // ParamCount returns the number of parameters (weights and biases).
 func (a Arch) ParamCount() uint64 {
 	var n uint64
-	for _, d := range a.dims() {
-		n += uint64(d[0])*uint64(d[1]) + uint64(d[1])
+	for _, t := range a.layout() {
+		n += uint64(t.out)*uint64(t.in) + uint64(t.bias)
 	}
 	return n
 }
@@ -143,6 +179,8 @@ func (a Arch) Validate() error {
 		return fmt.Errorf("FracBits: %w", err)
 	}
 	switch a.Kind {
+	case ModelTransformer:
+		return a.validateTransformer()
 	case ModelLinear:
 		if len(a.Hidden) != 0 {
 			return fmt.Errorf("hidden: a linear model has no hidden layers, got %d", len(a.Hidden))
@@ -152,7 +190,7 @@ func (a Arch) Validate() error {
 			return fmt.Errorf("hidden: an MLP has 1..%d hidden layers, got %d", MaxHidden, len(a.Hidden))
 		}
 	default:
-		return fmt.Errorf("model: unknown kind %d (want %d linear or %d MLP)", a.Kind, ModelLinear, ModelMLP)
+		return fmt.Errorf("model: unknown kind %d (want %d linear, %d MLP or %d transformer)", a.Kind, ModelLinear, ModelMLP, ModelTransformer)
 	}
 	if a.Inputs < 1 || a.Inputs > MaxInputs {
 		return fmt.Errorf("inputs: %d out of range [1, %d]", a.Inputs, MaxInputs)
@@ -190,8 +228,22 @@ func (s Spec) Validate() error {
 		if s.Outputs != 1 {
 			return fmt.Errorf("spec: outputs: Bradley-Terry needs exactly 1 output (a score), got %d", s.Outputs)
 		}
+	case ObjectiveNextToken:
+	case ObjectiveDPO:
+		if s.LoRARank == 0 {
+			return errors.New("spec: objective: DPO trains LoRA adapters on a base (the reference model): lora rank must be > 0")
+		}
+		if s.DPOBeta == 0 || uint64(s.DPOBeta) > uint64(MaxDPOBetaRe)<<s.FracBits {
+			return fmt.Errorf("spec: dpo beta: raw %d out of range [1, %d] (16.0 at F=%d)", s.DPOBeta, uint64(MaxDPOBetaRe)<<s.FracBits, s.FracBits)
+		}
 	default:
-		return fmt.Errorf("spec: objective: unknown value %d (want 1 MSE, 2 softmax CE, 3 Bradley-Terry)", s.Objective)
+		return fmt.Errorf("spec: objective: unknown value %d (want 1 MSE, 2 softmax CE, 3 Bradley-Terry, 4 next token, 5 DPO)", s.Objective)
+	}
+	if lm, tok := s.Model == ModelTransformer, s.Objective == ObjectiveNextToken || s.Objective == ObjectiveDPO; lm != tok {
+		return fmt.Errorf("spec: objective: %d does not fit model kind %d (next token and DPO are the transformer's objectives, and only them)", s.Objective, s.Model)
+	}
+	if s.Objective != ObjectiveDPO && s.DPOBeta != 0 {
+		return errors.New("spec: dpo beta: must be 0 unless the objective is DPO")
 	}
 	if s.LearningRate == 0 || uint64(s.LearningRate) > uint64(MaxLRReal)<<s.FracBits {
 		return fmt.Errorf("spec: learning rate: raw %d out of range [1, %d] (16.0 at F=%d)",
@@ -241,8 +293,10 @@ func (s Spec) Validate() error {
 
 func loraParamCount(a Arch, r uint32) uint64 {
 	var n uint64
-	for _, d := range a.dims() {
-		n += uint64(r) * uint64(d[0]+d[1])
+	for _, t := range a.layout() {
+		if t.lora {
+			n += uint64(r) * uint64(t.in+t.out)
+		}
 	}
 	return n
 }
@@ -268,12 +322,21 @@ func (s Spec) TrainableParams() uint64 {
 // Encode(Decode(b)) == b.
 // ---------------------------------------------------------------------------
 
-const specVersion = 1
+// Version 2 (DPO specs, and only them) appends u32 dpoBeta; every other spec
+// keeps its version 1 encoding, so existing spec hashes are unchanged.
+const (
+	specVersion    = 1
+	specVersionDPO = 2
+)
 
 // Encode returns the canonical encoding of the spec.
 func (s Spec) Encode() []byte {
-	b := make([]byte, 0, 48+4*len(s.Hidden))
-	b = append(b, specVersion, byte(s.Model), byte(s.Objective), byte(s.Optimizer), byte(s.FracBits),
+	b := make([]byte, 0, 52+4*len(s.Hidden))
+	v := byte(specVersion)
+	if s.DPOBeta != 0 {
+		v = specVersionDPO
+	}
+	b = append(b, v, byte(s.Model), byte(s.Objective), byte(s.Optimizer), byte(s.FracBits),
 		byte(len(s.Hidden)), 0, 0)
 	b = binary.LittleEndian.AppendUint32(b, s.Inputs)
 	for _, h := range s.Hidden {
@@ -283,14 +346,18 @@ func (s Spec) Encode() []byte {
 		s.BatchSize, s.LoRARank, s.LoRAAlpha} {
 		b = binary.LittleEndian.AppendUint32(b, v)
 	}
+	if s.DPOBeta != 0 {
+		b = binary.LittleEndian.AppendUint32(b, s.DPOBeta)
+	}
 	return b
 }
 
 // DecodeSpec decodes and validates a canonical spec encoding.
 func DecodeSpec(b []byte) (Spec, error) {
 	d := decoder{b: b}
-	if v := d.u8(); v != specVersion {
-		return Spec{}, fmt.Errorf("spec encoding: version %d, want %d", v, specVersion)
+	version := d.u8()
+	if version != specVersion && version != specVersionDPO {
+		return Spec{}, fmt.Errorf("spec encoding: version %d, want %d (or %d for DPO)", version, specVersion, specVersionDPO)
 	}
 	var s Spec
 	s.Model, s.Objective, s.Optimizer = ModelKind(d.u8()), Objective(d.u8()), Optimizer(d.u8())
@@ -312,6 +379,11 @@ func DecodeSpec(b []byte) (Spec, error) {
 	for _, p := range []*uint32{&s.Outputs, &s.LearningRate, &s.Momentum, &s.Beta1, &s.Beta2, &s.Epsilon,
 		&s.BatchSize, &s.LoRARank, &s.LoRAAlpha} {
 		*p = d.u32()
+	}
+	if version == specVersionDPO {
+		if s.DPOBeta = d.u32(); s.DPOBeta == 0 {
+			return Spec{}, errors.New("spec encoding: version 2 is for DPO specs (dpo beta > 0)")
+		}
 	}
 	if err := d.finish("spec encoding"); err != nil {
 		return Spec{}, err

@@ -124,11 +124,12 @@ func (s *State) tensors() [][]int32 {
 // (rank 0 = dense).
 func trainedSizes(a Arch, rank uint32) []int {
 	var n []int
-	for _, d := range a.dims() {
-		if rank > 0 {
-			n = append(n, int(rank)*d[0], d[1]*int(rank))
-		} else {
-			n = append(n, d[0]*d[1], d[1])
+	for _, t := range a.layout() {
+		switch {
+		case rank == 0:
+			n = append(n, t.out*t.in, t.bias)
+		case t.lora:
+			n = append(n, int(rank)*t.in, t.out*int(rank))
 		}
 	}
 	return n
@@ -304,8 +305,10 @@ func (md *decoder) lora(a Arch) (*LoRAState, error) {
 	if n := loraParamCount(a, l.Rank); n > MaxParams || md.remaining() != 4*int(n) {
 		return nil, fmt.Errorf("state encoding: %d adapter bytes for %d parameters (limit %d)", md.remaining(), n, MaxParams)
 	}
-	for _, dd := range a.dims() {
-		l.Adapters = append(l.Adapters, Adapter{A: md.i32s(int(l.Rank) * dd[0]), B: md.i32s(dd[1] * int(l.Rank))})
+	for _, t := range a.layout() {
+		if t.lora {
+			l.Adapters = append(l.Adapters, Adapter{A: md.i32s(int(l.Rank) * t.in), B: md.i32s(t.out * int(l.Rank))})
+		}
 	}
 	return l, nil
 }

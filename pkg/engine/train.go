@@ -11,6 +11,11 @@ type Example struct {
 	Label    uint32  // class, softmax cross-entropy
 	Target   []int32 // regression targets, MSE
 	Rejected []int32 // features of the rejected item, Bradley-Terry
+
+	// Transformer rows (ModelTransformer), raw byte tokens:
+	Tokens         []byte // next-token: T+1 tokens (inputs 0..T-1, targets 1..T); DPO: prompt + chosen response
+	RejectedTokens []byte // DPO: prompt + rejected response, T+1 tokens, same prompt
+	PromptLen      uint32 // DPO: tokens of the shared prompt, 1..T; the response is Tokens[PromptLen:]
 }
 
 // RowSource serves the rows of a dataset by index.
@@ -66,6 +71,14 @@ func ActivationsPerStep(s Spec) uint64 {
 	if s.Validate() != nil {
 		return 0
 	}
+	if s.Model == ModelTransformer {
+		seqs := lmSeqs(s)
+		ops := lmElementOps(s, seqs)
+		if s.Objective == ObjectiveDPO {
+			ops += lmElementOps(s, seqs) / 2 // the reference pass: forward only
+		}
+		return ops
+	}
 	r := uint64(s.BatchSize)
 	if s.Objective == ObjectiveBradleyTerry {
 		r *= 2
@@ -102,6 +115,17 @@ func OptimizerOpsPerParam(s Spec) uint64 {
 func MACsPerStep(s Spec) uint64 {
 	if s.Validate() != nil {
 		return 0
+	}
+	if s.Model == ModelTransformer {
+		seqs := lmSeqs(s)
+		fwd, bwd := lmMACs(s, seqs)
+		if s.Objective == ObjectiveDPO {
+			base := s
+			base.LoRARank = 0
+			ref, _ := lmMACs(base, seqs)
+			fwd += ref
+		}
+		return fwd + bwd
 	}
 	r := uint64(s.BatchSize)
 	if s.Objective == ObjectiveBradleyTerry {
@@ -465,12 +489,45 @@ func (n *net) sat(x int64) int32 {
 	return v
 }
 
-// netFor builds the network view of a state (dense) or of base + adapters.
-func netFor(spec Spec, st *State, base *Model) *net {
-	if st.LoRA != nil {
-		return newNet(spec, base.Layers, st.LoRA.Adapters)
+// trainNet is one architecture's forward and backward pass (net for linear
+// models and MLPs, tnet for the transformer).
+type trainNet interface {
+	load(src RowSource, idx []uint64) error
+	pass() error // the forward pass (with the DPO reference pass before it)
+	lossGrad() (lossF int64, correct uint64)
+	backward() error
+	gradients() [][]int32
+	meter() *Meter
+	scored() uint64 // positions scored by the last lossGrad (next token), else 0
+}
+
+func (n *net) pass() error           { return n.forward() }
+func (n *net) gradients() [][]int32  { return n.grads }
+func (n *net) meter() *Meter         { return &n.mt }
+func (n *net) scored() uint64        { return 0 }
+func (n *tnet) gradients() [][]int32 { return n.grads }
+func (n *tnet) meter() *Meter        { return &n.mt }
+func (n *tnet) scored() uint64       { return n.positions }
+
+func (n *tnet) pass() error {
+	if n.dpo {
+		if err := n.referenceLogProbs(); err != nil {
+			return err
+		}
 	}
-	return newNet(spec, st.Layers, nil)
+	return n.forward()
+}
+
+// netFor builds the network view of a state (dense) or of base + adapters.
+func netFor(spec Spec, st *State, base *Model) trainNet {
+	layers, ad := st.Layers, []Adapter(nil)
+	if st.LoRA != nil {
+		layers, ad = base.Layers, st.LoRA.Adapters
+	}
+	if spec.Model == ModelTransformer {
+		return newTNet(spec, layers, ad)
+	}
+	return newNet(spec, layers, ad)
 }
 
 // RunSegment runs `steps` optimiser steps from start (which it never
@@ -500,33 +557,63 @@ func RunSegment(job Job, start *State, rows RowSource, steps uint64) (*State, Me
 	st := start.Clone()
 	n := netFor(job.Spec, st, job.Base)
 	opt := newOptimizer(job.Spec)
+	mt2 := n.meter()
 	for i := uint64(0); i < steps; i++ {
 		idx := BatchIndices(job, st.Step)
 		if err := n.load(rows, idx); err != nil {
-			return nil, n.mt, fmt.Errorf("step %d: %w", st.Step, err)
+			return nil, *mt2, fmt.Errorf("step %d: %w", st.Step, err)
 		}
-		if err := n.forward(); err != nil {
-			return nil, n.mt, &StepError{Step: st.Step, Err: err}
+		if err := n.pass(); err != nil {
+			return nil, *mt2, &StepError{Step: st.Step, Err: err}
 		}
 		n.lossGrad()
 		if err := n.backward(); err != nil {
-			return nil, n.mt, &StepError{Step: st.Step, Err: err}
+			return nil, *mt2, &StepError{Step: st.Step, Err: err}
 		}
-		sat, err := opt.apply(st, n.grads)
-		n.mt.Saturations += sat
+		sat, err := opt.apply(st, n.gradients())
+		mt2.Saturations += sat
 		if err != nil {
-			return nil, n.mt, &StepError{Step: st.Step, Err: err}
+			return nil, *mt2, &StepError{Step: st.Step, Err: err}
 		}
 		st.Step++
-		n.mt.Steps++
+		mt2.Steps++
 	}
-	return st, n.mt, nil
+	return st, *mt2, nil
+}
+
+// StepGradients returns the gradients one training step from st would apply
+// (the trained tensors' in canonical order) and the step's summed loss in F
+// bits, without updating anything: what the gradient checks against the
+// float64 reference compare.
+func StepGradients(job Job, st *State, rows RowSource, idx []uint64) ([][]int32, int64, error) {
+	if err := job.Validate(); err != nil {
+		return nil, 0, err
+	}
+	if err := st.checkSpec(job.Spec); err != nil {
+		return nil, 0, err
+	}
+	if rows == nil {
+		return nil, 0, errors.New("gradients: nil row source")
+	}
+	n := netFor(job.Spec, st, job.Base)
+	if err := n.load(rows, idx); err != nil {
+		return nil, 0, err
+	}
+	if err := n.pass(); err != nil {
+		return nil, 0, err
+	}
+	loss, _ := n.lossGrad()
+	if err := n.backward(); err != nil {
+		return nil, 0, err
+	}
+	return clone2(n.gradients()), loss, nil
 }
 
 // EvalResult summarises a model on a set of rows.
 type EvalResult struct {
-	Count   uint64 // rows (pairs for Bradley-Terry)
-	Correct uint64 // CE: argmax == label; BT: s(chosen) > s(rejected); MSE: argmax(y) == argmax(t), or |y-t| < 0.5 for one output
+	Count   uint64 // rows (pairs for Bradley-Terry and DPO)
+	Tokens  uint64 // next token: positions scored (Loss is then the mean per position)
+	Correct uint64 // CE: argmax == label; BT: s(chosen) > s(rejected); MSE: argmax(y) == argmax(t), or |y-t| < 0.5 for one output; next token: argmax == next byte (of Tokens); DPO: implicit reward prefers the chosen response
 	Loss    int64  // mean loss per row, F fractional bits
 	Meter   Meter
 }
@@ -560,10 +647,13 @@ func EvaluateModel(spec Spec, m *Model, rows RowSource, indices []uint64) (EvalR
 	if !m.Arch.Equal(spec.Arch()) {
 		return EvalResult{}, errors.New("evaluate: model architecture does not match the spec")
 	}
+	if spec.Model == ModelTransformer {
+		return evaluate(newTNet(spec, m.Layers, nil), rows, indices)
+	}
 	return evaluate(newNet(spec, m.Layers, nil), rows, indices)
 }
 
-func evaluate(n *net, rows RowSource, indices []uint64) (EvalResult, error) {
+func evaluate(n trainNet, rows RowSource, indices []uint64) (EvalResult, error) {
 	var res EvalResult
 	if rows == nil {
 		return res, errors.New("evaluate: nil row source")
@@ -574,17 +664,21 @@ func evaluate(n *net, rows RowSource, indices []uint64) (EvalResult, error) {
 		if err := n.load(rows, indices[lo:hi]); err != nil {
 			return res, err
 		}
-		if err := n.forward(); err != nil {
+		if err := n.pass(); err != nil {
 			return res, err
 		}
 		l, c := n.lossGrad()
 		lossSum = satAdd(lossSum, l)
 		res.Correct += c
 		res.Count += uint64(hi - lo)
+		res.Tokens += n.scored()
 	}
-	if res.Count > 0 {
+	switch {
+	case res.Tokens > 0:
+		res.Loss = roundDiv(lossSum, int64(res.Tokens))
+	case res.Count > 0:
 		res.Loss = roundDiv(lossSum, int64(res.Count))
 	}
-	res.Meter = n.mt
+	res.Meter = *n.meter()
 	return res, nil
 }

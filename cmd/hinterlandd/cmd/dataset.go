@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -40,7 +41,7 @@ func datasetCmd() *cobra.Command {
 		Short: "Pack, inspect and serve datasets (rows + Merkle root) for tasks",
 		RunE:  client.ValidateCmd,
 	}
-	cmd.AddCommand(datasetPackCmd(), datasetInspectCmd(), datasetServeCmd(), datasetLabelledCmd())
+	cmd.AddCommand(datasetPackCmd(), datasetPackTextCmd(), datasetInspectCmd(), datasetServeCmd(), datasetLabelledCmd())
 	return cmd
 }
 
@@ -101,8 +102,11 @@ Sources:
                                  select a contiguous subset
   --csv FILE --schema SCHEMA     CSV rows; SCHEMA is key=value pairs, e.g.
                                  kind=classification,feature=uint8,features=4,classes=3
-                                 (kinds classification|regression|preference, features
-                                 uint8|fixed32, frac=N fractional bits, default 16)`,
+                                 (kinds classification|regression|preference|tokens|
+                                 token-preference, features uint8|fixed32, frac=N
+                                 fractional bits, default 16)
+
+For token rows from a tree of text files, see pack-text.`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -179,6 +183,174 @@ Sources:
 	f.Bool(flagHeader, false, "The CSV file starts with a header line")
 	f.String(flags.FlagOutput, "text", "Output format (text|json)")
 	return cmd
+}
+
+const (
+	flagSrc      = "src"
+	flagContext  = "context"
+	flagExt      = "ext"
+	flagMaxBytes = "max-bytes"
+	flagValShare = "val-share"
+	flagOutTrain = "out-train"
+	flagOutVal   = "out-val"
+)
+
+// textSplitInfo is what pack-text prints of each split: the packed file
+// (as pack does) and the text it holds.
+type textSplitInfo struct {
+	datasetInfo
+	Files     int    `json:"files"`      // source files in the split
+	TextBytes uint64 `json:"text_bytes"` // their bytes, with one separator after each
+}
+
+// packTextInfo is what pack-text prints.
+type packTextInfo struct {
+	Source  string         `json:"source"`
+	Exts    []string       `json:"exts"`
+	Context uint32         `json:"context"`
+	Listed  int            `json:"listed"`            // files with a wanted extension
+	Skipped []string       `json:"skipped,omitempty"` // files holding a zero byte (not text)
+	Dropped int            `json:"dropped"`           // files left out by --max-bytes
+	Train   textSplitInfo  `json:"train"`
+	Val     *textSplitInfo `json:"val,omitempty"` // absent with --val-share 0
+}
+
+func datasetPackTextCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "pack-text --context T --out-train TRAIN.hlds --out-val VAL.hlds [--src DIR]",
+		Short: "Pack a tree of text files (Go source by default) into token rows for a transformer",
+		Long: `Pack the text files of a directory tree into two datasets of token rows
+(kind=tokens, T+1 bytes a row) for next-token training of a transformer with
+context T: a training split and a validation split.
+
+The files whose names end in one of --ext are taken, named by their
+slash-separated paths relative to --src (symbolic links are not followed).
+With --max-bytes, whole files are taken in the order of the SHA-256 of their
+paths (a fixed shuffle), each one that still fits: a sample of the whole tree.
+A file goes to validation when the first 8 bytes of the SHA-256 of its path,
+big endian, are divisible by --val-share (about one file in N; 0: no
+validation split). Each split is its files concatenated in path order, each
+followed by a zero byte, cut into rows of T+1 bytes with stride T (the last
+byte of a row is the first of the next); the tail shorter than a row is
+dropped. Files holding a zero byte are skipped. The same tree gives the same
+rows and roots on every machine.
+
+--src defaults to the Go standard library, $(go env GOROOT)/src.`,
+		Args:         cobra.NoArgs,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fl := cmd.Flags()
+			src, _ := fl.GetString(flagSrc)
+			exts, _ := fl.GetStringSlice(flagExt)
+			contextLen, _ := fl.GetUint32(flagContext)
+			maxBytes, _ := fl.GetUint64(flagMaxBytes)
+			valShare, _ := fl.GetUint32(flagValShare)
+			outTrain, _ := fl.GetString(flagOutTrain)
+			outVal, _ := fl.GetString(flagOutVal)
+			if contextLen == 0 {
+				return fmt.Errorf("give the context length T with --%s (rows hold T+1 bytes; the spec's inputs)", flagContext)
+			}
+			if outTrain == "" {
+				return fmt.Errorf("give the training output file with --%s", flagOutTrain)
+			}
+			if (outVal == "") != (valShare == 0) {
+				return fmt.Errorf("give --%s exactly when --%s is not 0", flagOutVal, flagValShare)
+			}
+			if outVal != "" && filepath.Clean(outVal) == filepath.Clean(outTrain) {
+				return fmt.Errorf("--%s and --%s name the same file", flagOutTrain, flagOutVal)
+			}
+			for _, e := range exts {
+				if e == "" {
+					return fmt.Errorf("--%s: empty extension", flagExt)
+				}
+			}
+			if src == "" {
+				var err error
+				if src, err = goSourceDir(); err != nil {
+					return err
+				}
+			}
+			fsys := os.DirFS(src)
+			files, err := dataset.TextFiles(fsys, exts)
+			if err != nil {
+				return fmt.Errorf("%s: %w", src, err)
+			}
+			if len(files) == 0 {
+				return fmt.Errorf("%s: no files ending in %s", src, strings.Join(exts, ", "))
+			}
+			corpus, err := dataset.PackText(fsys, files, dataset.TextOptions{Context: contextLen, MaxBytes: maxBytes, ValShare: valShare})
+			if err != nil {
+				return fmt.Errorf("%s: %w", src, err)
+			}
+			info := packTextInfo{Source: src, Exts: exts, Context: contextLen, Listed: len(files),
+				Skipped: corpus.Skipped, Dropped: corpus.Dropped}
+			write := func(path string, sp dataset.TextSplit) (textSplitInfo, error) {
+				if err := writePacked(path, sp.File); err != nil {
+					return textSplitInfo{}, err
+				}
+				d, err := describe(path, sp.File)
+				return textSplitInfo{datasetInfo: d, Files: sp.Files, TextBytes: sp.Bytes}, err
+			}
+			if info.Train, err = write(outTrain, corpus.Train); err != nil {
+				return err
+			}
+			if outVal != "" {
+				v, err := write(outVal, corpus.Val)
+				if err != nil {
+					return err
+				}
+				info.Val = &v
+			}
+			return printPackText(cmd, info)
+		},
+	}
+	f := cmd.Flags()
+	f.String(flagSrc, "", "Root of the text tree (default: $(go env GOROOT)/src)")
+	f.Uint32(flagContext, 0, "Context length T of the transformer: rows hold T+1 bytes (required)")
+	f.StringSlice(flagExt, dataset.DefaultTextExts, "File name suffixes to take (repeatable or comma-separated)")
+	f.Uint64(flagMaxBytes, 0, "Cap on the corpus in bytes: a sample of whole files (0: every file)")
+	f.Uint32(flagValShare, 16, "About one file in N goes to the validation split (0: none)")
+	f.String(flagOutTrain, "", "Output file of the training split (.hlds)")
+	f.String(flagOutVal, "", "Output file of the validation split (.hlds); needed unless --val-share is 0")
+	f.String(flags.FlagOutput, "text", "Output format (text|json)")
+	return cmd
+}
+
+// goSourceDir returns $(go env GOROOT)/src, the Go standard library.
+func goSourceDir() (string, error) {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	root := strings.TrimSpace(string(out))
+	if err != nil || root == "" {
+		return "", fmt.Errorf("--%s not given and `go env GOROOT` failed (%v): give the source tree with --%s", flagSrc, err, flagSrc)
+	}
+	return filepath.Join(root, "src"), nil
+}
+
+func printPackText(cmd *cobra.Command, info packTextInfo) error {
+	if o, _ := cmd.Flags().GetString(flags.FlagOutput); o == flags.OutputFormatJSON {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(info)
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "source:  %s (%d files ending in %s", info.Source, info.Listed, strings.Join(info.Exts, ", "))
+	if len(info.Skipped) > 0 {
+		fmt.Fprintf(w, "; %d skipped, not text", len(info.Skipped))
+	}
+	if info.Dropped > 0 {
+		fmt.Fprintf(w, "; %d left out by --%s", info.Dropped, flagMaxBytes)
+	}
+	fmt.Fprintf(w, ")\ncontext: %d (rows of %d bytes, stride %d)\n", info.Context, uint64(info.Context)+1, info.Context)
+	splits := []struct {
+		name string
+		s    *textSplitInfo
+	}{{"train", &info.Train}, {"val", info.Val}}
+	for _, sp := range splits {
+		if sp.s == nil {
+			continue
+		}
+		fmt.Fprintf(w, "%-8s %d files, %d bytes, %d rows\n", sp.name+":", sp.s.Files, sp.s.TextBytes, sp.s.Rows)
+		fmt.Fprintf(w, "         file %s (%d bytes)\n         root %s\n         schema %s\n", sp.s.File, sp.s.Bytes, sp.s.Root, sp.s.Schema)
+	}
+	return nil
 }
 
 // writePacked writes a packed dataset through a temporary file.
