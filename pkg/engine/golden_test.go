@@ -116,6 +116,9 @@ func syntheticCases(t testing.TB) []goldenCase {
 	}
 	for i := range cs {
 		c := &cs[i]
+		if c.job.Spec.Model == ModelTransformer {
+			continue
+		}
 		c.job.Seed = sha256.Sum256([]byte(c.name))
 		c.job.RowCount = 97
 		c.rows = synthRows{spec: c.job.Spec, n: c.job.RowCount}
@@ -123,6 +126,32 @@ func syntheticCases(t testing.TB) []goldenCase {
 		if c.job.Spec.IsLoRA() {
 			c.job.Base = baseFor(t, c.job.Spec, c.rows)
 		}
+	}
+	// The byte-level transformer: pretraining (Adam, momentum at F = 12), a
+	// LoRA fine-tune and DPO, on a base trained from the pretraining spec.
+	lm := tinyLMSpec()
+	lm.Inputs, lm.Hidden, lm.BatchSize = 8, []uint32{2, 8, 2}, 3
+	lmRowsFor := func(dpo bool) RowSource { return lmRows{text: lmText, T: 8, dpo: dpo} }
+	lmMom := optSpec(lm, "momentum")
+	lmMom.FracBits, lmMom.LearningRate, lmMom.Momentum = 12, 1<<12/20, 1<<12*9/10
+	lmLoRA := lm
+	lmLoRA.LoRARank, lmLoRA.LoRAAlpha = 2, 4<<16
+	lmDPO := lmLoRA
+	lmDPO.Objective, lmDPO.DPOBeta = ObjectiveDPO, 1<<15
+	var lmBase *Model
+	for _, c := range []struct {
+		name string
+		spec Spec
+	}{{"lm/next-token/adam", lm}, {"lm/next-token/momentum/F12", lmMom}, {"lm-lora/next-token/adam", lmLoRA}, {"lm-lora/dpo/adam", lmDPO}} {
+		g := goldenCase{name: c.name, job: Job{Spec: c.spec, Seed: sha256.Sum256([]byte(c.name)), RowCount: 97},
+			rows: lmRowsFor(c.spec.Objective == ObjectiveDPO), segs: 3, len: 2}
+		if c.spec.IsLoRA() {
+			if lmBase == nil {
+				lmBase = baseFor(t, lm, lmRowsFor(false))
+			}
+			g.job.Base = lmBase
+		}
+		cs = append(cs, g)
 	}
 	return cs
 }
