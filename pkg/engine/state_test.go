@@ -72,7 +72,12 @@ func TestDecodeStateRejects(t *testing.T) {
 }
 
 func seedStates(f *testing.F) {
-	for _, c := range syntheticCases(f)[:12] {
+	cs := syntheticCases(f)
+	// The first 12 synthetic cases and every transformer case (dense, LoRA, DPO).
+	for i, c := range cs {
+		if i >= 12 && c.job.Spec.Model != ModelTransformer {
+			continue
+		}
 		st, err := NewInitialState(c.job)
 		if err != nil {
 			f.Fatal(err)
@@ -104,7 +109,10 @@ func FuzzDecodeState(f *testing.F) {
 // FuzzDecodeSpec: decoding never panics; accepted specs validate and
 // round-trip; MACsPerStep is defined for them.
 func FuzzDecodeSpec(f *testing.F) {
-	for _, s := range []Spec{DefaultSpecMNISTSoftmax(), DefaultSpecMNISTSoftmaxAdam(), DefaultSpecMNISTMLP(), DefaultSpecMNISTLoRA()} {
+	lm := tinyLMSpec()
+	dpo := lm
+	dpo.LoRARank, dpo.LoRAAlpha, dpo.Objective, dpo.DPOBeta = 2, 4<<16, ObjectiveDPO, 1<<15
+	for _, s := range []Spec{DefaultSpecMNISTSoftmax(), DefaultSpecMNISTSoftmaxAdam(), DefaultSpecMNISTMLP(), DefaultSpecMNISTLoRA(), lm, dpo} {
 		f.Add(s.Encode())
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
