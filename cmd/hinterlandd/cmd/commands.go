@@ -44,6 +44,7 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.App) {
 		datasetCmd(),
 		verificationCmd(),
 		federatedCmd(),
+		modelCmd(),
 	)
 }
 
