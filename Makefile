@@ -14,7 +14,7 @@ UNIT_PKGS := $(shell go list ./... 2>/dev/null | grep -v -e /tests/)
 .DEFAULT_GOAL := help
 .PHONY: help build install test test-unit test-integration test-e2e test-browser test-race test-sim test-sim-long test-fuzz \
         test-badinput test-faults \
-        test-cross-arch lint proto-tools proto-gen proto-check bench bench-federated bench-chain localnet localnet-4 localnet-stop \
+        test-cross-arch lint proto-tools proto-gen proto-check bench bench-federated bench-lm bench-chain localnet localnet-4 localnet-stop \
         demo demo-cheat demo-annotate demo-federated clean
 
 help: ## Show this help
@@ -94,6 +94,10 @@ bench: ## Engine benchmarks vs gonum, MNIST accuracy, reveal handler cost, worke
 
 bench-federated: ## FedAvg on non-IID MNIST: fixed point (what the chain verifies) vs float64 vs centralised, per round (slow: 12-20 min)
 	./scripts/bench-federated.sh
+
+bench-lm: ## Transformer LM: training step vs float64 gonum (tokens/s), validation bits per byte fixed point vs float64 on GOROOT/src (a few minutes)
+	go test -run '^$$' -bench LMStep -benchtime 20x ./testutil/reference/
+	HINTERLAND_LM_BENCH=1 go test -count=1 -timeout 60m -v -run TestLMBitsPerByte ./testutil/reference/
 
 bench-chain: build ## Load benchmark on one node and on four validators
 	./scripts/bench-chain.sh
