@@ -202,3 +202,51 @@ func TestGenerate(t *testing.T) {
 		t.Fatalf("most likely byte after fmt.Print is %q", rune(argmax(p)))
 	}
 }
+
+type exRows []Example
+
+func (r exRows) Row(i uint64) (Example, error) { return r[int(i)%len(r)], nil }
+
+// TestTransformerBadRows: malformed token rows are refused with an error
+// naming the row, never a panic, and the start state is untouched.
+func TestTransformerBadRows(t *testing.T) {
+	spec := tinyLMSpec()
+	dpo := spec
+	dpo.LoRARank, dpo.LoRAAlpha, dpo.Objective, dpo.DPOBeta = 2, 4<<16, ObjectiveDPO, 1<<15
+	good := make([]byte, 17)
+	base, err := NewInitialState(Job{Spec: spec, RowCount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bm, _ := base.Model(nil)
+	other := append([]byte(nil), good...)
+	other[0] = 'x'
+	for _, c := range []struct {
+		name string
+		spec Spec
+		ex   Example
+	}{
+		{"short", spec, Example{Tokens: good[:16]}},
+		{"long", spec, Example{Tokens: append(good, 0)}},
+		{"no rejected", dpo, Example{Tokens: good, PromptLen: 4}},
+		{"prompt 0", dpo, Example{Tokens: good, RejectedTokens: good, PromptLen: 0}},
+		{"prompt too long", dpo, Example{Tokens: good, RejectedTokens: good, PromptLen: 17}},
+		{"different prompts", dpo, Example{Tokens: good, RejectedTokens: other, PromptLen: 4}},
+	} {
+		job := Job{Spec: c.spec, RowCount: 4}
+		if c.spec.IsLoRA() {
+			job.Base = bm
+		}
+		st, err := NewInitialState(job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := st.Hash()
+		if _, _, err := RunSegment(job, st, exRows{c.ex}, 1); err == nil {
+			t.Errorf("%s: accepted", c.name)
+		}
+		if st.Hash() != h {
+			t.Errorf("%s: start state changed", c.name)
+		}
+	}
+}
