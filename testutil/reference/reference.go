@@ -348,44 +348,51 @@ func (t *Trainer) Loss(rows engine.RowSource, idx []uint64) (float64, error) {
 // Run trains `steps` steps on the engine's batches of job.
 func (t *Trainer) Run(job engine.Job, rows engine.RowSource, steps uint64) error {
 	s := t.Spec
-	f := s.FracBits
-	lr := fx(int64(s.LearningRate), f)
 	for i := uint64(0); i < steps; i++ {
 		b, err := t.load(rows, engine.BatchIndices(job, t.Step))
 		if err != nil {
 			return err
 		}
 		g, _ := t.gradients(b)
-		switch {
-		case s.Optimizer == engine.OptimizerAdam:
-			b1, b2, eps := fx(int64(s.Beta1), f), fx(int64(s.Beta2), f), fx(int64(s.Epsilon), f)
-			n := float64(t.Step + 1)
-			rate := lr * math.Sqrt(1-math.Pow(b2, n)) / (1 - math.Pow(b1, n))
-			for k, p := range t.params {
-				for j := range p {
-					t.m[k][j] = b1*t.m[k][j] + (1-b1)*g[k][j]
-					t.v[k][j] = b2*t.v[k][j] + (1-b2)*g[k][j]*g[k][j]
-					p[j] -= rate * t.m[k][j] / (math.Sqrt(t.v[k][j]) + eps)
-				}
-			}
-		case s.Momentum > 0:
-			mu := fx(int64(s.Momentum), f)
-			for k, p := range t.params {
-				for j := range p {
-					t.vel[k][j] = mu*t.vel[k][j] + g[k][j]
-					p[j] -= lr * t.vel[k][j]
-				}
-			}
-		default:
-			for k, p := range t.params {
-				for j := range p {
-					p[j] -= lr * g[k][j]
-				}
-			}
-		}
+		optimiserStep(s, t.Step, t.params, g, t.vel, t.m, t.v)
 		t.Step++
 	}
 	return nil
+}
+
+// optimiserStep applies the spec's optimiser (SGD, momentum or Adam with the
+// engine's bias correction) in float64 to params with gradients g at step
+// (0-based), updating the velocities or moments it keeps.
+func optimiserStep(s engine.Spec, step uint64, params, g, vel, m, v [][]float64) {
+	f := s.FracBits
+	lr := fx(int64(s.LearningRate), f)
+	switch {
+	case s.Optimizer == engine.OptimizerAdam:
+		b1, b2, eps := fx(int64(s.Beta1), f), fx(int64(s.Beta2), f), fx(int64(s.Epsilon), f)
+		n := float64(step + 1)
+		rate := lr * math.Sqrt(1-math.Pow(b2, n)) / (1 - math.Pow(b1, n))
+		for k, p := range params {
+			for j := range p {
+				m[k][j] = b1*m[k][j] + (1-b1)*g[k][j]
+				v[k][j] = b2*v[k][j] + (1-b2)*g[k][j]*g[k][j]
+				p[j] -= rate * m[k][j] / (math.Sqrt(v[k][j]) + eps)
+			}
+		}
+	case s.Momentum > 0:
+		mu := fx(int64(s.Momentum), f)
+		for k, p := range params {
+			for j := range p {
+				vel[k][j] = mu*vel[k][j] + g[k][j]
+				p[j] -= lr * vel[k][j]
+			}
+		}
+	default:
+		for k, p := range params {
+			for j := range p {
+				p[j] -= lr * g[k][j]
+			}
+		}
+	}
 }
 
 // Result is a float64 evaluation.

@@ -870,41 +870,13 @@ func (t *TransformerTrainer) BitsPerByte(rows engine.RowSource, idx []uint64) (f
 // (engine.BatchIndices(job, Step)) with the spec's optimiser, in float64.
 func (t *TransformerTrainer) Run(job engine.Job, rows engine.RowSource, steps uint64) error {
 	s := t.Spec
-	f := s.FracBits
-	lr := fx(int64(s.LearningRate), f)
 	for i := uint64(0); i < steps; i++ {
 		b, err := t.load(rows, engine.BatchIndices(job, t.Step))
 		if err != nil {
 			return err
 		}
 		_, g := t.lossAndGrad(b, true)
-		switch {
-		case s.Optimizer == engine.OptimizerAdam:
-			b1, b2, eps := fx(int64(s.Beta1), f), fx(int64(s.Beta2), f), fx(int64(s.Epsilon), f)
-			n := float64(t.Step + 1)
-			rate := lr * math.Sqrt(1-math.Pow(b2, n)) / (1 - math.Pow(b1, n))
-			for k, p := range t.Params() {
-				for j := range p {
-					t.m[k][j] = b1*t.m[k][j] + (1-b1)*g[k][j]
-					t.v[k][j] = b2*t.v[k][j] + (1-b2)*g[k][j]*g[k][j]
-					p[j] -= rate * t.m[k][j] / (math.Sqrt(t.v[k][j]) + eps)
-				}
-			}
-		case s.Momentum > 0:
-			mu := fx(int64(s.Momentum), f)
-			for k, p := range t.Params() {
-				for j := range p {
-					t.vel[k][j] = mu*t.vel[k][j] + g[k][j]
-					p[j] -= lr * t.vel[k][j]
-				}
-			}
-		default:
-			for k, p := range t.Params() {
-				for j := range p {
-					p[j] -= lr * g[k][j]
-				}
-			}
-		}
+		optimiserStep(s, t.Step, t.Params(), g, t.vel, t.m, t.v)
 		t.Step++
 	}
 	return nil
