@@ -481,10 +481,13 @@ func (n *net) backward() error {
 	return nil
 }
 
-func (n *net) sat(x int64) int32 {
+func (n *net) sat(x int64) int32 { return n.mt.sat(x) }
+
+// sat saturates x to int32, counting a clamp.
+func (m *Meter) sat(x int64) int32 {
 	v, s := sat32(x)
 	if s {
-		n.mt.Saturations++
+		m.Saturations++
 	}
 	return v
 }

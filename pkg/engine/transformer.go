@@ -316,13 +316,7 @@ func newTNet(spec Spec, layers []Layer, ad []Adapter) *tnet {
 	return n
 }
 
-func (n *tnet) sat(x int64) int32 {
-	v, s := sat32(x)
-	if s {
-		n.mt.Saturations++
-	}
-	return v
-}
+func (n *tnet) sat(x int64) int32 { return n.mt.sat(x) }
 
 // load reads the rows of one step: idx examples (pairs for DPO).
 func (n *tnet) load(src RowSource, idx []uint64) error {
