@@ -38,6 +38,13 @@ func (s TrainingSpec) EngineSpec() (engine.Spec, error) {
 	if err := es.Validate(); err != nil {
 		return engine.Spec{}, errorsmod.Wrap(ErrInvalidSpec, err.Error())
 	}
+	if es.Model == engine.ModelTransformer {
+		// The engine trains transformers, but the chain's reveal gas and
+		// max_macs_per_reveal are calibrated on MLP reveals: until attention
+		// reveals are measured and priced (issue 16), a transformer task could
+		// make validators work beyond the gas it pays. Refused on chain.
+		return engine.Spec{}, errorsmod.Wrap(ErrInvalidSpec, "model: transformer tasks are not enabled on chain until their reveal gas is calibrated")
+	}
 	return es, nil
 }
 
