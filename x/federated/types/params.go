@@ -11,13 +11,15 @@ import (
 // participants in one block, and a chunk reveal carries one chunk of every
 // accepted update (max_participants x 4 KiB).
 const (
-	DefaultMaxRounds            = 1_000
-	DefaultMaxParticipants      = 64
-	DefaultMaxSamplesPerUpdate  = 64
-	DefaultMaxChunkSamples      = 64
-	DefaultGasPerChunkValue     = 4
-	DefaultGasPerProofHash      = 300
-	DefaultGasPerByte           = 10
+	DefaultMaxRounds           = 1_000
+	DefaultMaxParticipants     = 64
+	DefaultMaxSamplesPerUpdate = 64
+	DefaultMaxChunkSamples     = 64
+	DefaultGasPerChunkValue    = 4
+	DefaultGasPerProofHash     = 300
+	DefaultGasPerByte          = 10
+	// MaxGasPerUnit bounds every gas price parameter.
+	MaxGasPerUnit               = 1 << 20
 	DefaultChallengerShareBps   = 5_000
 	DefaultChallengeBondFactor  = 2
 	DefaultMaxDeadlinesPerBlock = 50
@@ -53,6 +55,10 @@ func (p Params) Validate() error {
 		return fmt.Errorf("windows: min %s, max %s", p.MinWindow, p.MaxWindow)
 	case p.GasPerChunkValue == 0 || p.GasPerProofHash == 0 || p.GasPerByte == 0:
 		return fmt.Errorf("gas prices must be positive")
+	case p.GasPerChunkValue > MaxGasPerUnit || p.GasPerProofHash > MaxGasPerUnit || p.GasPerByte > MaxGasPerUnit:
+		// Gas formulas multiply these by counts and sizes: an unbounded price
+		// would overflow uint64 (wrapping to a small charge) or the gas meter.
+		return fmt.Errorf("gas prices must be at most %d per unit", MaxGasPerUnit)
 	case p.ChallengerShareBps > 10_000:
 		return fmt.Errorf("challenger_share_bps %d above 10000", p.ChallengerShareBps)
 	case p.ChallengeBondFactor == 0:
