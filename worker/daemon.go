@@ -322,10 +322,8 @@ func (d *Daemon) startTraining(ctx context.Context, t taskstypes.Task) error {
 	if err != nil {
 		return err
 	}
-	if job.Spec.IsLoRA() {
-		if job.Base, err = ReadModel(d.modelsDir(), t.Spec.BaseModelHash); err != nil {
-			return err
-		}
+	if _, err := LoadBase(d.modelsDir(), t, &job); err != nil {
+		return err
 	}
 	src, err := f.Source(job.Spec.FracBits)
 	if err != nil {
@@ -363,11 +361,17 @@ func (d *Daemon) startTraining(ctx context.Context, t taskstypes.Task) error {
 		if err := dir.PlotLoss(r.Loss); err != nil {
 			d.log.Warn("cannot plot the loss curve", "task", t.Id, "err", err)
 		}
+		// The result is stored where a later task can name it as its base:
+		// a dense model, or a LoRA result on a dense base (a stacked base).
 		if !job.Spec.IsLoRA() {
 			if m, err := r.Final.Model(nil); err == nil {
 				if _, err := WriteModel(d.modelsDir(), m); err != nil {
 					d.log.Warn("cannot store the final model", "task", t.Id, "err", err)
 				}
+			}
+		} else if job.BaseHash == (engine.Hash{}) {
+			if _, err := WriteStackedBase(d.modelsDir(), job.Base, r.Final); err != nil {
+				d.log.Warn("cannot store the final model", "task", t.Id, "err", err)
 			}
 		}
 		d.poke("training done")
@@ -468,11 +472,11 @@ func (d *Daemon) reveal(ctx context.Context, t taskstypes.Task, tr vtypes.Transc
 	}
 	var base []byte
 	if t.Spec.LoraRank > 0 {
-		m, err := ReadModel(d.modelsDir(), t.Spec.BaseModelHash)
+		b, err := ReadBase(d.modelsDir(), t.Spec.BaseModelHash)
 		if err != nil {
 			return err
 		}
-		base = m.Encode()
+		base = b.Encoding
 	}
 	msg, rc, err := BuildReveal(d.me, t, tr.Checkpoints, ch.Segment, start, f, base, params)
 	if err != nil {
@@ -643,10 +647,8 @@ func (d *Daemon) feasible(ctx context.Context, t taskstypes.Task, params vtypes.
 	if err != nil {
 		return err
 	}
-	if job.Spec.IsLoRA() {
-		if job.Base, err = ReadModel(d.modelsDir(), t.Spec.BaseModelHash); err != nil {
-			return err
-		}
+	if _, err := LoadBase(d.modelsDir(), t, &job); err != nil {
+		return err
 	}
 	// The chain refuses such tasks at post; params may have changed since.
 	cost, err := recompute.WorstSegmentCost(t.Spec, t.Dataset)

@@ -99,7 +99,7 @@ func (p Policy) CheckFederated(j fedtypes.FederatedJob) error {
 	return nil
 }
 
-// ParseModels reads a comma-separated list of linear, mlp.
+// ParseModels reads a comma-separated list of linear, mlp, transformer.
 func ParseModels(s string) ([]taskstypes.ModelKind, error) {
 	var out []taskstypes.ModelKind
 	for _, name := range splitList(s) {
@@ -108,14 +108,17 @@ func ParseModels(s string) ([]taskstypes.ModelKind, error) {
 			out = append(out, taskstypes.MODEL_KIND_LINEAR)
 		case "mlp":
 			out = append(out, taskstypes.MODEL_KIND_MLP)
+		case "transformer":
+			out = append(out, taskstypes.MODEL_KIND_TRANSFORMER)
 		default:
-			return nil, fmt.Errorf("model %q: want linear or mlp", name)
+			return nil, fmt.Errorf("model %q: want linear, mlp or transformer", name)
 		}
 	}
 	return out, nil
 }
 
-// ParseObjectives reads a comma-separated list of mse, softmax-ce, bradley-terry.
+// ParseObjectives reads a comma-separated list of mse, softmax-ce, bradley-terry,
+// next-token, dpo.
 func ParseObjectives(s string) ([]taskstypes.Objective, error) {
 	var out []taskstypes.Objective
 	for _, name := range splitList(s) {
@@ -126,8 +129,12 @@ func ParseObjectives(s string) ([]taskstypes.Objective, error) {
 			out = append(out, taskstypes.OBJECTIVE_SOFTMAX_CE)
 		case "bradley-terry":
 			out = append(out, taskstypes.OBJECTIVE_BRADLEY_TERRY)
+		case "next-token":
+			out = append(out, taskstypes.OBJECTIVE_NEXT_TOKEN)
+		case "dpo":
+			out = append(out, taskstypes.OBJECTIVE_DPO)
 		default:
-			return nil, fmt.Errorf("objective %q: want mse, softmax-ce or bradley-terry", name)
+			return nil, fmt.Errorf("objective %q: want mse, softmax-ce, bradley-terry, next-token or dpo", name)
 		}
 	}
 	return out, nil

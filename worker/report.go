@@ -88,12 +88,14 @@ func (d *TaskDir) FinalState(job engine.Job) (*engine.State, error) {
 
 // Evaluate runs the final model of a task's work dir on every row of a
 // dataset (e.g. a held-out test set) with the task's objective.
-func (d *TaskDir) Evaluate(f *dataset.File, base *engine.Model) (engine.EvalResult, error) {
+func (d *TaskDir) Evaluate(f *dataset.File, base *Base) (engine.EvalResult, error) {
 	job, err := taskstypes.EngineJob(d.Task)
 	if err != nil {
 		return engine.EvalResult{}, err
 	}
-	job.Base = base
+	if base != nil {
+		base.Apply(&job)
+	}
 	if err := f.Schema().Compatible(job.Spec); err != nil {
 		return engine.EvalResult{}, fmt.Errorf("evaluation dataset: %w", err)
 	}
@@ -168,19 +170,96 @@ func WriteModel(dir string, m *engine.Model) (string, error) {
 	return path, writeFileAtomic(path, m.Encode())
 }
 
-// ReadModel loads the model with the given hash from dir and checks its hash.
+// ReadModel loads the model with the given hash from dir and checks its
+// hash: a dense model, or for a stacked base (a LoRA result on its dense
+// base, WriteStackedBase) the merged weights.
 func ReadModel(dir string, hash []byte) (*engine.Model, error) {
+	b, err := ReadBase(dir, hash)
+	if err != nil {
+		return nil, err
+	}
+	return b.Model, nil
+}
+
+// Base is a LoRA task's frozen base as the worker holds it.
+type Base struct {
+	Model    *engine.Model // the weights (merged, for a stacked base)
+	ID       engine.Hash   // the model hash the task names
+	Encoding []byte        // what a reveal carries: the dense model or the stacked base
+}
+
+// ReadBase loads the base with the given hash from <dir>/<hash>.model.
+func ReadBase(dir string, hash []byte) (*Base, error) {
 	path := filepath.Join(dir, hex.EncodeToString(hash)+".model")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("base model %X: %w (put its engine encoding in %s)", hash, err, dir)
 	}
-	m, err := engine.DecodeModel(b)
+	m, id, _, err := engine.DecodeBase(b)
 	if err != nil {
 		return nil, fmt.Errorf("base model %s: %w", path, err)
 	}
-	if h := m.Hash(); !bytes.Equal(h[:], hash) {
-		return nil, fmt.Errorf("base model %s hashes to %X, want %X", path, h[:], hash)
+	if !bytes.Equal(id[:], hash) {
+		return nil, fmt.Errorf("base model %s hashes to %X, want %X", path, id[:], hash)
 	}
-	return m, nil
+	return &Base{Model: m, ID: id, Encoding: b}, nil
+}
+
+// Apply makes b the base of job.
+func (b *Base) Apply(job *engine.Job) {
+	job.Base = b.Model
+	if b.Model.Hash() != b.ID {
+		job.BaseHash = b.ID
+	}
+}
+
+// LoadBase reads the base a LoRA task names and applies it to job; it
+// returns nil for a task that trains from scratch.
+func LoadBase(dir string, t taskstypes.Task, job *engine.Job) (*Base, error) {
+	if t.Spec.LoraRank == 0 {
+		return nil, nil
+	}
+	b, err := ReadBase(dir, t.Spec.BaseModelHash)
+	if err != nil {
+		return nil, err
+	}
+	if (t.Spec.BaseLoraRank > 0) != (b.Model.Hash() != b.ID) {
+		return nil, fmt.Errorf("base model %X: task %d wants a %s base", t.Spec.BaseModelHash, t.Id, map[bool]string{true: "stacked", false: "dense"}[t.Spec.BaseLoraRank > 0])
+	}
+	b.Apply(job)
+	return b, nil
+}
+
+// WriteStackedBase stores a LoRA result on its dense base as
+// <dir>/<result model hash>.model (engine.EncodeStackedBase), so that a
+// later task (DPO alignment of the fine-tune) can name it as its base.
+func WriteStackedBase(dir string, dense *engine.Model, result *engine.State) (string, error) {
+	enc, err := engine.EncodeStackedBase(dense, result)
+	if err != nil {
+		return "", err
+	}
+	h := result.ModelHash()
+	path := filepath.Join(dir, hex.EncodeToString(h[:])+".model")
+	return path, writeFileAtomic(path, enc)
+}
+
+// Export returns the effective dense model of a finished task: its final
+// parameters, merged with the base for LoRA (work dir models in dir).
+func (d *TaskDir) Export(dir string) (*engine.Model, error) {
+	job, err := taskstypes.EngineJob(d.Task)
+	if err != nil {
+		return nil, err
+	}
+	base, err := LoadBase(dir, d.Task, &job)
+	if err != nil {
+		return nil, err
+	}
+	st, err := d.FinalState(job)
+	if err != nil {
+		return nil, err
+	}
+	if base == nil {
+		return st.Model(nil)
+	}
+	return st.ModelOn(base.Model, base.ID)
 }

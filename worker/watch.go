@@ -218,11 +218,11 @@ func (w *Watcher) recheck(ctx context.Context, t taskstypes.Task, tr vtypes.Tran
 	}
 	var base []byte
 	if es.IsLoRA() {
-		m, err := ReadModel(filepath.Join(w.cfg.WorkDir, "models"), t.Spec.BaseModelHash)
+		b, err := ReadBase(filepath.Join(w.cfg.WorkDir, "models"), t.Spec.BaseModelHash)
 		if err != nil {
 			return SegmentCheck{}, err
 		}
-		base = m.Encode()
+		base = b.Encoding
 	}
 	start, err := FetchCheckpoint(ctx, tr.Uri, seg, es)
 	if err != nil {

@@ -460,7 +460,68 @@ func TestLoRATrainRevealAndModelStore(t *testing.T) {
 			t.Fatalf("LoRA segment %d: %v", seg, reason)
 		}
 	}
-	if ev, err := dir.Evaluate(f, loaded); err != nil || ev.Count != f.Len() {
+	lb, err := ReadBase(models, h[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev, err := dir.Evaluate(f, lb); err != nil || ev.Count != f.Len() {
 		t.Fatalf("LoRA evaluate: %v", err)
+	}
+
+	// The LoRA result becomes the stacked base of a second fine-tune (as DPO
+	// aligns a LoRA model): stored under its model hash, read back merged,
+	// revealed with the dense base and the adapters, verified.
+	if _, err := WriteStackedBase(models, loaded, res.Final); err != nil {
+		t.Fatal(err)
+	}
+	lh := res.Final.ModelHash()
+	stacked, err := ReadBase(models, lh[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stacked.ID != lh || stacked.Model.Hash() == lh || stacked.Encoding[1] != engine.PartStacked {
+		t.Fatalf("stacked base: id %s, merged %s", stacked.ID, stacked.Model.Hash())
+	}
+	spec2 := taskstypes.FromEngineSpec(es, 4, 2, lh[:])
+	spec2.BaseLoraRank = es.LoRARank
+	task2 := testTask(t, f, es, 4, 2)
+	task2.Id++
+	task2.Spec, task2.SpecHash = spec2, taskstypes.SpecHash(es, spec2)
+	job2, err := taskstypes.EngineJob(task2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadBase(models, task2, &job2); err != nil {
+		t.Fatal(err)
+	}
+	dense2 := task2
+	dense2.Spec.BaseLoraRank = 0
+	if _, err := LoadBase(models, dense2, &engine.Job{}); err == nil {
+		t.Fatal("a stacked base loaded for a task that wants a dense one")
+	}
+	dir2, err := OpenTaskDir(t.TempDir(), task2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res2, err := Train(context.Background(), TrainConfig{Dir: dir2, Job: job2, Rows: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cps2 := hashBytes(res2.Checkpoints)
+	start, _ := dir2.ReadCheckpoint(1)
+	if _, rc, err := BuildReveal("w", task2, cps2, 1, start, f, stacked.Encoding, vtypes.DefaultParams()); err != nil {
+		t.Fatal(err)
+	} else if match, _, _, reason := rc.Run(); !match {
+		t.Fatalf("stacked-base segment: %v", reason)
+	}
+	if _, _, err := BuildReveal("w", task2, cps2, 1, start, f, loaded.Encode(), vtypes.DefaultParams()); err == nil {
+		t.Fatal("a stacked-base task's reveal accepted the dense base alone")
+	}
+	m2, err := dir2.Export(models)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2.Hash() == stacked.Model.Hash() || m2.Hash() == loaded.Hash() {
+		t.Fatal("the exported fine-tune of the fine-tune equals one of its bases")
 	}
 }

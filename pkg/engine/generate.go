@@ -26,11 +26,9 @@ type GenerateOptions struct {
 // integer probability from the SplitMix64 stream of SHA-256("hinterland/generate/v1"
 // || seed) (uniformBelow, as the engine's other draws).
 func Generate(m *Model, prompt []byte, o GenerateOptions) ([]byte, error) {
-	if err := m.Validate(); err != nil {
+	n, err := lmNet(m)
+	if err != nil {
 		return nil, err
-	}
-	if m.Arch.Kind != ModelTransformer {
-		return nil, errNotLM
 	}
 	if len(prompt) == 0 {
 		return nil, errors.New("generate: empty prompt")
@@ -45,9 +43,6 @@ func Generate(m *Model, prompt []byte, o GenerateOptions) ([]byte, error) {
 	if k <= 0 || k > Vocab {
 		k = Vocab
 	}
-	spec := Spec{Model: ModelTransformer, Inputs: m.Arch.Inputs, Hidden: m.Arch.Hidden, Outputs: Vocab,
-		Objective: ObjectiveNextToken, FracBits: m.Arch.FracBits}
-	n := newTNet(spec, m.Layers, nil)
 	T := n.T
 	h := sha256.Sum256(append([]byte("hinterland/generate/v1"), o.Seed[:]...))
 	rng := newInitRNG(h)
@@ -61,15 +56,7 @@ func Generate(m *Model, prompt []byte, o GenerateOptions) ([]byte, error) {
 			ctx = ctx[len(ctx)-T:]
 		}
 		last := len(ctx) - 1
-		// The network runs on full windows: pad a short context after its end
-		// (causal attention: later positions never affect position last).
-		n.seqs, n.rows = 1, T
-		n.tok = grow8(n.tok, T+1)
-		copy(n.tok, ctx)
-		for i := len(ctx); i <= T; i++ {
-			n.tok[i] = 0
-		}
-		if err := n.forward(); err != nil {
+		if err := n.window(ctx); err != nil {
 			return out, err
 		}
 		softmaxRow(n.c.logits[last*Vocab:(last+1)*Vocab], n.f, probs)
@@ -81,6 +68,34 @@ func Generate(m *Model, prompt []byte, o GenerateOptions) ([]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// lmNet checks that m is a valid transformer and returns a network running
+// its parameters.
+func lmNet(m *Model) (*tnet, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	if m.Arch.Kind != ModelTransformer {
+		return nil, errNotLM
+	}
+	spec := Spec{Model: ModelTransformer, Inputs: m.Arch.Inputs, Hidden: m.Arch.Hidden, Outputs: Vocab,
+		Objective: ObjectiveNextToken, FracBits: m.Arch.FracBits}
+	return newTNet(spec, m.Layers, nil), nil
+}
+
+// window runs the network on one context of 1..T bytes. The network runs
+// on full windows: a short context is padded with zeros after its end
+// (causal attention: later positions never affect earlier ones), so the
+// logits of positions 0..len(ctx)-1 are those of ctx alone.
+func (n *tnet) window(ctx []byte) error {
+	n.seqs, n.rows = 1, n.T
+	n.tok = grow8(n.tok, n.T+1)
+	copy(n.tok, ctx)
+	for i := len(ctx); i <= n.T; i++ {
+		n.tok[i] = 0
+	}
+	return n.forward()
 }
 
 func grow8(b []byte, n int) []byte {
@@ -130,30 +145,53 @@ func sampleTopK(probs []int32, order []int, k int, rng *splitMix64) byte {
 // (its last T bytes), F fractional bits: what the alignment metrics (KL to
 // the base) compare.
 func NextByteProbs(m *Model, context []byte) ([]int32, error) {
-	if err := m.Validate(); err != nil {
+	n, err := lmNet(m)
+	if err != nil {
 		return nil, err
-	}
-	if m.Arch.Kind != ModelTransformer {
-		return nil, errNotLM
 	}
 	if len(context) == 0 {
 		return nil, errors.New("next byte: empty context")
 	}
-	spec := Spec{Model: ModelTransformer, Inputs: m.Arch.Inputs, Hidden: m.Arch.Hidden, Outputs: Vocab,
-		Objective: ObjectiveNextToken, FracBits: m.Arch.FracBits}
-	n := newTNet(spec, m.Layers, nil)
-	T := n.T
-	if len(context) > T {
-		context = context[len(context)-T:]
+	if len(context) > n.T {
+		context = context[len(context)-n.T:]
 	}
-	n.seqs, n.rows = 1, T
-	n.tok = make([]byte, T+1)
-	copy(n.tok, context)
-	if err := n.forward(); err != nil {
+	if err := n.window(context); err != nil {
 		return nil, err
 	}
 	p := make([]int32, Vocab)
 	last := len(context) - 1
 	softmaxRow(n.c.logits[last*Vocab:(last+1)*Vocab], n.f, p)
 	return p, nil
+}
+
+// NextByteLogProbs runs one forward pass over context (1..T bytes) and
+// returns the model's log-distribution of the next byte at every position:
+// entry t*Vocab+v is ln p(v | context[:t+1]) in Q30 (QBits fractional bits),
+// computed as the training loss computes it, (z_v - max z) 2^(30-F) - ln sum
+// exp(z - max z) with the engine's expQ/logQ (error a few units of 2^-30).
+// Summing entry t*Vocab+s[t+1] over the response positions of a token row s
+// gives the sequence log-probability the DPO loss uses; the rows give the
+// per-position KL divergence between two models.
+func NextByteLogProbs(m *Model, context []byte) ([]int64, error) {
+	n, err := lmNet(m)
+	if err != nil {
+		return nil, err
+	}
+	if len(context) == 0 || len(context) > n.T {
+		return nil, fmt.Errorf("next byte log-probs: context of %d bytes out of range [1, %d]", len(context), n.T)
+	}
+	if err := n.window(context); err != nil {
+		return nil, err
+	}
+	lp := make([]int64, len(context)*Vocab)
+	p := make([]int32, Vocab)
+	for t := range context {
+		z := n.c.logits[t*Vocab : (t+1)*Vocab]
+		logSum, zmax := softmaxRow(z, n.f, p)
+		row := lp[t*Vocab : (t+1)*Vocab]
+		for v, zv := range z {
+			row[v] = toQ(int64(zv)-int64(zmax), n.f) - logSum
+		}
+	}
+	return lp, nil
 }

@@ -36,7 +36,7 @@ func NewInitialState(job Job) (*State, error) {
 	}
 	var baseHash Hash
 	if job.Base != nil {
-		baseHash = job.Base.Hash()
+		baseHash = job.baseID()
 	}
 	return initialState(job, baseHash), nil
 }

@@ -107,6 +107,22 @@ type Arch struct {
 	FracBits uint32
 }
 
+// String names the architecture the way the docs do, e.g.
+// "transformer T=64 L=2 d=64 H=4 F=16" or "mlp 784-[128]-10 F=16".
+func (a Arch) String() string {
+	switch a.Kind {
+	case ModelTransformer:
+		if len(a.Hidden) == 3 {
+			return fmt.Sprintf("transformer T=%d L=%d d=%d H=%d F=%d", a.Context(), a.Blocks(), a.Width(), a.Heads(), a.FracBits)
+		}
+	case ModelMLP:
+		return fmt.Sprintf("mlp %d-%v-%d F=%d", a.Inputs, a.Hidden, a.Outputs, a.FracBits)
+	case ModelLinear:
+		return fmt.Sprintf("linear %d-%d F=%d", a.Inputs, a.Outputs, a.FracBits)
+	}
+	return fmt.Sprintf("model kind %d %d-%v-%d F=%d", a.Kind, a.Inputs, a.Hidden, a.Outputs, a.FracBits)
+}
+
 // Arch returns the architecture of the spec.
 func (s Spec) Arch() Arch {
 	return Arch{Kind: s.Model, Inputs: s.Inputs, Hidden: append([]uint32(nil), s.Hidden...),
@@ -427,6 +443,34 @@ func DefaultSpecMNISTMLP() Spec {
 	return Spec{Model: ModelMLP, Inputs: 784, Hidden: []uint32{128}, Outputs: 10,
 		Objective: ObjectiveSoftmaxCE, Optimizer: OptimizerSGD, LearningRate: fix(2, 100),
 		Momentum: fix(9, 10), BatchSize: 32, FracBits: DefaultFracBits}
+}
+
+// DefaultSpecLMPretrain is a small byte-level transformer LM trained from
+// scratch: context T = 64, 2 blocks of width 64 with 4 heads (about 120k
+// parameters), batch 2 (128 tokens a step, about 50M MACs: the chain's
+// default per-reveal limits fit segments of 2 steps), Adam lr 0.001, F = 16.
+func DefaultSpecLMPretrain() Spec {
+	return Spec{Model: ModelTransformer, Inputs: 64, Hidden: []uint32{2, 64, 4}, Outputs: Vocab,
+		Objective: ObjectiveNextToken, Optimizer: OptimizerAdam, LearningRate: fix(1, 1000),
+		Beta1: fix(9, 10), Beta2: fix(999, 1000), Epsilon: 1, BatchSize: 2, FracBits: DefaultFracBits}
+}
+
+// DefaultSpecLMLoRA fine-tunes rank-4 LoRA adapters (alpha 8) on the
+// attention and MLP projections of a frozen DefaultSpecLMPretrain base,
+// batch 4 (segments of 2 steps fit the default limits).
+func DefaultSpecLMLoRA() Spec {
+	s := DefaultSpecLMPretrain()
+	s.LoRARank, s.LoRAAlpha, s.BatchSize = 4, fix(8, 1), 4
+	return s
+}
+
+// DefaultSpecLMDPO aligns a DefaultSpecLMPretrain-shaped base (or a LoRA
+// fine-tune of one) with DPO, beta 0.1, on rank-4 adapters, batch 2 pairs
+// (4 sequences a step, plus the reference pass; segments of 1 step).
+func DefaultSpecLMDPO() Spec {
+	s := DefaultSpecLMLoRA()
+	s.Objective, s.DPOBeta, s.BatchSize = ObjectiveDPO, fix(1, 10), 2
+	return s
 }
 
 // DefaultSpecMNISTLoRA fine-tunes rank-4 LoRA adapters (alpha 8, scale 2) on

@@ -438,6 +438,11 @@ func EncodedModelSize(a Arch) uint64 {
 	return 2 + archFixedSize + 4*uint64(len(a.Hidden)) + 4*a.ParamCount()
 }
 
+// encodedLoRAPartSize is len(State.ModelPart()) of a rank-r LoRA state.
+func encodedLoRAPartSize(a Arch, rank uint32) uint64 {
+	return 2 + archFixedSize + 4*uint64(len(a.Hidden)) + 8 + hashSize + 4*loraParamCount(a, rank)
+}
+
 // EncodedStateSize is len(State.Encode()) of any state of the spec (the
 // encoding's size does not depend on the values), computed without building
 // it: what a reveal's start state costs in bytes, and what building, encoding
@@ -450,7 +455,7 @@ func EncodedStateSize(s Spec) uint64 {
 	a := s.Arch()
 	model := EncodedModelSize(a)
 	if s.IsLoRA() {
-		model = 2 + archFixedSize + 4*uint64(len(a.Hidden)) + 8 + hashSize + 4*s.TrainableParams()
+		model = encodedLoRAPartSize(a, s.LoRARank)
 	}
 	opt := uint64(2)
 	switch optKindFor(s) {

@@ -30,6 +30,18 @@ type Job struct {
 	Seed     [32]byte
 	RowCount uint64 // rows in the dataset, >= 1
 	Base     *Model // the frozen base; non-nil iff Spec.LoRARank > 0
+	// BaseHash is the base's identity when it is a stacked base (DecodeBase:
+	// the LoRA result whose merged weights Base holds); zero means
+	// Base.Hash(). Callers set it only from a checked DecodeBase.
+	BaseHash Hash
+}
+
+// baseID is the identity of the job's base (BaseHash, else Base.Hash()).
+func (j Job) baseID() Hash {
+	if j.BaseHash != (Hash{}) {
+		return j.BaseHash
+	}
+	return j.Base.Hash()
 }
 
 // Validate checks the spec, the row count and the base model.
@@ -39,6 +51,9 @@ func (j Job) Validate() error {
 	}
 	if j.RowCount == 0 {
 		return errors.New("job: row count must be >= 1")
+	}
+	if j.BaseHash != (Hash{}) && j.Base == nil {
+		return errors.New("job: a base identity without a base model")
 	}
 	if j.Spec.IsLoRA() != (j.Base != nil) {
 		return errors.New("job: a base model is required iff LoRARank > 0")
@@ -548,7 +563,7 @@ func RunSegment(job Job, start *State, rows RowSource, steps uint64) (*State, Me
 	if err := start.checkSpec(job.Spec); err != nil {
 		return nil, mt, err
 	}
-	if start.LoRA != nil && job.Base.Hash() != start.LoRA.BaseHash {
+	if start.LoRA != nil && job.baseID() != start.LoRA.BaseHash {
 		return nil, mt, errors.New("run: base model hash does not match the state's base hash")
 	}
 	if start.Step+steps < start.Step {

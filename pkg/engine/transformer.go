@@ -227,14 +227,21 @@ func lmMACs(s Spec, seqs uint64) (fwd, bwd uint64) {
 
 // lmElementOps is the element-wise work of one forward and backward pass over
 // seqs sequences that is not a MAC, weighted like ActivationsPerStep: the
-// softmax of every logit row (V exps and a log per position), every causal
-// attention row (T*(T+1)/2 exps per head), every SiLU (a sigmoid) and every
-// RMSNorm element (the reciprocal square root is one per row).
+// softmax of every logit row (V exps and a log per position), the attention
+// score matrices, every SiLU (a sigmoid) and every RMSNorm element (the
+// reciprocal square root is one per row).
+//
+// Attention is priced at 2 units per entry of each head's T x T score matrix
+// (not per causal entry: the score and dP products fill the whole matrix,
+// each entry with its rounding epilogue, and the exps, the softmax backward
+// and the mask pass over it): BenchmarkRevealShapes measured one-wide heads
+// over a 512-token context at 3.4x the presets' time per unit of gas when a
+// causal entry counted once, and within 2x at this weight.
 func lmElementOps(s Spec, seqs uint64) uint64 {
 	a := s.Arch()
 	T, L, d, H := uint64(a.Context()), uint64(a.Blocks()), uint64(a.Width()), uint64(a.Heads())
 	R := seqs * T
-	perBlock := H*seqs*T*(T+1)/2 + R*4*d + 2*R*d
+	perBlock := 2*H*seqs*T*T + R*4*d + 2*R*d
 	return L*perBlock + R*Vocab + R*d
 }
 

@@ -34,7 +34,7 @@ const (
 type Cost struct {
 	Steps     uint64 // training steps of the segment
 	BatchRows uint64 // row look-ups: Steps x batch size
-	MACs      uint64 // matrix work (engine.MACsPerStep x Steps)
+	MACs      uint64 // matrix work (engine.MACsPerStep x Steps, plus a stacked base's merge)
 	// Activations is the element-wise work (engine.ActivationsPerStep x Steps).
 	Activations uint64
 	// ParamSteps is the optimiser's work: trainable parameters x Steps x
@@ -73,12 +73,21 @@ func SegmentCost(spec taskstypes.TrainingSpec, d taskstypes.DatasetRef, i uint64
 		RowBytes:   uint64(schema.RowSize()),
 		ProofDepth: uint64(bits.Len64(d.Rows - 1)),
 	}
+	var mergeMACs uint64
 	if es.IsLoRA() {
 		c.BaseBytes = engine.EncodedModelSize(es.Arch())
+		if r := spec.BaseLoraRank; r > 0 {
+			// A stacked base: the dense base and the LoRA result, merged
+			// by the validator before the segment runs.
+			c.BaseBytes = engine.EncodedStackedBaseSize(es.Arch(), r)
+			mergeMACs = engine.MergeMACs(es.Arch(), r)
+		}
 	}
 	var over bool
 	c.BatchRows, over = mul(steps, uint64(es.BatchSize))
 	macs, o2 := mul(engine.MACsPerStep(es), steps)
+	macs, o6 := bits.Add64(macs, mergeMACs, 0)
+	o2 = o2 || o6 != 0
 	perParam, o3 := mul(es.TrainableParams(), engine.OptimizerOpsPerParam(es))
 	paramSteps, o4 := mul(perParam, steps)
 	acts, o5 := mul(engine.ActivationsPerStep(es), steps)

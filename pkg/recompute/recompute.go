@@ -136,14 +136,25 @@ func PrepareSegment(w Work, checkpoints [][]byte, segment uint32, startState []b
 	}
 	job := w.Job
 	if job.Spec.IsLoRA() {
-		base, err := engine.DecodeModel(baseModel)
+		// The base's size (and a stacked base's merge) is bounded by the
+		// cost charged above: the spec says which kind of base it is.
+		if stacked := len(baseModel) > 1 && baseModel[1] == engine.PartStacked; stacked != (w.Spec.BaseLoraRank > 0) {
+			return nil, errorsmod.Wrapf(types.ErrBadBaseModel, "%s wants a %s base (base_lora_rank %d)", w.What, map[bool]string{true: "stacked", false: "dense"}[w.Spec.BaseLoraRank > 0], w.Spec.BaseLoraRank)
+		}
+		if uint64(len(baseModel)) != cost.BaseBytes {
+			return nil, errorsmod.Wrapf(types.ErrBadBaseModel, "base model is %d bytes, %s's base encodes in %d", len(baseModel), w.What, cost.BaseBytes)
+		}
+		base, id, _, err := engine.DecodeBase(baseModel)
 		if err != nil {
 			return nil, errorsmod.Wrapf(types.ErrBadBaseModel, "decoding: %s", err)
 		}
-		if h := base.Hash(); !bytes.Equal(h[:], w.BaseHash) {
-			return nil, errorsmod.Wrapf(types.ErrBadBaseModel, "hash %X, %s wants %X", h[:], w.What, w.BaseHash)
+		if !bytes.Equal(id[:], w.BaseHash) {
+			return nil, errorsmod.Wrapf(types.ErrBadBaseModel, "hash %X, %s wants %X", id[:], w.What, w.BaseHash)
 		}
 		job.Base = base
+		if w.Spec.BaseLoraRank > 0 {
+			job.BaseHash = id
+		}
 	} else if len(baseModel) != 0 {
 		return nil, errorsmod.Wrap(types.ErrBadBaseModel, "base_model is only sent for LoRA tasks")
 	}

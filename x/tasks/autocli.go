@@ -21,6 +21,8 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "task_id"}}},
 				{RpcMethod: "Lineage", Use: "lineage [model-hash]", Short: "Walk a verified model back through its base models",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "model_hash"}}},
+				{RpcMethod: "Model", Use: "model [model-hash]", Short: "A verified model: its record, the spec of its task and its architecture",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "model_hash"}}},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{

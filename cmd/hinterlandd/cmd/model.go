@@ -20,6 +20,8 @@ func modelCmd() *cobra.Command {
 		Short: "Use trained models offline (deterministic generation)",
 	}
 	cmd.AddCommand(modelGenerateCmd())
+	cmd.AddCommand(modelPairsCmd())
+	cmd.AddCommand(modelAlignEvalCmd())
 	return cmd
 }
 

@@ -6,10 +6,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
@@ -64,7 +67,28 @@ var presets = map[string]func() engine.Spec{ // looked up by name only
 	"mnist-softmax":      engine.DefaultSpecMNISTSoftmax,
 	"mnist-softmax-adam": engine.DefaultSpecMNISTSoftmaxAdam,
 	"mnist-mlp":          engine.DefaultSpecMNISTMLP,
+	"lm-pretrain":        engine.DefaultSpecLMPretrain,
+	"lm-lora":            engine.DefaultSpecLMLoRA,
+	"lm-dpo":             engine.DefaultSpecLMDPO,
 }
+
+const presetNames = "mnist-softmax, mnist-softmax-adam, mnist-mlp, lm-pretrain, lm-lora (--base) or lm-dpo (--base)"
+
+// The language-model presets' schedules (total steps, segment steps): the
+// longest segments the chain's default per-reveal limits accept
+// (recompute.LongestSegment; a pretraining segment's reveal carries a 1.9 MB
+// Adam state), within max_segments.
+var lmPresetSchedules = map[string][2]uint64{ // looked up by name only
+	"lm-pretrain": {2000, 2},
+	"lm-lora":     {800, 2},
+	"lm-dpo":      {400, 1},
+}
+
+// flagBase names the base model of the lm-lora and lm-dpo presets.
+const (
+	flagBase         = "base"
+	flagBaseLoRARank = "base-lora-rank"
+)
 
 // tasksTxCmd is `tx tasks`; AutoCLI adds claim and cancel to it.
 func tasksTxCmd() *cobra.Command {
@@ -86,9 +110,12 @@ func tasksPostCmd() *cobra.Command {
 {"model":"MODEL_KIND_LINEAR","inputs":784,"outputs":10,"objective":"OBJECTIVE_SOFTMAX_CE",
  "optimizer":"OPTIMIZER_SGD","frac_bits":16,"batch_size":32,"learning_rate":1311,
  "momentum":58982,"total_steps":3520,"segment_steps":4})
-or a preset (mnist-softmax, mnist-softmax-adam, mnist-mlp; 3520 steps in 880 segments
-of 4 unless --total-steps and --segment-steps say otherwise, which also override a
-spec file's schedule).
+or a preset (mnist-softmax, mnist-softmax-adam, mnist-mlp: 3520 steps in 880 segments
+of 4; lm-pretrain (2000 steps in segments of 2), lm-lora --base HASH (800 in segments
+of 2), lm-dpo --base HASH (400 in segments of 1): a byte-level transformer on token
+rows; unless --total-steps and --segment-steps say
+otherwise, which also override a spec file's schedule). lm-dpo on a model that is
+itself a LoRA result aligns the fine-tune (a stacked base: base -> LoRA -> aligned).
 
 The dataset is a packed file (--dataset, whose root, rows and schema are read and
 checked) or given by --dataset-root, --rows and --schema; workers fetch it from
@@ -142,7 +169,9 @@ when a 10% tamperer is caught less than 99% of the time.`,
 	}
 	f := cmd.Flags()
 	f.String(flagSpec, "", "TrainingSpec file (proto JSON)")
-	f.String(flagPreset, "", "Standard spec: mnist-softmax, mnist-softmax-adam or mnist-mlp")
+	f.String(flagPreset, "", "Standard spec: "+presetNames)
+	f.String(flagBase, "", "Model hash of the base the lm-lora and lm-dpo presets fine-tune (a verified model, or one in the workers' models dir)")
+	f.Uint32(flagBaseLoRARank, 0, "base_lora_rank of the spec (default: looked up on chain: the rank of the LoRA task that produced --base, 0 for a dense base)")
 	f.Uint64(flagTotalSteps, 0, fmt.Sprintf("Optimiser steps of the job (preset default %d)", presetTotalSteps))
 	f.Uint64(flagSegmentSteps, 0, fmt.Sprintf("Steps between checkpoints (preset default %d)", presetSegmentSteps))
 	f.String(flagDataset, "", "Packed dataset file (reads root, rows and schema)")
@@ -254,9 +283,22 @@ func specFromFlags(cmd *cobra.Command, cctx client.Context, totalFlag string, to
 	case preset != "":
 		mk, ok := presets[preset]
 		if !ok {
-			return spec, engine.Spec{}, fmt.Errorf("--%s %q: want mnist-softmax, mnist-softmax-adam or mnist-mlp", flagPreset, preset)
+			return spec, engine.Spec{}, fmt.Errorf("--%s %q: want %s", flagPreset, preset, presetNames)
 		}
-		spec = taskstypes.FromEngineSpec(mk(), totalSteps, segmentSteps, nil)
+		es := mk()
+		if sch, ok := lmPresetSchedules[preset]; ok && totalFlag == flagTotalSteps {
+			totalSteps, segmentSteps = sch[0], sch[1]
+		}
+		base, err := presetBase(cmd, cctx, es)
+		if err != nil {
+			return spec, engine.Spec{}, err
+		}
+		spec = taskstypes.FromEngineSpec(es, totalSteps, segmentSteps, base)
+		if base != nil {
+			if spec.BaseLoraRank, err = baseLoRARank(cmd, cctx, base); err != nil {
+				return spec, engine.Spec{}, err
+			}
+		}
 	default:
 		return spec, engine.Spec{}, fmt.Errorf("give the job with --%s FILE or --%s NAME", flagSpec, flagPreset)
 	}
@@ -268,6 +310,54 @@ func specFromFlags(cmd *cobra.Command, cctx client.Context, totalFlag string, to
 	}
 	es, err := spec.EngineSpec()
 	return spec, es, err
+}
+
+// presetBase reads --base for a LoRA preset (lm-lora, lm-dpo): the hash of
+// the model to fine-tune or align.
+func presetBase(cmd *cobra.Command, _ client.Context, es engine.Spec) ([]byte, error) {
+	var ref string
+	if fl := cmd.Flags().Lookup(flagBase); fl != nil {
+		ref = fl.Value.String()
+	}
+	if !es.IsLoRA() {
+		if ref != "" {
+			return nil, fmt.Errorf("--%s is for the LoRA presets (lm-lora, lm-dpo)", flagBase)
+		}
+		return nil, nil
+	}
+	if ref == "" {
+		return nil, fmt.Errorf("this preset fine-tunes a base model: give its hash with --%s", flagBase)
+	}
+	h, err := hex.DecodeString(ref)
+	if err != nil || len(h) != taskstypes.HashLen {
+		return nil, fmt.Errorf("--%s %q: want a %d-hex-digit model hash", flagBase, ref, 2*taskstypes.HashLen)
+	}
+	return h, nil
+}
+
+// baseLoRARank is the spec's base_lora_rank for a base: --base-lora-rank
+// when given, else (online) the LoRA rank of the verified task that produced
+// the base, 0 for a dense or unregistered base.
+func baseLoRARank(cmd *cobra.Command, cctx client.Context, base []byte) (uint32, error) {
+	if fl := cmd.Flags().Lookup(flagBaseLoRARank); fl != nil && fl.Changed {
+		r, err := strconv.ParseUint(fl.Value.String(), 10, 32)
+		return uint32(r), err
+	}
+	if cctx.Offline || cctx.GenerateOnly || cctx.Client == nil {
+		return 0, nil
+	}
+	res, err := taskstypes.NewQueryClient(cctx).Model(cmd.Context(), &taskstypes.QueryModelRequest{ModelHash: hex.EncodeToString(base)})
+	if status.Code(err) == codes.NotFound {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("looking up the base model %X: %w", base, err)
+	}
+	if len(res.Record.BaseModelHash) == 0 {
+		return 0, nil
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "base %X is a LoRA result of task %d (rank %d): posting it as a stacked base\n", base, res.Record.TaskId, res.Spec.LoraRank)
+	return res.Spec.LoraRank, nil
 }
 
 func buildPostTask(cmd *cobra.Command, cctx client.Context) (*taskstypes.MsgPostTask, error) {

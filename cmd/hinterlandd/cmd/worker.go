@@ -24,7 +24,6 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/hinterland-ai/hinterland/pkg/dataset"
-	"github.com/hinterland-ai/hinterland/pkg/engine"
 	"github.com/hinterland-ai/hinterland/worker"
 )
 
@@ -61,7 +60,7 @@ func workerCmd() *cobra.Command {
 		Short: "Train posted tasks for rewards, or watch other workers for fraud",
 		RunE:  client.ValidateCmd,
 	}
-	cmd.AddCommand(workerStartCmd(), workerWatchCmd(), workerEvaluateCmd())
+	cmd.AddCommand(workerStartCmd(), workerWatchCmd(), workerEvaluateCmd(), workerExportCmd())
 	return cmd
 }
 
@@ -360,9 +359,9 @@ forward pass. Prints rows, correct, accuracy and mean loss.`,
 			if err != nil {
 				return err
 			}
-			var base *engine.Model
+			var base *worker.Base
 			if td.Task.Spec.LoraRank > 0 {
-				if base, err = worker.ReadModel(filepath.Join(dir, "models"), td.Task.Spec.BaseModelHash); err != nil {
+				if base, err = worker.ReadBase(filepath.Join(dir, "models"), td.Task.Spec.BaseModelHash); err != nil {
 					return err
 				}
 			}
@@ -387,5 +386,46 @@ forward pass. Prints rows, correct, accuracy and mean loss.`,
 	cmd.Flags().Uint64(flagTask, 0, "Task id")
 	cmd.Flags().String(flagDataset, "", "Packed dataset file to evaluate on")
 	cmd.Flags().StringP(flags.FlagOutput, "o", "text", "Output format (text|json)")
+	return cmd
+}
+
+func workerExportCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "export --task ID --out FILE",
+		Short: "Write the effective model of a trained task (merged with its base for LoRA) as an engine model file",
+		Long: `Write the final model of a task this worker trained (read from --work-dir) as a dense
+engine model file: its parameters, or for a LoRA task the base merged with the adapters
+(W + alpha/r B*A, the engine's integer rounding). The file works with
+'hinterlandd model generate --model FILE'. Prints the model's hash and architecture.`,
+		Args:         cobra.NoArgs,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := workDir(cmd)
+			if err != nil {
+				return err
+			}
+			id, _ := cmd.Flags().GetUint64(flagTask)
+			out, _ := cmd.Flags().GetString("out")
+			if id == 0 || out == "" {
+				return fmt.Errorf("give --%s and --out", flagTask)
+			}
+			td, err := worker.LoadTaskDir(filepath.Join(dir, "tasks", strconv.FormatUint(id, 10)))
+			if err != nil {
+				return fmt.Errorf("no task %d trained in work dir %s: %w", id, dir, err)
+			}
+			m, err := td.Export(filepath.Join(dir, "models"))
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(out, m.Encode(), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "task %d: wrote %s (%s, %d parameters, hash %s)\n", id, out, m.Arch, m.Arch.ParamCount(), m.Hash())
+			return nil
+		},
+	}
+	cmd.Flags().String(flagWorkDir, "", "Work directory (default <home>/worker)")
+	cmd.Flags().Uint64(flagTask, 0, "Task id")
+	cmd.Flags().String("out", "", "Model file to write")
 	return cmd
 }

@@ -121,6 +121,11 @@ func (m msgServer) validateJob(ctx context.Context, msg *types.MsgPostJob, param
 	if err := msg.Spec.ValidateSchedule(tp); err != nil {
 		return es, 0, errorsmod.Wrap(types.ErrInvalidJob, err.Error())
 	}
+	if msg.Spec.BaseLoraRank != 0 {
+		// The global model of a round is a LoRA state on a dense base;
+		// stacked bases are for tasks.
+		return es, 0, errorsmod.Wrap(types.ErrInvalidJob, "base_lora_rank: federated jobs fine-tune dense bases only (base_lora_rank must be 0)")
+	}
 	switch {
 	case msg.Rounds == 0 || msg.Rounds > params.MaxRounds:
 		return es, 0, errorsmod.Wrapf(types.ErrInvalidJob, "rounds %d must be in 1..%d", msg.Rounds, params.MaxRounds)

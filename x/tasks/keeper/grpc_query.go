@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 
 	"cosmossdk.io/collections"
 	"google.golang.org/grpc/codes"
@@ -13,6 +14,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/hinterland-ai/hinterland/pkg/engine"
 	"github.com/hinterland-ai/hinterland/x/tasks/types"
 )
 
@@ -185,6 +187,43 @@ func (q querier) Lineage(ctx context.Context, req *types.QueryLineageRequest) (*
 	}
 	if len(res.Records) == 0 {
 		return nil, status.Errorf(codes.NotFound, "model %s was not produced by a verified task", req.ModelHash)
+	}
+	return res, nil
+}
+
+// Model returns a verified model's record with the spec of the task that
+// produced it and its architecture.
+func (q querier) Model(ctx context.Context, req *types.QueryModelRequest) (*types.QueryModelResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	hash, err := hex.DecodeString(req.ModelHash)
+	if err != nil || len(hash) != types.HashLen {
+		return nil, status.Errorf(codes.InvalidArgument, "model_hash must be %d hex-encoded bytes", types.HashLen)
+	}
+	rec, err := q.Models.Get(ctx, hash)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "model %s was not produced by a verified task", req.ModelHash)
+	} else if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	t, err := q.Keeper.Tasks.Get(ctx, rec.TaskId)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "task %d of model %s: %s", rec.TaskId, req.ModelHash, err)
+	}
+	res := &types.QueryModelResponse{Record: rec, Spec: t.Spec}
+	if es, err := t.Spec.EngineSpec(); err == nil {
+		res.Architecture = es.Arch().String()
+		res.Parameters = es.Arch().ParamCount()
+		res.TrainableParameters = es.TrainableParams()
+		switch {
+		case es.Objective == engine.ObjectiveDPO:
+			res.Kind = fmt.Sprintf("aligned (DPO, LoRA rank %d)", es.LoRARank)
+		case es.IsLoRA():
+			res.Kind = fmt.Sprintf("fine-tuned (LoRA rank %d)", es.LoRARank)
+		default:
+			res.Kind = "trained from scratch"
+		}
 	}
 	return res, nil
 }

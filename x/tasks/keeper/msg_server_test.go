@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -411,4 +412,76 @@ func TestTypedEvents(t *testing.T) {
 	require.Equal(t, params, updated.Params)
 	require.Equal(t, f.Tasks.Authority(), updated.Authority)
 	require.Equal(t, types.EventTypeTaskPosted, proto.MessageName(&types.EventTaskPosted{}))
+}
+
+// TestPostStackedBase: a LoRA task whose base is a LoRA result recorded on
+// chain (DPO on a fine-tune) must say so with base_lora_rank = that task's
+// rank; the chain refuses a stacked base passed off as dense, a wrong rank,
+// a dense or unknown model called stacked, and a second level of stacking.
+func TestPostStackedBase(t *testing.T) {
+	f, ms := setup(t)
+	lora := func(base []byte, baseRank uint32) func(*types.MsgPostTask) {
+		return func(m *types.MsgPostTask) {
+			m.Spec.LoraRank, m.Spec.LoraAlpha = 2, 1<<16
+			m.Spec.BaseModelHash, m.Spec.BaseLoraRank = base, baseRank
+		}
+	}
+	hash := func(b byte) []byte { return append(make([]byte, 31), b) }
+	pretrain := post(t, f, ms, nil)
+	hP := hash(1)
+	tuned := post(t, f, ms, lora(hP, 0)) // an unregistered dense base is fine
+	hL := hash(2)
+	require.NoError(t, f.Tasks.Models.Set(f.Ctx, hP, types.ModelRecord{ModelHash: hP, TaskId: pretrain}))
+	require.NoError(t, f.Tasks.Models.Set(f.Ctx, hL, types.ModelRecord{ModelHash: hL, TaskId: tuned, BaseModelHash: hP}))
+
+	aligned := post(t, f, ms, lora(hL, 2))
+	task, err := f.Tasks.GetTask(f.Ctx, aligned)
+	require.NoError(t, err)
+	require.Equal(t, uint32(2), task.Spec.BaseLoraRank)
+	hD := hash(3)
+	require.NoError(t, f.Tasks.Models.Set(f.Ctx, hD, types.ModelRecord{ModelHash: hD, TaskId: aligned, BaseModelHash: hL}))
+
+	// The lineage reads aligned -> LoRA -> base; the model query shows the
+	// architecture and what each model is.
+	q := keeper.NewQuerier(f.Tasks)
+	lin, err := q.Lineage(f.Ctx, &types.QueryLineageRequest{ModelHash: hex.EncodeToString(hD)})
+	require.NoError(t, err)
+	require.Len(t, lin.Records, 3)
+	require.Equal(t, [][]byte{hD, hL, hP}, [][]byte{lin.Records[0].ModelHash, lin.Records[1].ModelHash, lin.Records[2].ModelHash})
+	mq, err := q.Model(f.Ctx, &types.QueryModelRequest{ModelHash: hex.EncodeToString(hD)})
+	require.NoError(t, err)
+	require.Equal(t, "linear 16-4 F=16", mq.Architecture)
+	require.Equal(t, "fine-tuned (LoRA rank 2)", mq.Kind)
+	require.Equal(t, uint32(2), mq.Spec.BaseLoraRank)
+	require.Equal(t, uint64(16*4+4), mq.Parameters)
+	mq, err = q.Model(f.Ctx, &types.QueryModelRequest{ModelHash: hex.EncodeToString(hP)})
+	require.NoError(t, err)
+	require.Equal(t, "trained from scratch", mq.Kind)
+	_, err = q.Model(f.Ctx, &types.QueryModelRequest{ModelHash: hex.EncodeToString(hash(9))})
+	require.Error(t, err)
+	_, err = q.Model(f.Ctx, &types.QueryModelRequest{ModelHash: "zz"})
+	require.Error(t, err)
+
+	for _, c := range []struct {
+		name   string
+		mutate func(*types.MsgPostTask)
+		want   string
+	}{
+		{"LoRA result passed off as dense", lora(hL, 0), "base_lora_rank must be 2"},
+		{"wrong base rank", lora(hL, 3), "base_lora_rank must be 2"},
+		{"dense model called stacked", lora(hP, 2), "is dense"},
+		{"unknown model called stacked", lora(hash(9), 2), "not a LoRA result recorded on chain"},
+		{"two levels of stacking", lora(hD, 2), "one level only"},
+		{"stacked base without LoRA", func(m *types.MsgPostTask) { m.Spec.BaseLoraRank = 2 }, "stacked base needs lora_rank"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := f.Snapshot(t, poster)
+			msg := fixtures.PostMsg(poster, data)
+			c.mutate(msg)
+			err := f.CacheCtx(func(ctx sdk.Context) error { _, err := ms.PostTask(ctx, msg); return err })
+			require.ErrorIs(t, err, types.ErrInvalidSpec)
+			require.Contains(t, err.Error(), c.want)
+			require.Equal(t, before, f.Snapshot(t, poster))
+		})
+	}
 }

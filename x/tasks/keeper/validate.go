@@ -3,7 +3,9 @@ package keeper
 import (
 	"bytes"
 	"context"
+	"errors"
 
+	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -43,6 +45,9 @@ func (k Keeper) validatePostTask(ctx context.Context, msg *types.MsgPostTask, pa
 		return v, err
 	}
 	if err := msg.Dataset.Validate(es, params); err != nil {
+		return v, err
+	}
+	if err := k.validateBase(ctx, msg.Spec, es); err != nil {
 		return v, err
 	}
 	if job := msg.Dataset.AnnotationJob; job != 0 {
@@ -172,6 +177,54 @@ func validateCoin(field string, c sdk.Coin, denom string, errType *errorsmod.Err
 	}
 	if c.Denom != denom {
 		return errorsmod.Wrapf(errType, "%s denom %q must be %q", field, c.Denom, denom)
+	}
+	return nil
+}
+
+// validateBase checks a LoRA task's base against the model registry. A base
+// that is a LoRA result recorded on chain is a stacked base: the spec must
+// say so (base_lora_rank = that task's rank, which sizes the reveal and the
+// merge validators do), the result must sit on a dense base (one level) and
+// share the architecture. A dense base need not be registered (any model
+// published off chain may be fine-tuned), but a registered LoRA result
+// cannot be passed off as dense: its reveal would not decode.
+func (k Keeper) validateBase(ctx context.Context, s types.TrainingSpec, es engine.Spec) error {
+	if s.LoraRank == 0 {
+		return nil
+	}
+	rec, err := k.Models.Get(ctx, s.BaseModelHash)
+	if errors.Is(err, collections.ErrNotFound) {
+		if s.BaseLoraRank > 0 {
+			return errorsmod.Wrapf(types.ErrInvalidSpec, "base_lora_rank %d: base model %X is not a LoRA result recorded on chain", s.BaseLoraRank, s.BaseModelHash)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(rec.BaseModelHash) == 0 {
+		if s.BaseLoraRank > 0 {
+			return errorsmod.Wrapf(types.ErrInvalidSpec, "base_lora_rank %d: base model %X is dense (trained from scratch by task %d); set base_lora_rank 0", s.BaseLoraRank, s.BaseModelHash, rec.TaskId)
+		}
+		return nil
+	}
+	src, err := k.Tasks.Get(ctx, rec.TaskId)
+	if err != nil {
+		return errorsmod.Wrapf(types.ErrInvalidSpec, "base model %X: its task %d: %s", s.BaseModelHash, rec.TaskId, err)
+	}
+	if src.Spec.BaseLoraRank != 0 {
+		return errorsmod.Wrapf(types.ErrInvalidSpec, "base model %X is itself fine-tuned on a stacked base: bases stack one level only", s.BaseModelHash)
+	}
+	if s.BaseLoraRank != src.Spec.LoraRank {
+		return errorsmod.Wrapf(types.ErrInvalidSpec, "base model %X is a rank-%d LoRA result of task %d: base_lora_rank must be %d, got %d",
+			s.BaseModelHash, src.Spec.LoraRank, rec.TaskId, src.Spec.LoraRank, s.BaseLoraRank)
+	}
+	srcSpec, err := src.Spec.EngineSpec()
+	if err != nil {
+		return err
+	}
+	if !srcSpec.Arch().Equal(es.Arch()) {
+		return errorsmod.Wrapf(types.ErrInvalidSpec, "base model %X has another architecture than the spec", s.BaseModelHash)
 	}
 	return nil
 }

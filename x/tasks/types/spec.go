@@ -31,19 +31,13 @@ func (s TrainingSpec) EngineSpec() (engine.Spec, error) {
 		FracBits:     s.FracBits,
 		LoRARank:     s.LoraRank,
 		LoRAAlpha:    s.LoraAlpha,
+		DPOBeta:      s.DpoBeta,
 	}
 	if s.Model > 255 || s.Objective > 255 || s.Optimizer > 255 {
 		return engine.Spec{}, errorsmod.Wrap(ErrInvalidSpec, "unknown model, objective or optimizer")
 	}
 	if err := es.Validate(); err != nil {
 		return engine.Spec{}, errorsmod.Wrap(ErrInvalidSpec, err.Error())
-	}
-	if es.Model == engine.ModelTransformer {
-		// The engine trains transformers, but the chain's reveal gas and
-		// max_macs_per_reveal are calibrated on MLP reveals: until attention
-		// reveals are measured and priced (issue 16), a transformer task could
-		// make validators work beyond the gas it pays. Refused on chain.
-		return engine.Spec{}, errorsmod.Wrap(ErrInvalidSpec, "model: transformer tasks are not enabled on chain until their reveal gas is calibrated")
 	}
 	return es, nil
 }
@@ -66,6 +60,7 @@ func FromEngineSpec(es engine.Spec, totalSteps, segmentSteps uint64, baseModelHa
 		Epsilon:       es.Epsilon,
 		LoraRank:      es.LoRARank,
 		LoraAlpha:     es.LoRAAlpha,
+		DpoBeta:       es.DPOBeta,
 		BaseModelHash: baseModelHash,
 		TotalSteps:    totalSteps,
 		SegmentSteps:  segmentSteps,
@@ -107,6 +102,9 @@ func (s TrainingSpec) ValidateSchedule(p Params) error {
 	}
 	if s.LoraRank == 0 && len(s.BaseModelHash) != 0 {
 		return errorsmod.Wrap(ErrInvalidSpec, "base_model_hash is only used with lora_rank > 0")
+	}
+	if s.BaseLoraRank > 0 && (s.LoraRank == 0 || s.BaseLoraRank > engine.MaxLoRARank) {
+		return errorsmod.Wrapf(ErrInvalidSpec, "base_lora_rank %d: a stacked base needs lora_rank > 0 and a rank in 1..%d", s.BaseLoraRank, engine.MaxLoRARank)
 	}
 	return nil
 }

@@ -2,26 +2,51 @@ package types
 
 import (
 	"errors"
-	"strings"
 	"testing"
 
 	"github.com/hinterland-ai/hinterland/pkg/engine"
 )
 
-// TestEngineSpecRefusesTransformer: a valid engine transformer spec is
-// refused on chain (ErrInvalidSpec) until its reveal gas is calibrated,
-// while the MLP presets still convert.
-func TestEngineSpecRefusesTransformer(t *testing.T) {
+// TestTransformerSpecRoundTrip: a transformer spec (DPO's beta included)
+// survives the on-chain form, and the stacked-base rules of the schedule
+// refuse what cannot be revealed.
+func TestTransformerSpecRoundTrip(t *testing.T) {
 	lm := engine.Spec{Model: engine.ModelTransformer, Inputs: 16, Hidden: []uint32{1, 16, 2}, Outputs: engine.Vocab,
-		Objective: engine.ObjectiveNextToken, Optimizer: engine.OptimizerSGD, LearningRate: 655, BatchSize: 2, FracBits: 16}
+		Objective: engine.ObjectiveDPO, Optimizer: engine.OptimizerSGD, LearningRate: 655, BatchSize: 2, FracBits: 16,
+		LoRARank: 2, LoRAAlpha: 2 << 16, DPOBeta: 1 << 15}
 	if err := lm.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	_, err := FromEngineSpec(lm, 10, 2, nil).EngineSpec()
-	if !errors.Is(err, ErrInvalidSpec) || !strings.Contains(err.Error(), "transformer") {
-		t.Fatalf("transformer spec: got %v, want ErrInvalidSpec naming the transformer", err)
+	base := make([]byte, HashLen)
+	ts := FromEngineSpec(lm, 10, 2, base)
+	got, err := ts.EngineSpec()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := FromEngineSpec(engine.DefaultSpecMNISTMLP(), 10, 2, nil).EngineSpec(); err != nil {
-		t.Fatalf("MLP preset refused: %v", err)
+	if string(got.Encode()) != string(lm.Encode()) || got.DPOBeta != lm.DPOBeta {
+		t.Fatalf("round trip changed the spec: %+v vs %+v", got, lm)
+	}
+	p := DefaultParams()
+	if err := ts.ValidateSchedule(p); err != nil {
+		t.Fatal(err)
+	}
+	bad := ts
+	bad.DpoBeta = 0
+	if _, err := bad.EngineSpec(); !errors.Is(err, ErrInvalidSpec) {
+		t.Fatalf("DPO without beta: %v", err)
+	}
+	stacked := ts
+	stacked.BaseLoraRank = engine.MaxLoRARank + 1
+	if err := stacked.ValidateSchedule(p); !errors.Is(err, ErrInvalidSpec) {
+		t.Fatalf("base_lora_rank above the engine's limit: %v", err)
+	}
+	stacked.BaseLoraRank = 4
+	if err := stacked.ValidateSchedule(p); err != nil {
+		t.Fatal(err)
+	}
+	dense := FromEngineSpec(engine.DefaultSpecMNISTMLP(), 10, 2, nil)
+	dense.BaseLoraRank = 4
+	if err := dense.ValidateSchedule(p); !errors.Is(err, ErrInvalidSpec) {
+		t.Fatalf("a stacked base on a dense (non-LoRA) task: %v", err)
 	}
 }

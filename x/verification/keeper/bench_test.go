@@ -48,6 +48,36 @@ var revealCases = []revealCase{
 	{"mnist-lora", engine.DefaultSpecMNISTLoRA(), 4, 200, 8, 0},
 }
 
+// lmCases are the language-model presets at their preset segment lengths
+// (on a synthetic token dataset: the cost does not depend on the text).
+var lmCases = []revealCase{
+	{"lm-pretrain", engine.DefaultSpecLMPretrain(), 2, 200, 8, 256},
+	{"lm-lora", engine.DefaultSpecLMLoRA(), 2, 200, 8, 256},
+	{"lm-dpo", engine.DefaultSpecLMDPO(), 1, 200, 8, 256},
+}
+
+// lmSpec is a transformer of context T, L blocks of width d with H heads,
+// batch b, SGD (so that the optimiser's share is the smallest).
+func lmSpec(T, L, d, H, b uint32, obj engine.Objective) engine.Spec {
+	s := engine.Spec{Model: engine.ModelTransformer, Inputs: T, Hidden: []uint32{L, d, H}, Outputs: engine.Vocab,
+		Objective: engine.ObjectiveNextToken, Optimizer: engine.OptimizerSGD, LearningRate: 66, BatchSize: b, FracBits: 16}
+	if obj == engine.ObjectiveDPO {
+		s.Objective, s.DPOBeta, s.LoRARank, s.LoRAAlpha = obj, 6554, 1, 1<<16
+	}
+	return s
+}
+
+// lmAdversarialCases are transformer shapes where attention's element-wise
+// work (exp of the softmax, one per causal score; RMSNorm; SiLU) outweighs
+// the MACs: one-wide heads over the longest context, a tiny model whose
+// cost is per-step overhead, DPO over the longest context.
+var lmAdversarialCases = []revealCase{
+	{"lm-T256-d16-H16-b1", lmSpec(256, 1, 16, 16, 1, engine.ObjectiveNextToken), 0, 2, 1, 64},
+	{"lm-T2-d2-H1-b1", lmSpec(2, 1, 2, 1, 1, engine.ObjectiveNextToken), 0, 2, 1, 64},
+	{"lm-T256-d8-H8-dpo-b1", lmSpec(256, 1, 8, 8, 1, engine.ObjectiveDPO), 0, 2, 1, 64},
+	{"lm-T16-d128-H1-b1", lmSpec(16, 1, 128, 1, 1, engine.ObjectiveNextToken), 0, 2, 1, 64},
+}
+
 // adversarialCases are the shapes where gas used to under-price the work
 // (docs/PERFORMANCE.md "Adversarial shapes"): tiny models whose cost is all
 // per-step and per-row-look-up overhead, one-row datasets where every look-up
@@ -90,7 +120,9 @@ func prepareReveal(tb testing.TB, c revealCase, data *dataset.File) (*keepers.Fi
 // and seals the same transcript before worker opens, and the open message of
 // worker2 is returned too (not yet sent).
 func prepareCase(tb testing.TB, c revealCase, data *dataset.File, replica bool) (*keepers.Fixture, *types.MsgRevealSegment, *types.MsgOpenTranscript) {
-	if c.rows > 0 {
+	if c.spec.Model == engine.ModelTransformer {
+		data = fixtures.SyntheticTokens(c.rows, int(c.spec.Inputs), c.spec.Objective == engine.ObjectiveDPO)
+	} else if c.rows > 0 {
 		data = fixtures.SyntheticShape(c.rows, int(c.spec.Inputs), int(c.spec.Outputs))
 	}
 	if c.segmentSteps == 0 {
@@ -105,7 +137,12 @@ func prepareCase(tb testing.TB, c revealCase, data *dataset.File, replica bool) 
 	if c.spec.IsLoRA() {
 		// The frozen base: an MLP of the same architecture (its initial weights
 		// stand in for a trained one; the cost is the same).
-		st, err := engine.NewInitialState(engine.Job{Spec: engine.DefaultSpecMNISTMLP(), Seed: [32]byte{7}, RowCount: data.Len()})
+		bs := engine.DefaultSpecMNISTMLP()
+		if c.spec.Model == engine.ModelTransformer {
+			bs = c.spec
+			bs.Objective, bs.DPOBeta, bs.LoRARank, bs.LoRAAlpha = engine.ObjectiveNextToken, 0, 0, 0
+		}
+		st, err := engine.NewInitialState(engine.Job{Spec: bs, Seed: [32]byte{7}, RowCount: data.Len()})
 		require.NoError(tb, err)
 		base, err = st.Model(nil)
 		require.NoError(tb, err)
@@ -211,7 +248,7 @@ func BenchmarkReveal(b *testing.B) {
 func BenchmarkRevealShapes(b *testing.B) {
 	data := datasettest.MNIST(b, "train")
 	for _, kernel := range []string{"simd", "portable"} {
-		for _, c := range append(append([]revealCase(nil), revealCases...), adversarialCases...) {
+		for _, c := range append(append(append(append([]revealCase(nil), revealCases...), adversarialCases...), lmCases...), lmAdversarialCases...) {
 			benchReveal(b, c, kernel, data)
 		}
 	}
