@@ -15,7 +15,7 @@ UNIT_PKGS := $(shell go list ./... 2>/dev/null | grep -v -e /tests/)
 .PHONY: help build install test test-unit test-integration test-e2e test-browser test-race test-sim test-sim-long test-fuzz \
         test-badinput test-faults \
         test-cross-arch lint proto-tools proto-gen proto-check bench bench-federated bench-lm bench-chain localnet localnet-4 localnet-stop \
-        demo demo-cheat demo-annotate demo-federated clean
+        demo demo-cheat demo-annotate demo-federated demo-lm clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -122,6 +122,10 @@ demo-cheat: build ## A forging worker is caught and slashed; an honest one then 
 demo-annotate: build ## Crowdsourced labelling: 7 simulated annotators (2 spammers) label 1,000 MNIST items; spammers slashed
 	./scripts/ensure-tools.sh demo
 	./scripts/demo-annotate.sh
+
+demo-lm: build ## A byte-level transformer pretrained, LoRA-fine-tuned and DPO-aligned on Go sources as three verified, paid tasks
+	./scripts/ensure-tools.sh demo
+	./scripts/demo-lm.sh
 
 demo-federated: build ## Federated MNIST: 4 participants (one arm64 under qemu), 5 verified FedAvg rounds, a forger caught in round 2
 	./scripts/ensure-tools.sh demo

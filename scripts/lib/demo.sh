@@ -8,12 +8,15 @@
 
 die() { echo "demo: $*" >&2; exit 1; }
 
-# demo_init checks the tools, finds MNIST and makes the temporary home.
+# demo_init checks the tools, finds MNIST (unless DEMO_NO_MNIST is set) and
+# makes the temporary home.
 demo_init() {
 	[ -x "$BIN" ] || die "$BIN not found; run 'make build'"
 	local tool
 	for tool in jq curl; do command -v "$tool" >/dev/null || die "$tool is required"; done
-	MNIST=$(./scripts/mnist-dir.sh) || die "MNIST could not be fetched (set HINTERLAND_MNIST_DIR to the MNIST IDX directory)"
+	if [ -z "${DEMO_NO_MNIST:-}" ]; then
+		MNIST=$(./scripts/mnist-dir.sh) || die "MNIST could not be fetched (set HINTERLAND_MNIST_DIR to the MNIST IDX directory)"
+	fi
 	DEMO=$(mktemp -d "${TMPDIR:-/tmp}/$DEMO_NAME.XXXXXX")
 	H=$DEMO/chain
 	PIDS=()
