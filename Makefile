@@ -95,8 +95,9 @@ bench: ## Engine benchmarks vs gonum, MNIST accuracy, reveal handler cost, worke
 bench-federated: ## FedAvg on non-IID MNIST: fixed point (what the chain verifies) vs float64 vs centralised, per round (slow: 12-20 min)
 	./scripts/bench-federated.sh
 
-bench-lm: ## Transformer LM: training step vs float64 gonum (tokens/s), validation bits per byte fixed point vs float64 on GOROOT/src (a few minutes)
-	go test -run '^$$' -bench LMStep -benchtime 20x ./testutil/reference/
+bench-lm: ## Transformer LM: training step vs float64 gonum (tokens/s, 1 and 2 cores), attention products vs gonum, validation bits per byte fixed point vs float64 on GOROOT/src (a few minutes)
+	go test -run '^$$' -bench LMStep -benchtime 20x -cpu 1,2 ./testutil/reference/
+	go test -run '^$$' -bench 'MatMulVsGonum/.*/attention' ./testutil/reference/
 	HINTERLAND_LM_BENCH=1 go test -count=1 -timeout 60m -v -run TestLMBitsPerByte ./testutil/reference/
 
 bench-chain: build ## Load benchmark on one node and on four validators

@@ -16,6 +16,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/hinterland-ai/hinterland/pkg/dataset"
 	"github.com/hinterland-ai/hinterland/x/annotation/types"
 )
 
@@ -183,6 +184,8 @@ func (a *Annotator) Recover(ctx context.Context) error {
 type SideView struct {
 	Image  string   `json:"image,omitempty"`
 	Values []string `json:"values,omitempty"`
+	// Text is a response of a token preference row (after the shared prompt).
+	Text string `json:"text,omitempty"`
 }
 
 // ItemView is one item of a batch: one side for a class job, two (A, B)
@@ -190,6 +193,8 @@ type SideView struct {
 type ItemView struct {
 	Item  uint32     `json:"item"`
 	Sides []SideView `json:"sides"`
+	// Prompt is the shared prompt of a token preference row.
+	Prompt string `json:"prompt,omitempty"`
 }
 
 // BatchItems is a batch to label.
@@ -239,6 +244,14 @@ func (a *Annotator) batchItems(ctx context.Context, job types.Job, r Record) (*B
 			return nil, err
 		}
 		v := ItemView{Item: it}
+		if schema.Kind == dataset.KindTokenPreference {
+			// Two continuations of one prompt: shown as text.
+			p := row.PromptLen
+			v.Prompt = string(row.Tokens[:p])
+			v.Sides = []SideView{{Text: responseText(row.Tokens[p:])}, {Text: responseText(row.RejectedTokens[p:])}}
+			b.Items = append(b.Items, v)
+			continue
+		}
 		for side, f := range sides(job.Kind, row) {
 			if isImage(schema) {
 				v.Sides = append(v.Sides, SideView{Image: fmt.Sprintf("/api/image?job=%d&item=%d&side=%d", r.Job, it, side)})
@@ -548,4 +561,10 @@ func (a *Annotator) Status(ctx context.Context) (Status, error) {
 	}
 	st.Earned = earned.String()
 	return st, nil
+}
+
+// responseText is a response of a token row without its padding (the 0x00
+// end-of-document bytes dataset.PackText and align.Pairs fill rows with).
+func responseText(b []byte) string {
+	return string(bytes.TrimRight(b, "\x00"))
 }

@@ -570,6 +570,48 @@ func TestPreferenceItems(t *testing.T) {
 	}
 }
 
+// Token preference items (DPO pairs: two continuations of one prompt) show
+// the prompt and the two responses as text, without their padding; the
+// labels swap the pair in the labelled dataset (dataset.WithLabels).
+func TestTokenPreferenceItems(t *testing.T) {
+	chain := newFakeChain()
+	dir := t.TempDir()
+	const T = 16
+	s := dataset.Schema{Kind: dataset.KindTokenPreference, Feature: dataset.FeatureUint8, Features: T + 1}
+	pad := func(b string) []byte { r := make([]byte, T+1); copy(r, b); return r }
+	rows := []dataset.Row{
+		{Tokens: pad("\tx := f(a)\n"), RejectedTokens: pad("\tx := f(a))\n"), PromptLen: 6},
+		{Tokens: pad("\treturn nil\n"), RejectedTokens: pad("\treturn ni\n"), PromptLen: 4},
+	}
+	items, ref := itemSet(t, dir, "pairs.hlds", s, rows)
+	id := chain.addJob(ref, types.LABEL_KIND_PREFERENCE, 2, 2)
+	p := newPage(t, chain, filepath.Join(dir, "work"))
+	p.must("POST", "/api/claim", map[string]any{"job": id}, nil)
+	var b BatchItems
+	p.must("GET", "/api/batch", nil, &b)
+	if b.Kind != "preference" || len(b.Items) != 2 {
+		t.Fatalf("batch %+v", b)
+	}
+	for _, it := range b.Items {
+		r := rows[it.Item]
+		p := int(r.PromptLen)
+		want := [2]string{strings.TrimRight(string(r.Tokens[p:]), "\x00"), strings.TrimRight(string(r.RejectedTokens[p:]), "\x00")}
+		if it.Prompt != string(r.Tokens[:p]) || len(it.Sides) != 2 || it.Sides[0].Text != want[0] || it.Sides[1].Text != want[1] {
+			t.Fatalf("item %d: prompt %q, sides %+v; want %q, %q", it.Item, it.Prompt, it.Sides, r.Tokens[:p], want)
+		}
+	}
+	labelled, err := dataset.WithLabels(items, []byte{1, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r0, _ := labelled.Row(0)
+	r1, _ := labelled.Row(1)
+	if !bytes.Equal(r0.Tokens, rows[0].RejectedTokens) || !bytes.Equal(r0.RejectedTokens, rows[0].Tokens) || r0.PromptLen != 6 ||
+		!bytes.Equal(r1.Tokens, rows[1].Tokens) {
+		t.Fatalf("labelled pairs: %+v %+v", r0, r1)
+	}
+}
+
 // Items served over http are downloaded and checked; a set whose root is
 // not the job's is refused, and nothing of it is shown.
 func TestItemsOverHTTPAndTamperedItems(t *testing.T) {

@@ -103,6 +103,9 @@ function renderItem() {
     if (pref) fig.append(el("figcaption", {}, i === 0 ? "A" : "B"));
     if (side.image) {
       fig.append(el("img", { src: `${side.image}&token=${encodeURIComponent(token)}`, alt: `item ${it.item}`, width: 224, height: 224, class: "pixels" }));
+    } else if (it.prompt !== undefined) {
+      // A token preference row: the shared prompt, then this continuation.
+      fig.append(el("pre", { class: "text" }, el("span", { class: "prompt" }, it.prompt), side.text || ""));
     } else {
       fig.append(el("div", { class: "values" }, ...side.values.map((v) => el("span", {}, v))));
     }

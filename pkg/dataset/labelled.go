@@ -6,7 +6,8 @@ import "fmt"
 // the items' row i carrying labels[i]. For classification rows the label
 // replaces the row's own; for preference rows label 0 keeps the pair (the
 // first candidate preferred) and label 1 swaps it, so that the labelled row's
-// features are always the preferred candidate's. Anyone with the items and
+// features (tokens, for token preference rows: a DPO pair's chosen response)
+// are always the preferred candidate's. Anyone with the items and
 // the chain's labels rebuilds the same rows, hence the same Merkle root.
 func WithLabels(items *File, labels []byte) (*File, error) {
 	if uint64(len(labels)) != items.Len() {
@@ -25,11 +26,12 @@ func WithLabels(items *File, labels []byte) (*File, error) {
 				return nil, fmt.Errorf("labelled dataset: label %d of item %d outside %d classes", labels[i], i, s.Classes)
 			}
 			r.Label = uint32(labels[i])
-		case KindPreference:
+		case KindPreference, KindTokenPreference:
 			switch labels[i] {
 			case 0:
 			case 1:
 				r.Features, r.Rejected = r.Rejected, r.Features
+				r.Tokens, r.RejectedTokens = r.RejectedTokens, r.Tokens
 			default:
 				return nil, fmt.Errorf("labelled dataset: preference label %d of item %d is not 0 or 1", labels[i], i)
 			}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"encoding/binary"
 	"testing"
 )
 
@@ -111,4 +112,52 @@ func TestStackedBase(t *testing.T) {
 			t.Errorf("malformed stacked base %d decoded", i)
 		}
 	}
+}
+
+// FuzzDecodeBase: decoding a reveal's base never panics; an accepted dense
+// base round-trips, an accepted stacked base re-encodes to the same bytes,
+// is known by its LoRA part's hash and reports its merge work.
+func FuzzDecodeBase(f *testing.F) {
+	spec := optSpec(objSpec(Spec{Model: ModelMLP, Inputs: 5, Hidden: []uint32{3}, BatchSize: 2, FracBits: 12}, "ce"), "sgd")
+	st, _ := NewInitialState(Job{Spec: spec, Seed: [32]byte{1}, RowCount: 1})
+	dense, _ := st.Model(nil)
+	lora := spec
+	lora.LoRARank, lora.LoRAAlpha = 1, 1<<12
+	lst, _ := NewInitialState(Job{Spec: lora, Seed: [32]byte{2}, RowCount: 1, Base: dense})
+	lst.LoRA.Adapters[0].B[0] = 7 // a non-zero B: the merge changes the weights
+	enc, err := EncodeStackedBase(dense, lst)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(enc)
+	f.Add(dense.Encode())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, id, macs, err := DecodeBase(b)
+		if err != nil {
+			return
+		}
+		if m.Validate() != nil {
+			t.Fatal("accepted base does not validate")
+		}
+		if b[1] != PartStacked {
+			if id != m.Hash() || macs != 0 || string(m.Encode()) != string(b) {
+				t.Fatal("accepted dense base is not canonical")
+			}
+			return
+		}
+		n := int(binary.LittleEndian.Uint32(b[2:6]))
+		d, err := DecodeModel(b[6 : 6+n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := &State{}
+		rank, err := l.decodeModelPart(b[6+n:])
+		if err != nil || rank == 0 {
+			t.Fatalf("accepted stacked base with a bad LoRA part: %v", err)
+		}
+		again, err := EncodeStackedBase(d, l)
+		if err != nil || !bytes.Equal(again, b) || id != l.ModelHash() || macs != MergeMACs(m.Arch, rank) {
+			t.Fatal("accepted stacked base is not canonical")
+		}
+	})
 }

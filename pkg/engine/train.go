@@ -183,8 +183,8 @@ type net struct {
 	dz      []int32 // gradient w.r.t. the output of the current layer
 	dprev   []int32
 	tmp     []int32
-	ta, tb  []int32 // transposes
-	dh, dx2 []int32 // LoRA backward: adapter hidden gradient, second input-gradient term
+	ta, tb  []int32     // transposes
+	bs      backScratch // the backward pass's buffers (backward.go)
 	grads   [][]int32
 	mt      Meter
 	sc      gemmScratch
@@ -398,92 +398,26 @@ func argmax(v []int32) int {
 // canonical order), dividing by the batch size in the rounding of each
 // weight and bias gradient.
 func (n *net) backward() error {
-	r, f := n.rows, n.f
+	r := n.rows
 	batch := int64(n.spec.BatchSize)
-	div := divEpilogue(f, batch)
-	sh := epilogue{shift: f, f: f}
 	for l := len(n.dims) - 1; l >= 0; l-- {
 		in, out := n.dims[l][0], n.dims[l][1]
 		x := n.act[l]
-		dz := n.dz[:r*out]
-		if n.rank == 0 {
-			gw, gb := n.grads[2*l], n.grads[2*l+1]
-			n.ta = grow(n.ta, out*r)
-			n.tb = grow(n.tb, in*r)
-			transpose(n.ta, dz, r, out)
-			transpose(n.tb, x, r, in)
-			if err := gemm("weight gradient", gw, n.ta, n.tb, out, in, r, div, &n.mt, &n.sc); err != nil {
-				return fmt.Errorf("layer %d: %w", l, err)
-			}
-			for j := 0; j < out; j++ {
-				var s int64
-				for _, v := range n.ta[j*r : (j+1)*r] {
-					s += int64(v)
-				}
-				gb[j] = n.sat(roundDiv(s, batch))
-			}
-			if l == 0 {
-				break
-			}
-			n.ta = grow(n.ta, in*out)
-			transpose(n.ta, n.layers[l].W, out, in)
+		g := linearGrad{W: n.layers[l].W, out: out, in: in, g0: n.grads[2*l], g1: n.grads[2*l+1]}
+		var h []int32
+		if n.rank > 0 {
+			g.ad, g.rank, g.scale, h = &n.ad[l], n.rank, n.scale, n.h[l]
+		}
+		var dx []int32
+		if l > 0 {
 			n.dprev = grow(n.dprev, r*in)
-			if err := gemm("input gradient", n.dprev, dz, n.ta, r, in, out, sh, &n.mt, &n.sc); err != nil {
-				return fmt.Errorf("layer %d: %w", l, err)
-			}
-		} else {
-			rk := n.rank
-			ga, gbm := n.grads[2*l], n.grads[2*l+1]
-			// dU = scale * dz
-			du := grow(n.tmp, r*out)
-			n.tmp = du
-			for i, v := range dz {
-				du[i] = n.sat(roundShift(n.scale*int64(v), f))
-			}
-			// grad B = dU^T H / batch  (out x r)
-			n.ta = grow(n.ta, out*r)
-			n.tb = grow(n.tb, rk*r)
-			transpose(n.ta, du, r, out)
-			transpose(n.tb, n.h[l], r, rk)
-			if err := gemm("lora B gradient", gbm, n.ta, n.tb, out, rk, r, div, &n.mt, &n.sc); err != nil {
-				return fmt.Errorf("layer %d: %w", l, err)
-			}
-			// dH = dU B  (r x rk)
-			n.tb = grow(n.tb, rk*out)
-			transpose(n.tb, n.ad[l].B, out, rk)
-			n.dh = grow(n.dh, r*rk)
-			dh := n.dh
-			if err := gemm("lora hidden gradient", dh, du, n.tb, r, rk, out, sh, &n.mt, &n.sc); err != nil {
-				return fmt.Errorf("layer %d: %w", l, err)
-			}
-			// grad A = dH^T X / batch  (rk x in)
-			n.ta = grow(n.ta, rk*r)
-			n.tb = grow(n.tb, in*r)
-			transpose(n.ta, dh, r, rk)
-			transpose(n.tb, x, r, in)
-			if err := gemm("lora A gradient", ga, n.ta, n.tb, rk, in, r, div, &n.mt, &n.sc); err != nil {
-				return fmt.Errorf("layer %d: %w", l, err)
-			}
-			if l == 0 {
-				break
-			}
-			// dX = dz W + dH A
-			n.ta = grow(n.ta, in*out)
-			transpose(n.ta, n.layers[l].W, out, in)
-			n.dprev = grow(n.dprev, r*in)
-			if err := gemm("input gradient", n.dprev, dz, n.ta, r, in, out, sh, &n.mt, &n.sc); err != nil {
-				return fmt.Errorf("layer %d: %w", l, err)
-			}
-			n.tb = grow(n.tb, in*rk)
-			transpose(n.tb, n.ad[l].A, rk, in)
-			n.dx2 = grow(n.dx2, r*in)
-			extra := n.dx2
-			if err := gemm("lora input gradient", extra, dh, n.tb, r, in, rk, sh, &n.mt, &n.sc); err != nil {
-				return fmt.Errorf("layer %d: %w", l, err)
-			}
-			for i, v := range extra {
-				n.dprev[i] = n.sat(int64(n.dprev[i]) + int64(v))
-			}
+			dx = n.dprev
+		}
+		if err := g.back(&n.bs, &n.mt, &n.sc, n.f, x, h, n.dz[:r*out], r, batch, dx); err != nil {
+			return fmt.Errorf("layer %d: %w", l, err)
+		}
+		if l == 0 {
+			break
 		}
 		// ReLU derivative: the output of layer l-1 is x; zero where it is <= 0.
 		for i, v := range x {

@@ -272,6 +272,7 @@ type tnet struct {
 	refLP        []int64 // DPO: reference log-probabilities of the 2*pairs sequences, Q30
 	c            lmCache
 	ta, tb, tc   []int32
+	bs           backScratch // linear backward passes
 	td, te       []int32
 	dx, dtmp     []int32
 	dz           []int32
@@ -401,79 +402,14 @@ func (n *tnet) linear(what string, li, k int, x []int32, R int, y []int32, h *[]
 // N, and writes dx (R x in) unless dx is nil.
 func (n *tnet) linearBack(what string, li, k int, x, h, dy []int32, R int, N int64, dx []int32) error {
 	t := n.layers[li]
-	out, in := len(t.B), len(t.W)/len(t.B)
-	f := n.f
-	sh := epilogue{shift: f, f: f}
-	div := divEpilogue(f, N)
+	g := linearGrad{what: what, W: t.W, out: len(t.B), in: len(t.W) / len(t.B)}
 	if n.ad == nil {
-		gw, gb := n.grads[2*li], n.grads[2*li+1]
-		n.ta = grow(n.ta, out*R)
-		n.tb = grow(n.tb, in*R)
-		transpose(n.ta, dy, R, out)
-		transpose(n.tb, x, R, in)
-		if err := gemm(what+" weight gradient", gw, n.ta, n.tb, out, in, R, div, &n.mt, &n.sc); err != nil {
-			return err
-		}
-		for j := 0; j < out; j++ {
-			var s int64
-			for _, v := range n.ta[j*R : (j+1)*R] {
-				s += int64(v)
-			}
-			gb[j] = n.sat(roundDiv(s, N))
-		}
+		g.g0, g.g1 = n.grads[2*li], n.grads[2*li+1]
 	} else {
-		rk := n.rank
-		ad := n.ad[k]
-		ga, gbm := n.grads[2*k], n.grads[2*k+1]
-		du := grow(n.tc, R*out)
-		n.tc = du
-		for i, v := range dy {
-			du[i] = n.sat(roundShift(n.scale*int64(v), f))
-		}
-		n.ta = grow(n.ta, out*R)
-		n.tb = grow(n.tb, rk*R)
-		transpose(n.ta, du, R, out)
-		transpose(n.tb, h, R, rk)
-		if err := gemm(what+" lora B gradient", gbm, n.ta, n.tb, out, rk, R, div, &n.mt, &n.sc); err != nil {
-			return err
-		}
-		n.tb = grow(n.tb, rk*out)
-		transpose(n.tb, ad.B, out, rk)
-		n.td = grow(n.td, R*rk)
-		dh := n.td
-		if err := gemm(what+" lora hidden gradient", dh, du, n.tb, R, rk, out, sh, &n.mt, &n.sc); err != nil {
-			return err
-		}
-		n.ta = grow(n.ta, rk*R)
-		n.tb = grow(n.tb, in*R)
-		transpose(n.ta, dh, R, rk)
-		transpose(n.tb, x, R, in)
-		if err := gemm(what+" lora A gradient", ga, n.ta, n.tb, rk, in, R, div, &n.mt, &n.sc); err != nil {
-			return err
-		}
-		if dx != nil {
-			n.tb = grow(n.tb, in*rk)
-			transpose(n.tb, ad.A, rk, in)
-			n.te = grow(n.te, R*in)
-			if err := gemm(what+" lora input gradient", n.te, dh, n.tb, R, in, rk, sh, &n.mt, &n.sc); err != nil {
-				return err
-			}
-		}
+		g.ad, g.rank, g.scale = &n.ad[k], n.rank, n.scale
+		g.g0, g.g1 = n.grads[2*k], n.grads[2*k+1]
 	}
-	if dx == nil {
-		return nil
-	}
-	n.ta = grow(n.ta, in*out)
-	transpose(n.ta, t.W, out, in)
-	if err := gemm(what+" input gradient", dx, dy, n.ta, R, in, out, sh, &n.mt, &n.sc); err != nil {
-		return err
-	}
-	if n.ad != nil {
-		for i, v := range n.te[:R*in] {
-			dx[i] = n.sat(int64(dx[i]) + int64(v))
-		}
-	}
-	return nil
+	return g.back(&n.bs, &n.mt, &n.sc, n.f, x, h, dy, R, N, dx)
 }
 
 // rmsForward normalises every row of x (R x d) and applies the gains g:

@@ -11,13 +11,17 @@ import (
 	"github.com/hinterland-ai/hinterland/pkg/engine"
 )
 
-// matmulShapes are the MNIST MLP's forward shapes at batch 32.
+// matmulShapes are the MNIST MLP's forward shapes at batch 32 and one
+// attention head of the LM of make bench-lm (T = 64, head width 16): the
+// scores Q K^T and the weighted values P V.
 var matmulShapes = []struct {
 	name    string
 	m, k, n int
 }{
 	{"32x784x128", 32, 784, 128},
 	{"32x128x10", 32, 128, 10},
+	{"attention-scores-64x16x64", 64, 16, 64},
+	{"attention-values-64x64x16", 64, 64, 16},
 }
 
 func lcg(seed uint64) func() uint64 {

@@ -342,18 +342,10 @@ forward pass. Prints rows, correct, accuracy and mean loss.`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir, err := workDir(cmd)
+			path, _ := cmd.Flags().GetString(flagDataset)
+			dir, id, td, err := trainedTask(cmd, flagDataset, path)
 			if err != nil {
 				return err
-			}
-			id, _ := cmd.Flags().GetUint64(flagTask)
-			path, _ := cmd.Flags().GetString(flagDataset)
-			if id == 0 || path == "" {
-				return fmt.Errorf("give --%s and --%s", flagTask, flagDataset)
-			}
-			td, err := worker.LoadTaskDir(filepath.Join(dir, "tasks", strconv.FormatUint(id, 10)))
-			if err != nil {
-				return fmt.Errorf("no task %d trained in work dir %s: %w", id, dir, err)
 			}
 			f, err := dataset.Open(path)
 			if err != nil {
@@ -400,18 +392,10 @@ engine model file: its parameters, or for a LoRA task the base merged with the a
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir, err := workDir(cmd)
+			out, _ := cmd.Flags().GetString("out")
+			dir, id, td, err := trainedTask(cmd, "out", out)
 			if err != nil {
 				return err
-			}
-			id, _ := cmd.Flags().GetUint64(flagTask)
-			out, _ := cmd.Flags().GetString("out")
-			if id == 0 || out == "" {
-				return fmt.Errorf("give --%s and --out", flagTask)
-			}
-			td, err := worker.LoadTaskDir(filepath.Join(dir, "tasks", strconv.FormatUint(id, 10)))
-			if err != nil {
-				return fmt.Errorf("no task %d trained in work dir %s: %w", id, dir, err)
 			}
 			m, err := td.Export(filepath.Join(dir, "models"))
 			if err != nil {
@@ -428,4 +412,21 @@ engine model file: its parameters, or for a LoRA task the base merged with the a
 	cmd.Flags().Uint64(flagTask, 0, "Task id")
 	cmd.Flags().String("out", "", "Model file to write")
 	return cmd
+}
+
+// trainedTask reads --work-dir and --task and loads the task's directory;
+// the command's other required flag (name, value) must be set too.
+func trainedTask(cmd *cobra.Command, name, value string) (dir string, id uint64, td *worker.TaskDir, err error) {
+	if dir, err = workDir(cmd); err != nil {
+		return "", 0, nil, err
+	}
+	id, _ = cmd.Flags().GetUint64(flagTask)
+	if id == 0 || value == "" {
+		return "", 0, nil, fmt.Errorf("give --%s and --%s", flagTask, name)
+	}
+	td, err = worker.LoadTaskDir(filepath.Join(dir, "tasks", strconv.FormatUint(id, 10)))
+	if err != nil {
+		return "", 0, nil, fmt.Errorf("no task %d trained in work dir %s: %w", id, dir, err)
+	}
+	return dir, id, td, nil
 }

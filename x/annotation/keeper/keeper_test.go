@@ -226,6 +226,17 @@ func TestAnnotationRejections(t *testing.T) {
 	bad := postMsg(t)
 	bad.Kind = types.LABEL_KIND_PREFERENCE
 	check("schema does not fit the label kind", types.ErrSchemaMismatch, func() error { _, err := e.ms.PostJob(f.Ctx, bad); return err })
+	// DPO pairs (token preference rows) are preference items: accepted.
+	pairs := fixtures.SyntheticTokens(64, 16, true)
+	tok := postMsg(t)
+	tok.Kind, tok.Classes = types.LABEL_KIND_PREFERENCE, 2
+	tok.Items = taskstypes.DatasetRef{Root: pairs.Root(), Rows: pairs.Len(), Schema: taskstypes.FromDatasetSchema(pairs.Schema()), Uri: "file:///pairs.hlds"}
+	tok.GoldCommitment = types.GoldCommitment(goldSalt[:], []types.GoldItem{{Item: 0, Label: 1}, {Item: 8, Label: 0}})
+	cctx, _ := f.Ctx.CacheContext()
+	_, err = e.ms.PostJob(cctx, tok)
+	require.NoError(t, err, "a preference job over token preference rows")
+	tok.Items.Schema = taskstypes.FromDatasetSchema(fixtures.SyntheticTokens(4, 16, false).Schema())
+	check("next-token rows are not preference items", types.ErrSchemaMismatch, func() error { _, err := e.ms.PostJob(f.Ctx, tok); return err })
 	bad = postMsg(t)
 	bad.Classes = 5
 	check("classes differ from the rows'", types.ErrSchemaMismatch, func() error { _, err := e.ms.PostJob(f.Ctx, bad); return err })

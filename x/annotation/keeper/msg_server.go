@@ -125,8 +125,8 @@ func validateJob(msg *types.MsgPostJob, p types.Params) error {
 				msg.Classes, msg.Classes, d.Schema.Kind, d.Schema.Classes)
 		}
 	case types.LABEL_KIND_PREFERENCE:
-		if d.Schema.Kind != taskstypes.ROW_KIND_PREFERENCE || msg.Classes != 2 {
-			return errorsmod.Wrapf(types.ErrSchemaMismatch, "a preference job needs preference rows and classes 2, got %s and %d", d.Schema.Kind, msg.Classes)
+		if !types.PreferenceRows(d.Schema.Kind) || msg.Classes != 2 {
+			return errorsmod.Wrapf(types.ErrSchemaMismatch, "a preference job needs preference or token preference rows and classes 2, got %s and %d", d.Schema.Kind, msg.Classes)
 		}
 	default:
 		return fail("kind %s", msg.Kind)

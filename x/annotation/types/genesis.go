@@ -232,8 +232,8 @@ func (j Job) validateItems() error {
 				j.Classes, j.Classes, d.Schema.Kind, d.Schema.Classes)
 		}
 	case LABEL_KIND_PREFERENCE:
-		if d.Schema.Kind != taskstypes.ROW_KIND_PREFERENCE || j.Classes != 2 {
-			return fmt.Errorf("a preference job needs preference rows and classes 2, got %s and %d", d.Schema.Kind, j.Classes)
+		if !PreferenceRows(d.Schema.Kind) || j.Classes != 2 {
+			return fmt.Errorf("a preference job needs preference or token preference rows and classes 2, got %s and %d", d.Schema.Kind, j.Classes)
 		}
 	default:
 		return fmt.Errorf("kind %s is not a label kind", j.Kind)
@@ -394,4 +394,12 @@ func (b Batch) validate(j Job) error {
 		return fmt.Errorf("a %s batch has been paid nothing and accepted nothing", b.Status)
 	}
 	return nil
+}
+
+// PreferenceRows reports whether items of this row kind can be labelled by a
+// preference job: feature pairs (a Bradley-Terry scorer's data) or token
+// pairs sharing a prompt (DPO's data). Label 0 keeps the row's first
+// candidate as the chosen one, label 1 swaps the two.
+func PreferenceRows(k taskstypes.RowKind) bool {
+	return k == taskstypes.ROW_KIND_PREFERENCE || k == taskstypes.ROW_KIND_TOKEN_PREFERENCE
 }

@@ -261,7 +261,7 @@ func TestGenesisValidateRefuses(t *testing.T) {
 		"unknown job status":     {func(g *types.GenesisState) { job(g, m.Opening).Status = 99 }, "is not a job status"},
 		"unspecified job status": {func(g *types.GenesisState) { job(g, m.Opening).Status = types.JOB_STATUS_UNSPECIFIED }, "is not a job status"},
 		"schema does not fit the kind": {func(g *types.GenesisState) { job(g, m.Opening).Kind = types.LABEL_KIND_PREFERENCE },
-			"a preference job needs preference rows"},
+			"a preference job needs preference or token preference rows"},
 		"unknown label kind":     {func(g *types.GenesisState) { job(g, m.Opening).Kind = 7 }, "is not a label kind"},
 		"items root short":       {func(g *types.GenesisState) { job(g, m.Opening).Items.Root = make([]byte, 31) }, "items root must be 32 bytes"},
 		"groups do not fit":      {func(g *types.GenesisState) { job(g, m.Opening).Groups++ }, "do not fit 64 items"},
