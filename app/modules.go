@@ -49,7 +49,7 @@ var orderBeginBlockers = []string{
 var orderEndBlockers = []string{
 	banktypes.ModuleName, govtypes.ModuleName, stakingtypes.ModuleName, feegrant.ModuleName,
 	verificationtypes.ModuleName, taskstypes.ModuleName, annotationtypes.ModuleName, federatedtypes.ModuleName,
-	genutiltypes.ModuleName,
+	rewardstypes.ModuleName, genutiltypes.ModuleName,
 }
 
 // orderGenesis (init and export): genutil after staking (validators) and auth

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,4 +113,43 @@ func TestLMLineage(t *testing.T) {
 	if a, b := gen(), gen(); a != b || a == "" {
 		t.Fatalf("generation is not reproducible: %q vs %q", a, b)
 	}
+
+	// The operators' metrics (x/internal/metrics) count what just happened.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(c.API + "/metrics?format=prometheus")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := string(body)
+		missing := ""
+		for _, want := range []string{"hinterland_tasks_posted", `hinterland_tasks_by_status{status="TASK_STATUS_COMPLETED"}`,
+			`hinterland_verification_reveals{match="true"}`, "hinterland_verification_reveal_ms", "hinterland_verification_recomputed_macs",
+			`hinterland_verification_verdicts{outcome="OUTCOME_FINAL"}`, `hinterland_rewards_escrowed{denom="uhint"}`} {
+			if !strings.Contains(m, want) {
+				missing = want
+				break
+			}
+		}
+		if missing == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metric %s missing from /metrics?format=prometheus:\n%s", missing, grepLines(m, "hinterland_"))
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

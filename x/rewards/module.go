@@ -32,7 +32,8 @@ var (
 	_ module.HasServices = AppModule{}
 	_ module.AppModule   = AppModule{} //nolint:staticcheck // the SDK's module manager still uses it
 
-	_ appmodule.AppModule = AppModule{}
+	_ appmodule.AppModule     = AppModule{}
+	_ appmodule.HasEndBlocker = AppModule{}
 
 	_ module.AppModuleSimulation = AppModule{}
 )
@@ -123,3 +124,6 @@ func (am AppModule) ProposalMsgsX(weights simsx.WeightSource, reg simsx.Registry
 func (AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Registry) {
 	reg.Add(weights.Get("msg_fund_pool", 20), simulation.MsgFundPoolFactory())
 }
+
+// EndBlock refreshes the custody metric (telemetry only; it writes nothing).
+func (am AppModule) EndBlock(ctx context.Context) error { return am.keeper.EndBlocker(ctx) }

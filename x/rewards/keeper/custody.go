@@ -10,6 +10,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/hinterland-ai/hinterland/x/internal/metrics"
 	"github.com/hinterland-ai/hinterland/x/rewards/types"
 )
 
@@ -244,6 +245,10 @@ func (k Keeper) SlashWorker(ctx context.Context, taskID uint64, worker, challeng
 	}
 	if err := k.updateReputation(ctx, worker, func(r *types.Reputation) { r.Failed++ }); err != nil {
 		return err
+	}
+	metrics.Count(types.ModuleName, "slashes", "denom", denom)
+	if bond.Amount.Amount.IsUint64() {
+		metrics.Add(types.ModuleName, "slashed", bond.Amount.Amount.Uint64(), "denom", denom)
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventBondSlashed{
 		TaskId: taskID, Owner: worker.String(),

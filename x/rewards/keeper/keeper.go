@@ -20,6 +20,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
+	"github.com/hinterland-ai/hinterland/x/internal/metrics"
 	"github.com/hinterland-ai/hinterland/x/rewards/types"
 )
 
@@ -204,4 +205,19 @@ func coinStr(c sdk.Coin) string {
 		return ""
 	}
 	return c.String()
+}
+
+// EndBlocker sets hinterland_rewards_escrowed{denom}, the coins in custody
+// (every escrow and bond; the custody invariant makes it the module
+// account's balance), every metrics.RefreshBlocks blocks. It writes nothing.
+func (k Keeper) EndBlocker(ctx context.Context) error {
+	if !metrics.Due(sdk.UnwrapSDKContext(ctx).BlockHeight()) {
+		return nil
+	}
+	for _, c := range k.bankKeeper.GetAllBalances(ctx, k.ModuleAddress()) {
+		if c.Amount.IsUint64() {
+			metrics.Gauge(types.ModuleName, "escrowed", c.Amount.Uint64(), "denom", c.Denom)
+		}
+	}
+	return nil
 }

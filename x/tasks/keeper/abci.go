@@ -8,6 +8,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/hinterland-ai/hinterland/x/internal/metrics"
 	"github.com/hinterland-ai/hinterland/x/internal/queue"
 	"github.com/hinterland-ai/hinterland/x/tasks/types"
 )
@@ -26,6 +27,9 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return err
+	}
+	if metrics.Due(sdkCtx.BlockHeight()) {
+		k.statusMetrics(ctx)
 	}
 	budget := params.MaxDeadlinesPerBlock
 	now := sdkCtx.BlockTime()
@@ -75,4 +79,24 @@ func (k Keeper) expire(ctx context.Context, id uint64) error {
 		return err
 	}
 	return k.setTask(ctx, t)
+}
+
+// maxCountedPerStatus bounds the index walk of the tasks-by-status gauge.
+const maxCountedPerStatus = 100_000
+
+// statusMetrics sets hinterland_tasks_by_status from the status index
+// (telemetry only; nothing is written).
+func (k Keeper) statusMetrics(ctx context.Context) {
+	for st := types.TASK_STATUS_OPEN; st <= types.TASK_STATUS_UNTRAINABLE; st++ {
+		it, err := k.Tasks.Indexes.Status.MatchExact(ctx, int32(st))
+		if err != nil {
+			return
+		}
+		var n uint64
+		for ; it.Valid() && n < maxCountedPerStatus; it.Next() {
+			n++
+		}
+		it.Close()
+		metrics.Gauge(types.ModuleName, "by_status", n, "status", st.String())
+	}
 }

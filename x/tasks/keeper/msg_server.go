@@ -10,6 +10,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/hinterland-ai/hinterland/x/internal/metrics"
 	"github.com/hinterland-ai/hinterland/x/tasks/types"
 )
 
@@ -77,6 +78,7 @@ func (m msgServer) PostTask(ctx context.Context, msg *types.MsgPostTask) (*types
 	if err != nil {
 		return nil, err
 	}
+	metrics.Count(types.ModuleName, "posted")
 	return &types.MsgPostTaskResponse{TaskId: id, Samples: v.samples, Seed: task.Seed}, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/hinterland-ai/hinterland/pkg/recompute"
+	"github.com/hinterland-ai/hinterland/x/internal/metrics"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	"github.com/hinterland-ai/hinterland/x/verification/types"
 )
@@ -161,6 +162,7 @@ func (k Keeper) addVerdict(ctx context.Context, v types.Verdict) error {
 	}
 	v.Id = id
 	v.Height = sdk.UnwrapSDKContext(ctx).BlockHeight()
+	metrics.Count(types.ModuleName, "verdicts", "outcome", v.Outcome.String())
 	return k.Verdicts.Set(ctx, id, v)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strconv"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -11,6 +12,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/hinterland-ai/hinterland/pkg/recompute"
+	"github.com/hinterland-ai/hinterland/x/internal/metrics"
 	"github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
@@ -106,6 +108,7 @@ func firstDifference(a, b [][]byte) int {
 // bad message can send a good one before the deadline. A well-formed reveal
 // whose recomputation does not reproduce h_(i+1) exactly fails the worker.
 func (m msgServer) RevealSegment(ctx context.Context, msg *types.MsgRevealSegment) (*types.MsgRevealSegmentResponse, error) {
+	defer metrics.Timer(types.ModuleName, "reveal_ms")()
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	params, err := m.Params.Get(ctx)
 	if err != nil {
@@ -154,6 +157,8 @@ func (m msgServer) RevealSegment(ctx context.Context, msg *types.MsgRevealSegmen
 		return nil, err
 	}
 	match, _, meter, reason := rc.Run()
+	metrics.Count(types.ModuleName, "reveals", "match", strconv.FormatBool(match))
+	metrics.Add(types.ModuleName, "recomputed_macs", meter.MACs)
 
 	if !match {
 		if err := m.failTranscript(ctx, t, worker, msg.Segment, fmt.Sprintf("segment %d mismatch: %s", msg.Segment, reason)); err != nil {
