@@ -15,6 +15,7 @@ import (
 
 func main() {
 	rootCmd := cmd.NewRootCmd()
+	rootCmd.SetArgs(cmd.NormalizeEnumArgs(os.Args[1:]))
 	if err := svrcmd.Execute(rootCmd, clientv2helpers.EnvPrefix, app.DefaultNodeHome); err != nil {
 		fmt.Fprintln(rootCmd.OutOrStderr(), err)
 		os.Exit(1)

@@ -82,6 +82,16 @@ func TestLMLineage(t *testing.T) {
 	if task.Task.Spec.BaseLoraRank != 4 || task.Task.Spec.Objective != "OBJECTIVE_DPO" {
 		t.Fatalf("the DPO task's spec: %+v (want a stacked base of rank 4)", task.Task.Spec)
 	}
+	// A status flag takes the full enum name the chain prints, as well as AutoCLI's short form.
+	var done struct {
+		Tasks []struct {
+			Id string `json:"id"`
+		} `json:"tasks"`
+	}
+	c.Query(&done, "query", "tasks", "tasks", "--status", "TASK_STATUS_COMPLETED")
+	if len(done.Tasks) != 3 {
+		t.Fatalf("--status TASK_STATUS_COMPLETED listed %d tasks, want the 3 verified ones", len(done.Tasks))
+	}
 	var lin struct {
 		Records []struct {
 			ModelHash string `json:"model_hash"`
