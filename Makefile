@@ -49,8 +49,8 @@ test-integration: ## In-process multi-validator network and full-app flows (test
 test-e2e: build ## Black-box tests of the real binary: processes, ports on 127.0.0.1, temp homes
 	HINTERLANDD=$(BINARY) go test -count=1 -timeout 30m ./tests/e2e/...
 
-test-browser: build ## The annotator page in headless Chromium against a localnet (SCREENSHOT=docs/annotator.png saves the page)
-	HINTERLANDD=$(BINARY) ANNOTATOR_SCREENSHOT=$(SCREENSHOT) go test -count=1 -timeout 10m -v ./tests/browser/...
+test-browser: build ## The annotator page and the explorer in headless Chromium against a localnet (SCREENSHOT=docs/annotator.png, SCREENSHOT_EXPLORER=docs/explorer.png save them)
+	HINTERLANDD=$(BINARY) ANNOTATOR_SCREENSHOT=$(SCREENSHOT) EXPLORER_SCREENSHOT=$(SCREENSHOT_EXPLORER) go test -count=1 -timeout 10m -v ./tests/browser/...
 
 test-race: ## Unit tests with the race detector
 	go test -race -count=1 -timeout 30m $(UNIT_PKGS)

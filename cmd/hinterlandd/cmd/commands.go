@@ -45,6 +45,7 @@ func initRootCmd(rootCmd *cobra.Command, tempApp *app.App) {
 		verificationCmd(),
 		federatedCmd(),
 		modelCmd(),
+		explorerCmd(),
 	)
 }
 

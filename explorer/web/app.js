@@ -1,0 +1,250 @@
+"use strict";
+// Hinterland explorer: reads the node's REST API (through /api) and follows
+// new blocks and Hinterland transactions over CometBFT's websocket (/rpc/websocket).
+
+const $ = (id) => document.getElementById(id);
+let openTask = null; // the task shown in detail, or null
+let fraudEnds = []; // [element, Date] of running fraud windows
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v;
+    else if (k.startsWith("data-")) e.setAttribute(k, v);
+    else e[k] = v;
+  }
+  for (const c of children) e.append(c);
+  return e;
+}
+
+async function get(path) {
+  const r = await fetch("api" + path);
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+function showError(err) {
+  const e = $("error");
+  if (!err) { e.hidden = true; return; }
+  e.textContent = String(err.message || err);
+  e.hidden = false;
+}
+
+// base64 (proto JSON bytes) to hex
+function hex(b64) {
+  if (!b64) return "";
+  const bin = atob(b64);
+  let s = "";
+  for (let i = 0; i < bin.length; i++) s += bin.charCodeAt(i).toString(16).padStart(2, "0");
+  return s;
+}
+const short = (s, n = 12) => (s && s.length > n ? s.slice(0, n) + "…" : s || "");
+const status = (s) => (s || "").replace(/^[A-Z]+_STATUS_/, "").replace(/^OUTCOME_/, "").toLowerCase();
+const coin = (c) => (c ? `${c.amount}${c.denom}` : "");
+
+function model(spec) {
+  const h = spec.hidden || [];
+  switch (spec.model) {
+    case "MODEL_KIND_TRANSFORMER": return `transformer T=${spec.inputs} L=${h[0]} d=${h[1]} H=${h[2]}`;
+    case "MODEL_KIND_MLP": return `mlp ${spec.inputs}-${h.join("-")}-${spec.outputs}`;
+    default: return `linear ${spec.inputs}-${spec.outputs}`;
+  }
+}
+
+function fill(tbody, rows) {
+  tbody.replaceChildren(...rows);
+  if (rows.length === 0) tbody.append(el("tr", {}, el("td", { colSpan: 9, class: "none" }, "none yet")));
+}
+
+async function loadTasks() {
+  const res = await get("/hinterland/tasks/v1/tasks?pagination.limit=100");
+  fill($("tasks").tBodies[0], (res.tasks || []).map((t) => {
+    const s = t.spec;
+    const segs = Math.ceil(Number(s.total_steps) / Number(s.segment_steps));
+    const tr = el("tr", { "data-task": t.id, "data-status": t.status, class: "click" },
+      el("td", {}, t.id), el("td", { class: "status " + status(t.status) }, status(t.status)),
+      el("td", {}, model(s) + (s.lora_rank ? ` · LoRA r${s.lora_rank}` : "") + (s.objective === "OBJECTIVE_DPO" ? " · DPO" : "")),
+      el("td", {}, `${s.total_steps} / ${segs}`), el("td", {}, t.samples), el("td", {}, coin(t.reward)),
+      el("td", { title: t.poster }, short(t.poster, 16)));
+    tr.onclick = () => showTask(t.id);
+    return tr;
+  }));
+}
+
+async function showTask(id) {
+  openTask = id;
+  $("task-section").hidden = false;
+  $("task-id").textContent = id;
+  await loadTask();
+  $("task-section").scrollIntoView({ behavior: "smooth" });
+}
+
+async function loadTask() {
+  if (openTask === null) return;
+  const id = openTask;
+  const [{ task }, trs, vds] = await Promise.all([
+    get(`/hinterland/tasks/v1/tasks/${id}`),
+    get(`/hinterland/verification/v1/transcripts/${id}`),
+    get(`/hinterland/verification/v1/verdicts?task_id=${id}&pagination.limit=200`),
+  ]);
+  const s = task.spec;
+  $("task-summary").replaceChildren(el("dl", {},
+    el("dt", {}, "status"), el("dd", { id: "task-status", "data-status": task.status }, status(task.status)),
+    el("dt", {}, "model"), el("dd", {}, model(s)),
+    el("dt", {}, "schedule"), el("dd", {}, `${s.total_steps} steps in segments of ${s.segment_steps}, ${task.samples} sampled per transcript`),
+    el("dt", {}, "dataset"), el("dd", {}, `${task.dataset.rows} rows, root ${short(hex(task.dataset.root), 16)}`),
+    el("dt", {}, "reward / bond"), el("dd", {}, `${coin(task.reward)} / ${coin(task.bond)}`)));
+  fraudEnds = [];
+  const models = [];
+  $("transcripts").replaceChildren(...(trs.transcripts || []).map((tr) => {
+    const n = (tr.checkpoints || []).length - 1;
+    const sampled = new Set((tr.sampled || []).map(Number));
+    const verified = new Set((tr.verified || []).map(Number));
+    const strip = el("div", { class: "segments", title: "segments: sampled (outlined) and verified (filled)" });
+    for (let i = 0; i < n; i++) {
+      strip.append(el("span", { class: "seg" + (sampled.has(i) ? " sampled" : "") + (verified.has(i) ? " verified" : ""), title: `segment ${i}` }));
+    }
+    const countdown = el("span", { class: "countdown" });
+    if (tr.status === "TRANSCRIPT_STATUS_PASSED" && tr.fraud_window_end) fraudEnds.push([countdown, new Date(tr.fraud_window_end)]);
+    if (tr.final_model_hash && tr.status === "TRANSCRIPT_STATUS_FINAL") models.push(hex(tr.final_model_hash));
+    return el("div", { class: "transcript", "data-worker": tr.worker, "data-status": tr.status },
+      el("div", {}, el("b", {}, short(tr.worker, 20)), " ", el("span", { class: "status " + status(tr.status) }, status(tr.status)),
+        ` · ${n} segments, ${sampled.size} sampled, ${verified.size} verified · MACs ${tr.macs_verified || 0} recomputed of ${tr.macs_total || 0}`,
+        " ", countdown),
+      strip, tr.failure ? el("div", { class: "failure" }, tr.failure) : "");
+  }));
+  tick();
+  fill($("verdicts").tBodies[0], (vds.verdicts || []).map((v) => el("tr", { "data-outcome": v.outcome },
+    el("td", {}, v.height), el("td", { title: v.worker }, short(v.worker, 16)), el("td", {}, status(v.outcome)),
+    el("td", {}, v.outcome === "OUTCOME_SEGMENT_VERIFIED" ? (v.segment || 0) : ""), el("td", {}, v.macs || ""), el("td", {}, v.reason || ""))));
+  await drawLineage(models[0]);
+}
+
+// drawLineage draws a model's lineage (model -> base -> ...) as an SVG chain.
+async function drawLineage(hash) {
+  const box = $("lineage");
+  if (!hash) { box.replaceChildren(el("p", { class: "none" }, "no verified model yet")); return; }
+  const [lin, info] = await Promise.all([get(`/hinterland/tasks/v1/lineage/${hash}`), get(`/hinterland/tasks/v1/models/${hash}`)]);
+  const recs = lin.records || [];
+  const ns = "http://www.w3.org/2000/svg";
+  const w = 260, h = 64, gap = 40;
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("width", recs.length * (w + gap));
+  svg.setAttribute("height", h + 10);
+  svg.setAttribute("id", "lineage-graph");
+  recs.forEach((r, i) => {
+    const x = i * (w + gap);
+    const g = document.createElementNS(ns, "g");
+    g.setAttribute("data-model", hex(r.model_hash));
+    const rect = document.createElementNS(ns, "rect");
+    Object.entries({ x, y: 4, width: w, height: h, rx: 8, class: "node" }).forEach(([k, v]) => rect.setAttribute(k, v));
+    const t1 = document.createElementNS(ns, "text");
+    Object.entries({ x: x + 10, y: 26 }).forEach(([k, v]) => t1.setAttribute(k, v));
+    t1.textContent = `${short(hex(r.model_hash), 16)}`;
+    const t2 = document.createElementNS(ns, "text");
+    Object.entries({ x: x + 10, y: 48, class: "sub" }).forEach(([k, v]) => t2.setAttribute(k, v));
+    t2.textContent = `task ${r.task_id} · height ${r.height}` + (r.annotation_job && r.annotation_job !== "0" ? ` · labels of job ${r.annotation_job}` : "");
+    g.append(rect, t1, t2);
+    svg.append(g);
+    if (i + 1 < recs.length) {
+      const line = document.createElementNS(ns, "line");
+      Object.entries({ x1: x + w, y1: 4 + h / 2, x2: x + w + gap, y2: 4 + h / 2, class: "edge" }).forEach(([k, v]) => line.setAttribute(k, v));
+      svg.append(line);
+    }
+  });
+  box.replaceChildren(el("p", {}, `${info.architecture || ""} · ${info.kind || ""} · ${info.parameters || ""} parameters`), svg,
+    el("p", { class: "legend" }, "each model on the left of its base (model → base → …)"));
+}
+
+function tick() {
+  const now = Date.now();
+  for (const [node, end] of fraudEnds) {
+    const s = Math.max(0, Math.round((end - now) / 1000));
+    node.textContent = s > 0 ? `fraud window closes in ${s} s` : "fraud window over";
+  }
+}
+
+async function loadSide() {
+  const [lb, pool, ann, fed] = await Promise.all([
+    get("/hinterland/rewards/v1/leaderboard"), get("/hinterland/rewards/v1/pool"),
+    get("/hinterland/annotation/v1/jobs"), get("/hinterland/federated/v1/jobs"),
+  ]);
+  fill($("leaderboard").tBodies[0], (lb.entries || []).map((r) => el("tr", {},
+    el("td", { title: r.address }, short(r.address, 18)), el("td", {}, r.verified || 0), el("td", {}, r.failed || 0), el("td", {}, r.verified_macs || 0))));
+  const work = pool.epoch_work || [];
+  $("pool").replaceChildren(el("dt", {}, "pool balance"), el("dd", {}, (pool.balance || []).map(coin).join(", ") || "empty"),
+    el("dt", {}, "workers with verified work this epoch"), el("dd", {}, String(work.length)),
+    el("dt", {}, "MACs verified this epoch"), el("dd", {}, String(work.reduce((a, w) => a + Number(w.macs || 0), 0))));
+  fill($("annotation").tBodies[0], (ann.jobs || []).map((j) => el("tr", {},
+    el("td", {}, j.id), el("td", {}, status(j.status)), el("td", {}, (j.kind || "").replace("LABEL_KIND_", "").toLowerCase()),
+    el("td", {}, j.items.rows), el("td", {}, j.redundancy))));
+  fill($("federated").tBodies[0], (fed.jobs || []).map((j) => el("tr", {},
+    el("td", {}, j.id), el("td", {}, status(j.status)), el("td", {}, j.rounds), el("td", {}, `${j.min_participants}–${j.max_participants}`))));
+}
+
+async function refresh() {
+  try {
+    await Promise.all([loadTasks(), loadTask(), loadSide()]);
+    showError(null);
+  } catch (err) {
+    showError(err);
+  }
+}
+
+// follow subscribes to new blocks (height) and transactions; a transaction
+// carrying a Hinterland event refreshes the page.
+function follow() {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(`${proto}//${location.host}${location.pathname.replace(/[^/]*$/, "")}rpc/websocket`);
+  ws.onopen = () => {
+    $("live").textContent = "live";
+    $("live").className = "on";
+    ws.send(JSON.stringify({ jsonrpc: "2.0", method: "subscribe", id: 1, params: { query: "tm.event='NewBlockHeader'" } }));
+    ws.send(JSON.stringify({ jsonrpc: "2.0", method: "subscribe", id: 2, params: { query: "tm.event='Tx'" } }));
+  };
+  let pending = false;
+  ws.onmessage = (m) => {
+    const msg = JSON.parse(m.data);
+    const data = msg.result && msg.result.data;
+    if (!data) return;
+    if (data.type === "tendermint/event/NewBlockHeader") {
+      $("height").textContent = data.value.header.height;
+      $("chain-id").textContent = data.value.header.chain_id;
+      return;
+    }
+    const events = msg.result.events || {};
+    if (Object.keys(events).some((k) => k.startsWith("hinterland.")) && !pending) {
+      pending = true;
+      setTimeout(() => { pending = false; refresh(); }, 300);
+    }
+  };
+  ws.onclose = () => {
+    $("live").textContent = "reconnecting";
+    $("live").className = "off";
+    setTimeout(follow, 2000);
+  };
+}
+
+async function start() {
+  $("close-task").onclick = () => { openTask = null; $("task-section").hidden = true; };
+  try {
+    const st = await (await fetch("rpc/status")).json();
+    $("chain-id").textContent = st.result.node_info.network;
+    $("height").textContent = st.result.sync_info.latest_block_height;
+  } catch (err) {
+    showError(err);
+  }
+  const m = location.hash.match(/^#task\/(\d+)$/);
+  if (m) {
+    // The task may not exist yet: the page shows it once it does.
+    openTask = m[1];
+    $("task-section").hidden = false;
+    $("task-id").textContent = openTask;
+  }
+  await refresh();
+  follow();
+  setInterval(tick, 1000);
+  setInterval(refresh, 5000); // also catches end-blocker transitions (deadlines, fraud windows)
+}
+
+start();
