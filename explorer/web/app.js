@@ -39,7 +39,7 @@ function hex(b64) {
   return s;
 }
 const short = (s, n = 12) => (s && s.length > n ? s.slice(0, n) + "…" : s || "");
-const status = (s) => (s || "").replace(/^[A-Z]+_STATUS_/, "").replace(/^OUTCOME_/, "").toLowerCase();
+const status = (s) => (s || "").replace(/^[A-Z]+_STATUS_/, "").replace(/^OUTCOME_/, "").toLowerCase().replace(/_/g, "-");
 const coin = (c) => (c ? `${c.amount}${c.denom}` : "");
 
 function model(spec) {
