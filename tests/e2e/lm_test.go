@@ -124,6 +124,12 @@ func TestLMLineage(t *testing.T) {
 		t.Fatalf("generation is not reproducible: %q vs %q", a, b)
 	}
 
+	// Every query the READMEs document runs against this localnet.
+	runDocumentedQueries(t, c, map[string]string{
+		"hinter1...": w, "ADDRESS": w, "<model-hash-hex>": aligned, "ALIGNED_HASH": aligned, "BASE_HASH": base,
+		"HASH": aligned, "HEX": aligned,
+	})
+
 	// The operators' metrics (x/internal/metrics) count what just happened.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
