@@ -83,6 +83,8 @@ import (
 	upgradekeeper "github.com/cosmos/cosmos-sdk/x/upgrade/keeper"
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
+	ibctransfertypes "github.com/cosmos/ibc-go/v11/modules/apps/transfer/types"
+
 	"github.com/hinterland-ai/hinterland/docs/openapi"
 	"github.com/hinterland-ai/hinterland/x/annotation"
 	annotationkeeper "github.com/hinterland-ai/hinterland/x/annotation/keeper"
@@ -99,6 +101,9 @@ import (
 	"github.com/hinterland-ai/hinterland/x/verification"
 	verificationkeeper "github.com/hinterland-ai/hinterland/x/verification/keeper"
 	verificationtypes "github.com/hinterland-ai/hinterland/x/verification/types"
+
+	ibctransferkeeper "github.com/cosmos/ibc-go/v11/modules/apps/transfer/keeper"
+	ibckeeper "github.com/cosmos/ibc-go/v11/modules/core/keeper"
 )
 
 // DefaultNodeHome is ~/.hinterland.
@@ -123,6 +128,7 @@ var maccPerms = map[string][]string{
 	govtypes.ModuleName:            {authtypes.Burner},
 	rewardstypes.ModuleName:        {authtypes.Burner},
 	rewardstypes.PoolAccount:       nil,
+	ibctransfertypes.ModuleName:    {authtypes.Minter, authtypes.Burner},
 }
 
 var (
@@ -152,6 +158,8 @@ type App struct {
 	EvidenceKeeper        evidencekeeper.Keeper
 	FeeGrantKeeper        feegrantkeeper.Keeper
 	EpochsKeeper          *epochskeeper.Keeper
+	IBCKeeper             *ibckeeper.Keeper
+	TransferKeeper        *ibctransferkeeper.Keeper
 
 	TasksKeeper        taskskeeper.Keeper
 	VerificationKeeper verificationkeeper.Keeper
@@ -268,8 +276,9 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	app.FederatedKeeper = federatedkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[federatedtypes.StoreKey]),
 		app.AccountKeeper, app.RewardsKeeper, app.VerificationKeeper, app.TasksKeeper, govAuthority)
 	app.EpochsKeeper.SetHooks(epochstypes.NewMultiEpochHooks(app.RewardsKeeper.Hooks()))
+	ibcModules := app.wireIBC(govAuthority)
 
-	app.ModuleManager = module.NewManager(
+	app.ModuleManager = module.NewManager(append([]module.AppModule{
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),
 		auth.NewAppModule(appCodec, app.AccountKeeper, simGenesisAccounts, nil),
 		bank.NewAppModule(appCodec, app.BankKeeper, app.AccountKeeper, nil),
@@ -288,7 +297,7 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 		rewards.NewAppModule(app.RewardsKeeper),
 		annotation.NewAppModule(app.AnnotationKeeper),
 		federated.NewAppModule(app.FederatedKeeper),
-	)
+	}, ibcModules...)...)
 	app.BasicModuleManager = module.NewBasicManagerFromManager(app.ModuleManager, map[string]module.AppModuleBasic{
 		genutiltypes.ModuleName: genutil.NewAppModuleBasic(genutiltypes.DefaultMessageValidator),
 		govtypes.ModuleName:     gov.NewAppModuleBasic([]govclient.ProposalHandler{}),

@@ -22,6 +22,9 @@ import (
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	verificationtypes "github.com/hinterland-ai/hinterland/x/verification/types"
+
+	ibctransfertypes "github.com/cosmos/ibc-go/v11/modules/apps/transfer/types"
+	ibcexported "github.com/cosmos/ibc-go/v11/modules/core/exported"
 )
 
 // The app's stores and the order in which the module manager calls the
@@ -33,14 +36,15 @@ var storeKeyNames = []string{
 	distrtypes.StoreKey, minttypes.StoreKey, govtypes.StoreKey, consensustypes.StoreKey,
 	upgradetypes.StoreKey, evidencetypes.StoreKey, feegrant.StoreKey, epochstypes.StoreKey,
 	taskstypes.StoreKey, verificationtypes.StoreKey, rewardstypes.StoreKey, annotationtypes.StoreKey,
-	federatedtypes.StoreKey,
+	federatedtypes.StoreKey, ibcexported.StoreKey, ibctransfertypes.StoreKey,
 }
 
 var orderPreBlockers = []string{upgradetypes.ModuleName, authtypes.ModuleName}
 
 var orderBeginBlockers = []string{
 	minttypes.ModuleName, distrtypes.ModuleName, slashingtypes.ModuleName, evidencetypes.ModuleName,
-	stakingtypes.ModuleName, epochstypes.ModuleName, verificationtypes.ModuleName, genutiltypes.ModuleName,
+	stakingtypes.ModuleName, ibcexported.ModuleName, epochstypes.ModuleName, verificationtypes.ModuleName,
+	genutiltypes.ModuleName,
 }
 
 // orderEndBlockers: x/bank first (v0.54); x/verification before x/tasks so
@@ -59,7 +63,7 @@ var orderGenesis = []string{
 	slashingtypes.ModuleName, govtypes.ModuleName, minttypes.ModuleName, genutiltypes.ModuleName,
 	evidencetypes.ModuleName, feegrant.ModuleName, upgradetypes.ModuleName, consensustypes.ModuleName,
 	epochstypes.ModuleName, rewardstypes.ModuleName, taskstypes.ModuleName, verificationtypes.ModuleName,
-	annotationtypes.ModuleName, federatedtypes.ModuleName,
+	annotationtypes.ModuleName, federatedtypes.ModuleName, ibcexported.ModuleName, ibctransfertypes.ModuleName,
 }
 
 // StoreKeyNames lists the app's KV stores (tests compare them store by store).

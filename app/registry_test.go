@@ -1,7 +1,10 @@
 package app
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -39,4 +42,25 @@ func TestRegistryMatchesApp(t *testing.T) {
 	require.Equal(t, "hinterlandd", c.DaemonName)
 	require.Equal(t, "$HOME/.hinterland", c.NodeHome)
 	require.Equal(t, BondDenom, a.Assets[0].Base)
+
+	// The codebase versions are the modules this binary is built with.
+	var cb struct {
+		SDK struct{ Version string } `json:"sdk"`
+		IBC struct {
+			Version    string   `json:"version"`
+			ICSEnabled []string `json:"ics_enabled"`
+		} `json:"ibc"`
+	}
+	require.NoError(t, json.Unmarshal(c.Codebase, &cb))
+	gomod, err := os.ReadFile(filepath.Join("..", "go.mod"))
+	require.NoError(t, err)
+	deps := map[string]string{}
+	for _, line := range strings.Split(string(gomod), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && strings.HasPrefix(f[1], "v") {
+			deps[f[0]] = strings.TrimPrefix(f[1], "v")
+		}
+	}
+	require.Equal(t, deps["github.com/cosmos/cosmos-sdk"], cb.SDK.Version)
+	require.Equal(t, deps["github.com/cosmos/ibc-go/v11"], cb.IBC.Version)
+	require.Equal(t, []string{"ics20-1"}, cb.IBC.ICSEnabled)
 }

@@ -242,7 +242,8 @@ type KeplrGasSteps struct {
 // KeplrConfig derives the Keplr config from validated registry files: the
 // first RPC and REST endpoints, the bech32 config, every asset as a currency
 // (its display unit's exponent as decimals), the fee tokens with their gas
-// price steps and the first staking token.
+// price steps and the first staking token; the ibc-transfer and ibc-go
+// features when the codebase enables ICS-20.
 func KeplrConfig(c Chain, a AssetList) (Keplr, error) {
 	if err := Validate(c, a); err != nil {
 		return Keplr{}, err
@@ -263,6 +264,20 @@ func KeplrConfig(c Chain, a AssetList) (Keplr, error) {
 	}
 	k := Keplr{ChainID: c.ChainID, ChainName: c.PrettyName, RPC: c.APIs.RPC[0].Address, REST: c.APIs.REST[0].Address,
 		Bech32Config: c.Bech32Config, Features: []string{}}
+	// A chain with ICS-20 lets Keplr send its tokens over IBC.
+	var cb struct {
+		IBC struct {
+			ICSEnabled []string `json:"ics_enabled"`
+		} `json:"ibc"`
+	}
+	if len(c.Codebase) > 0 {
+		if err := json.Unmarshal(c.Codebase, &cb); err != nil {
+			return Keplr{}, fmt.Errorf("codebase: %w", err)
+		}
+	}
+	if slices.Contains(cb.IBC.ICSEnabled, "ics20-1") {
+		k.Features = append(k.Features, "ibc-transfer", "ibc-go")
+	}
 	k.BIP44.CoinType = c.Slip44
 	for _, as := range a.Assets {
 		k.Currencies = append(k.Currencies, cur(as.Base))

@@ -355,6 +355,15 @@ func (c *Client) VerificationParams(ctx context.Context) (vtypes.Params, error) 
 	return res.Params, nil
 }
 
+// TasksParams returns the x/tasks params (the accepted denoms and their terms).
+func (c *Client) TasksParams(ctx context.Context) (taskstypes.Params, error) {
+	res, err := c.Tasks.Params(ctx, &taskstypes.QueryParamsRequest{})
+	if err != nil {
+		return taskstypes.Params{}, fmt.Errorf("query tasks params: %w", err)
+	}
+	return res.Params, nil
+}
+
 // Balance returns an account's balance of one denom.
 func (c *Client) Balance(ctx context.Context, addr, denom string) (sdk.Coin, error) {
 	res, err := c.Bank.Balance(ctx, &banktypes.QueryBalanceRequest{Address: addr, Denom: denom})

@@ -7,6 +7,8 @@ import (
 
 	sdkmath "cosmossdk.io/math"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
 	"github.com/hinterland-ai/hinterland/pkg/engine"
 	fedtypes "github.com/hinterland-ai/hinterland/x/federated/types"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
@@ -16,9 +18,12 @@ import (
 type Policy struct {
 	// MaxConcurrent is the number of tasks trained at the same time.
 	MaxConcurrent int
-	// MinRewardPerMAC is the least reward (in the reward denom's base unit,
-	// for this worker's replica share) per multiply-accumulate of training.
-	MinRewardPerMAC sdkmath.LegacyDec
+	// MinRewardPerMAC is the least reward per multiply-accumulate of
+	// training, for this worker's replica share, in each reward denom's base
+	// unit. A task paid in a denom the map does not price is declined: the
+	// worker has said nothing of what that token is worth to it. A nil map
+	// accepts any pay (library use; the CLI always sets it).
+	MinRewardPerMAC map[string]sdkmath.LegacyDec
 	// Models and Objectives accepted; empty accepts any.
 	Models     []taskstypes.ModelKind
 	Objectives []taskstypes.Objective
@@ -56,10 +61,50 @@ func (p Policy) Check(t taskstypes.Task) error {
 	if err != nil {
 		return err
 	}
-	if !p.MinRewardPerMAC.IsNil() && rpm.LT(p.MinRewardPerMAC) {
-		return fmt.Errorf("reward per MAC %s%s is below --min-reward-per-mac %s", rpm, t.Reward.Denom, p.MinRewardPerMAC)
+	return p.checkPrice("reward", rpm, t.Reward.Denom)
+}
+
+// checkPrice compares a reward per MAC with the worker's price for its denom.
+func (p Policy) checkPrice(what string, rpm sdkmath.LegacyDec, denom string) error {
+	if p.MinRewardPerMAC == nil {
+		return nil
+	}
+	least, ok := p.MinRewardPerMAC[denom]
+	if !ok {
+		return fmt.Errorf("%s is paid in %s, which --min-reward-per-mac does not price", what, denom)
+	}
+	if rpm.LT(least) {
+		return fmt.Errorf("%s per MAC %s%s is below --min-reward-per-mac %s%s", what, rpm, denom, least, denom)
 	}
 	return nil
+}
+
+// ParsePrices reads --min-reward-per-mac: a bare non-negative decimal is the
+// price in the native denom; a comma-separated list of decimal coins
+// (0.00001uhint,0.0000002ibc/27394FB0...) prices each denom listed.
+func ParsePrices(s, native string) (map[string]sdkmath.LegacyDec, error) {
+	s = strings.TrimSpace(s)
+	if d, err := sdkmath.LegacyNewDecFromStr(s); err == nil {
+		if d.IsNegative() {
+			return nil, fmt.Errorf("%q is negative", s)
+		}
+		return map[string]sdkmath.LegacyDec{native: d}, nil
+	}
+	out := make(map[string]sdkmath.LegacyDec)
+	for _, item := range splitList(s) {
+		c, err := sdk.ParseDecCoin(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q: want a decimal or decimal coins such as 0.00001%s: %w", item, native, err)
+		}
+		if _, dup := out[c.Denom]; dup {
+			return nil, fmt.Errorf("%s is priced twice", c.Denom)
+		}
+		out[c.Denom] = c.Amount
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no price given")
+	}
+	return out, nil
 }
 
 // checkSpec applies --models and --objectives.
@@ -93,10 +138,7 @@ func (p Policy) CheckFederated(j fedtypes.FederatedJob) error {
 		pay = sdkmath.ZeroInt()
 	}
 	rpm := sdkmath.LegacyNewDecFromInt(pay).QuoInt64(int64(macs))
-	if !p.MinRewardPerMAC.IsNil() && rpm.LT(p.MinRewardPerMAC) {
-		return fmt.Errorf("pay per MAC %s%s is below --min-reward-per-mac %s", rpm, j.PayPerUpdate.Denom, p.MinRewardPerMAC)
-	}
-	return nil
+	return p.checkPrice("pay", rpm, j.PayPerUpdate.Denom)
 }
 
 // ParseModels reads a comma-separated list of linear, mlp, transformer.

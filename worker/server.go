@@ -18,6 +18,8 @@ import (
 // and challengers during the fraud window:
 //
 //	GET /tasks/{id}/checkpoints/{i}   the canonical engine encoding of the state at h_i
+//	GET /tasks/{id}/loss.csv          the training loss curve (step,loss), readable
+//	                                  from any origin (the explorer page draws it)
 //	GET /healthz                      "ok"
 //
 // and the worker's federated updates and aggregates (FederatedRoot set):
@@ -54,6 +56,7 @@ func (s *CheckpointServer) Listen(addr string) error {
 	s.ln = ln
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /tasks/{id}/checkpoints/{i}", s.checkpoint)
+	mux.HandleFunc("GET /tasks/{id}/loss.csv", s.loss)
 	mux.HandleFunc("GET /federated/{job}/{round}/{addr}/checkpoints/{i}", s.federatedUpdate)
 	mux.HandleFunc("GET /federated/{job}/{round}/{addr}/model", s.federatedUpdate)
 	mux.HandleFunc("GET /federated/{job}/{round}/aggregate", s.federatedAggregate)
@@ -99,6 +102,39 @@ func (s *CheckpointServer) checkpoint(w http.ResponseWriter, r *http.Request) {
 	if serveFile(w, r, dir.CheckpointPath(i), fmt.Sprintf("task %d has no checkpoint %d here", id, i)) {
 		s.Log.Debug("served checkpoint", "task", id, "checkpoint", i, "remote", strings.Split(r.RemoteAddr, ":")[0])
 	}
+}
+
+// LossPath is the path of a task's published loss curve, beside its checkpoints.
+func LossPath(taskID uint64) string { return fmt.Sprintf("/tasks/%d/loss.csv", taskID) }
+
+// loss publishes a task's loss curve once its transcript is open, under the
+// same rule as its checkpoints. It carries no secret of the model, so any
+// origin may read it: the explorer page, served elsewhere, fetches it.
+func (s *CheckpointServer) loss(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.Error(w, "task id must be a decimal integer", http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	dir := &TaskDir{Path: filepath.Join(s.Root, strconv.FormatUint(id, 10))}
+	if !dir.Opened() {
+		http.Error(w, fmt.Sprintf("task %d: the transcript is not open on chain yet", id), http.StatusForbidden)
+		return
+	}
+	f, err := os.Open(filepath.Join(dir.Path, lossFile))
+	if err != nil {
+		http.Error(w, fmt.Sprintf("task %d has no loss curve here", id), http.StatusNotFound)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		http.Error(w, "stat failed", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	http.ServeContent(w, r, "", st.ModTime(), f)
 }
 
 // serveFile serves a file as application/octet-stream, or 404 with

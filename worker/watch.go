@@ -272,7 +272,11 @@ func (w *Watcher) challenge(ctx context.Context, t taskstypes.Task, worker strin
 		if err != nil {
 			return false
 		}
-		bond = recompute.ChallengeBond(t, p)
+		tp, err := w.c.TasksParams(ctx)
+		if err != nil {
+			return false
+		}
+		bond = recompute.ChallengeBondFor(t, p, tp)
 	}
 	res, err := SealAndOpenChallenge(ctx, w.c, t.Id, worker, seg, bond)
 	if err != nil {

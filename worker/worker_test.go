@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -298,13 +301,29 @@ func TestCheckpointServerAndFetch(t *testing.T) {
 		}
 	}()
 	uri := "http://" + srv.Addr() + CheckpointsPath(task.Id)
+	lossURI := "http://" + srv.Addr() + LossPath(task.Id)
 	// Nothing is served before the transcript is open on chain: a replica
 	// that fetched the states before sealing could copy them.
 	if _, err := FetchCheckpoint(ctx, uri, 1, tr.job.Spec); err == nil || !strings.Contains(err.Error(), "403") {
 		t.Fatalf("checkpoint served before the open: %v", err)
 	}
+	if _, err := Fetch(ctx, lossURI, 1<<20); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Fatalf("loss curve served before the open: %v", err)
+	}
 	if err := tr.dir.MarkOpened(); err != nil {
 		t.Fatal(err)
+	}
+	// The loss curve, readable from any origin (the explorer page).
+	res, err := http.Get(lossURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	points, _ := tr.dir.ReadLoss(math.MaxUint64)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Access-Control-Allow-Origin") != "*" ||
+		!strings.HasPrefix(string(body), "step,loss\n") || strings.Count(string(body), "\n") != len(points)+1 || len(points) == 0 {
+		t.Fatalf("loss curve: %d %q %q (%d points on disk)", res.StatusCode, res.Header, body, len(points))
 	}
 	got, err := FetchCheckpoint(ctx, uri, 1, tr.job.Spec)
 	if err != nil {
@@ -359,13 +378,40 @@ func TestSchemaSyntaxAndPolicy(t *testing.T) {
 	if want := sdkmath.LegacyNewDec(1_000_000).QuoInt64(int64(macs)); !rpm.Equal(want) {
 		t.Fatalf("reward per MAC %s, want %s", rpm, want)
 	}
-	p := Policy{MinRewardPerMAC: rpm}
+	p := Policy{MinRewardPerMAC: map[string]sdkmath.LegacyDec{"uhint": rpm}}
 	if err := p.Check(task); err != nil {
 		t.Fatal(err)
 	}
-	p.MinRewardPerMAC = rpm.MulInt64(2)
+	p.MinRewardPerMAC["uhint"] = rpm.MulInt64(2)
 	if err := p.Check(task); err == nil || !strings.Contains(err.Error(), "min-reward-per-mac") {
 		t.Fatalf("cheap task accepted: %v", err)
+	}
+	// Per-denom prices: a task paid in a denom the worker has not priced is
+	// declined, however much it pays; a priced one is held to its own price.
+	const voucher = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2"
+	ibcTask := task
+	ibcTask.Reward = sdk.NewCoin(voucher, task.Reward.Amount.MulRaw(1000))
+	if err := p.Check(ibcTask); err == nil || !strings.Contains(err.Error(), "does not price") {
+		t.Fatalf("unpriced denom accepted: %v", err)
+	}
+	prices, err := ParsePrices("0uhint,"+rpm.MulInt64(500).String()+voucher, "uhint")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (Policy{MinRewardPerMAC: prices}).Check(ibcTask); err != nil {
+		t.Fatalf("priced voucher task declined: %v", err)
+	}
+	prices[voucher] = rpm.MulInt64(2000)
+	if err := (Policy{MinRewardPerMAC: prices}).Check(ibcTask); err == nil {
+		t.Fatal("voucher task below its price accepted")
+	}
+	if bare, err := ParsePrices("0.5", "uhint"); err != nil || !bare["uhint"].Equal(sdkmath.LegacyMustNewDecFromStr("0.5")) || len(bare) != 1 {
+		t.Fatalf("bare price: %v %v", bare, err)
+	}
+	for _, bad := range []string{"-1", "", "1uhint,2uhint", "abc!", "1uhint,x"} {
+		if _, err := ParsePrices(bad, "uhint"); err == nil {
+			t.Fatalf("ParsePrices(%q) accepted", bad)
+		}
 	}
 	models, _ := ParseModels("mlp")
 	if err := (Policy{Models: models}).Check(task); err == nil {

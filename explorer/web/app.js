@@ -111,13 +111,74 @@ async function loadTask() {
       el("div", {}, el("b", {}, short(tr.worker, 20)), " ", el("span", { class: "status " + status(tr.status) }, status(tr.status)),
         ` · ${n} segments, ${sampled.size} sampled, ${verified.size} verified · MACs ${tr.macs_verified || 0} recomputed of ${tr.macs_total || 0}`,
         " ", countdown),
-      strip, tr.failure ? el("div", { class: "failure" }, tr.failure) : "");
+      strip, lossBox(id, tr), tr.failure ? el("div", { class: "failure" }, tr.failure) : "");
   }));
   tick();
   fill($("verdicts").tBodies[0], (vds.verdicts || []).map((v) => el("tr", { "data-outcome": v.outcome },
     el("td", {}, v.height), el("td", { title: v.worker }, short(v.worker, 16)), el("td", {}, status(v.outcome)),
     el("td", {}, v.outcome === "OUTCOME_SEGMENT_VERIFIED" ? (v.segment || 0) : ""), el("td", {}, v.macs || ""), el("td", {}, v.reason || ""))));
   await drawLineage(models[0]);
+}
+
+// Loss curves: a worker publishes its training loss beside its checkpoints
+// (<uri>/../loss.csv, "step,loss" lines) once its transcript is open. The
+// page fetches it from the worker directly (the worker allows any origin),
+// at most 1 MiB and 5 000 points, and draws it as SVG; nothing from the file
+// reaches the page as markup. A curve is fetched once per task and worker.
+const lossCurves = new Map(); // "task/worker" -> [[step, loss]...] | "none"
+
+function lossBox(task, tr) {
+  const box = el("div", { class: "loss" });
+  const key = `${task}/${tr.worker}`;
+  const url = (tr.uri || "").replace(/\/checkpoints$/, "/loss.csv");
+  if (!/^https?:\/\//.test(url) || !url.endsWith("/loss.csv") || tr.status === "TRANSCRIPT_STATUS_SEALED") return box;
+  const have = lossCurves.get(key);
+  if (have && have !== "none") { drawLoss(box, have); return box; }
+  if (have === "none") return box;
+  lossCurves.set(key, "none");
+  fetchLoss(url).then((pts) => {
+    if (pts.length < 2) { lossCurves.delete(key); return; }
+    lossCurves.set(key, pts);
+    drawLoss(box, pts);
+  }).catch(() => lossCurves.delete(key));
+  return box;
+}
+
+async function fetchLoss(url) {
+  const r = await fetch(url, { mode: "cors", credentials: "omit" });
+  if (!r.ok) throw new Error(`${url}: ${r.status}`);
+  const text = (await r.text()).slice(0, 1 << 20);
+  const pts = [];
+  for (const line of text.split("\n")) {
+    const m = /^(\d{1,15}),(-?[0-9.]+(?:e[-+]?\d+)?)$/i.exec(line.trim());
+    if (!m) continue;
+    const step = Number(m[1]), loss = Number(m[2]);
+    if (Number.isFinite(step) && Number.isFinite(loss)) pts.push([step, loss]);
+    if (pts.length >= 5000) break;
+  }
+  return pts;
+}
+
+function drawLoss(box, pts) {
+  const ns = "http://www.w3.org/2000/svg";
+  const w = 360, h = 120, pad = 28;
+  const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
+  const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
+  const sx = (x) => pad + ((x - x0) / (x1 - x0 || 1)) * (w - pad - 6);
+  const sy = (y) => 6 + (1 - (y - y0) / (y1 - y0 || 1)) * (h - pad);
+  const svg = document.createElementNS(ns, "svg");
+  Object.entries({ width: w, height: h, class: "loss-curve", "data-points": pts.length }).forEach(([k, v]) => svg.setAttribute(k, v));
+  const line = document.createElementNS(ns, "polyline");
+  line.setAttribute("points", pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" "));
+  const label = (x, y, text, anchor) => {
+    const t = document.createElementNS(ns, "text");
+    Object.entries({ x, y, "text-anchor": anchor || "start" }).forEach(([k, v]) => t.setAttribute(k, v));
+    t.textContent = text;
+    return t;
+  };
+  svg.append(line, label(2, 14, y1.toPrecision(3)), label(2, h - pad + 6, y0.toPrecision(3)),
+    label(pad, h - 6, `step ${x0}`), label(w - 6, h - 6, `${x1}`, "end"));
+  box.replaceChildren(el("div", { class: "legend" }, "training loss (published by the worker)"), svg);
 }
 
 // drawLineage draws a model's lineage (model -> base -> ...) as an SVG chain.

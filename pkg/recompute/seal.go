@@ -116,3 +116,20 @@ func ChallengeBond(task taskstypes.Task, params types.Params) sdk.Coin {
 	need := params.ChallengeGasPrice.MulInt(sdkmath.NewIntFromUint64(gas)).MulInt64(int64(params.ChallengeBondFactor)).Ceil().TruncateInt()
 	return sdk.NewCoin(task.Bond.Denom, sdkmath.MaxInt(need, params.MinChallengeBond))
 }
+
+// ChallengeBondFor is ChallengeBond on the terms of the task's bond denom: a
+// denom on x/tasks' accepted_denoms is priced with its own challenge_gas_price
+// and min_challenge_bond; the native denom with x/verification's. A task
+// whose denom governance has since removed is challenged in the native denom,
+// which always has a price.
+func ChallengeBondFor(task taskstypes.Task, params types.Params, tasksParams taskstypes.Params) sdk.Coin {
+	terms, ok := tasksParams.Terms(task.Bond.Denom)
+	if !ok || task.Bond.Denom == tasksParams.Denom {
+		c := ChallengeBond(task, params)
+		c.Denom = tasksParams.Denom
+		return c
+	}
+	params.ChallengeGasPrice = terms.ChallengeGasPrice
+	params.MinChallengeBond = terms.MinChallengeBond
+	return ChallengeBond(task, params)
+}

@@ -27,7 +27,7 @@ var explorerURL = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+/`)
 // trains it, the chain verifies and pays; the explorer page, opened in
 // headless Chromium on the task, follows it live over the websocket and ends
 // showing the task completed, its transcript final with the sampled segments
-// verified, the verdicts, and the model's lineage.
+// verified, the verdicts, the worker's loss curve and the model's lineage.
 func TestExplorerPage(t *testing.T) {
 	browser := chromium(t)
 	c := chainproc.Start(t, chainproc.Options{
@@ -93,7 +93,12 @@ func TestExplorerPage(t *testing.T) {
 			document.querySelectorAll('#verdicts tr[data-outcome="OUTCOME_FINAL"]').length === 1 &&
 			document.querySelectorAll('#lineage-graph g[data-model]').length === 1 &&
 			document.querySelector('#tasks tr[data-task="1"]').dataset.status === "TASK_STATUS_COMPLETED" &&
-			document.querySelector('#leaderboard tbody tr td') !== null`, chromedp.WithPollingTimeout(20*time.Second)))
+			document.querySelector('#leaderboard tbody tr td') !== null`, chromedp.WithPollingTimeout(20*time.Second)),
+		// The loss curve the worker publishes beside its checkpoints, fetched
+		// from the worker's server (another origin) and drawn.
+		chromedp.Poll[chromedp.Void](`Number(document.querySelector('.transcript .loss svg.loss-curve')?.dataset.points) >= 2 &&
+			document.querySelector('.transcript .loss polyline').getAttribute('points').split(' ').length ===
+			Number(document.querySelector('.transcript .loss svg.loss-curve').dataset.points)`, chromedp.WithPollingTimeout(20*time.Second)))
 
 	// The lineage node is the model the chain recorded.
 	var tr struct {

@@ -66,7 +66,11 @@ reveals the segment and it recomputes exactly, the bond pays the worker.`,
 			if err != nil {
 				return err
 			}
-			bond := recompute.ChallengeBond(task, params)
+			tasksParams, err := c.TasksParams(cmd.Context())
+			if err != nil {
+				return err
+			}
+			bond := recompute.ChallengeBondFor(task, params, tasksParams)
 			if s, _ := cmd.Flags().GetString(flagBond); s != "" {
 				if bond, err = sdk.ParseCoinNormalized(s); err != nil {
 					return fmt.Errorf("--%s %q: %w", flagBond, s, err)

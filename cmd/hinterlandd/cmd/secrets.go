@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -19,6 +20,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/tx"
 
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
+	verificationtypes "github.com/hinterland-ai/hinterland/x/verification/types"
 )
 
 // A requester's sampling secret: `tx tasks post` draws 32 random bytes, keeps
@@ -115,6 +117,16 @@ reopens) is drawn and committed in the same transaction.`,
 				case <-time.After(time.Second):
 				}
 			}
+			// The reveal draws the sample of every transcript already open,
+			// and its gas is simulated now: a transcript opening between the
+			// simulation and the block would make the reveal run out of gas.
+			// With --wait, give the sealed transcripts until shortly before
+			// their open deadline to open first.
+			if wait > 0 {
+				if err := waitForOpens(cmd.Context(), verificationtypes.NewQueryClient(cctx), id, deadline); err != nil {
+					return err
+				}
+			}
 			secret, err := readTaskSecret(cctx.HomeDir, task.SecretHash)
 			if err != nil {
 				return err
@@ -127,7 +139,41 @@ reopens) is drawn and committed in the same transaction.`,
 			return tx.GenerateOrBroadcastTxCLI(cctx, cmd.Flags(), msg)
 		},
 	}
-	cmd.Flags().Duration(flagWait, 0, "Wait up to this long for every claim to seal (e.g. 30m)")
+	cmd.Flags().Duration(flagWait, 0, "Wait up to this long for every claim to seal, and for the sealed transcripts to open (e.g. 30m)")
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
+}
+
+// openMargin is how long before a sealed transcript's open deadline the
+// reveal stops waiting for it to open: the secret is due by then.
+const openMargin = 20 * time.Second
+
+// waitForOpens polls the task's transcripts until none is sealed and
+// unopened, or until openMargin before the earliest open deadline of those
+// that are, or until the --wait deadline.
+func waitForOpens(ctx context.Context, q verificationtypes.QueryClient, taskID uint64, deadline time.Time) error {
+	for {
+		res, err := q.Transcripts(ctx, &verificationtypes.QueryTranscriptsRequest{TaskId: taskID})
+		if err != nil {
+			return err
+		}
+		stop := deadline
+		sealed := 0
+		for _, t := range res.Transcripts {
+			if t.Status == verificationtypes.TRANSCRIPT_STATUS_SEALED {
+				sealed++
+				if d := t.OpenDeadline.Add(-openMargin); d.Before(stop) {
+					stop = d
+				}
+			}
+		}
+		if sealed == 0 || !time.Now().Before(stop) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }

@@ -17,12 +17,11 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	sdkmath "cosmossdk.io/math"
-
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/hinterland-ai/hinterland/app"
 	"github.com/hinterland-ai/hinterland/pkg/dataset"
 	"github.com/hinterland-ai/hinterland/worker"
 )
@@ -190,8 +189,8 @@ and slashed.`,
 				return fmt.Errorf("--%s must be at least 1", flagMaxConcurrent)
 			}
 			rpm, _ := f.GetString(flagMinRewardPerMAC)
-			if cfg.Policy.MinRewardPerMAC, err = sdkmath.LegacyNewDecFromStr(rpm); err != nil || cfg.Policy.MinRewardPerMAC.IsNegative() {
-				return fmt.Errorf("--%s %q: want a non-negative decimal (reward base units per MAC)", flagMinRewardPerMAC, rpm)
+			if cfg.Policy.MinRewardPerMAC, err = worker.ParsePrices(rpm, app.BondDenom); err != nil {
+				return fmt.Errorf("--%s: %w", flagMinRewardPerMAC, err)
 			}
 			models, _ := f.GetString(flagModels)
 			if cfg.Policy.Models, err = worker.ParseModels(models); err != nil {
@@ -231,7 +230,7 @@ and slashed.`,
 	f.String(flagServeAddr, "127.0.0.1:26680", "Address to serve checkpoints at (port 0 picks a free one)")
 	f.String(flagPublicURI, "", "Base URL others reach the checkpoint server at (default http://<serve-addr>)")
 	f.Int(flagMaxConcurrent, 1, "Tasks trained at the same time")
-	f.String(flagMinRewardPerMAC, "0", "Least reward per multiply-accumulate of training (reward base units, e.g. 0.00001)")
+	f.String(flagMinRewardPerMAC, "0", "Least reward per multiply-accumulate of training, per denom: a decimal prices the native denom (0.00001); decimal coins price each denom listed (0.00001uhint,0.0000002ibc/HASH). Tasks in other denoms are declined")
 	f.String(flagModels, "", "Models to accept, comma separated: linear, mlp (default all)")
 	f.String(flagObjectives, "", "Objectives to accept, comma separated: mse, softmax-ce, bradley-terry (default all)")
 	f.Uint64(flagLossEvery, 0, "Measure the minibatch loss every N steps for the loss curve (0: about 100 points)")

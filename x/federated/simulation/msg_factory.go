@@ -132,6 +132,11 @@ func MsgPostJobFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgPostJob]
 		if reporter.IsSkipped() {
 			return nil, nil
 		}
+		// The budget is escrowed: keep the transaction's random fee out of it.
+		if !requester.LiquidBalance().BlockAmount(msg.Budget) {
+			reporter.Skip("the requester cannot pay the budget and a fee")
+			return nil, nil
+		}
 		msg.Requester = requester.AddressBech32
 		return []simsx.SimAccount{requester}, msg
 	}
@@ -159,6 +164,10 @@ func MsgJoinRoundFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgJoinRo
 		p := testData.AnyAccount(reporter, simsx.WithLiquidBalanceGTE(job.Bond.Add(sdk.NewCoin(job.Bond.Denom, sdkmath.NewInt(1)))),
 			simsx.ExcludeAddresses(append([]string{job.Requester}, participantsOf(us)...)...))
 		if reporter.IsSkipped() {
+			return nil, nil
+		}
+		if !p.LiquidBalance().BlockAmount(job.Bond) { // the bond is locked: keep the fee out of it
+			reporter.Skip("the participant cannot pay the bond and a fee")
 			return nil, nil
 		}
 		return []simsx.SimAccount{p}, &types.MsgJoinRound{Participant: p.AddressBech32, JobId: job.Id, Round: r.Round, Shard: shard}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 
+	sdkmath "cosmossdk.io/math"
+
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
 
@@ -265,7 +267,13 @@ func (m msgServer) AbandonClaim(ctx context.Context, msg *types.MsgAbandonClaim)
 	if !now.Before(a.CommitDeadline) {
 		return nil, errorsmod.Wrapf(types.ErrWrongState, "task %d worker %s: commit deadline %s has passed", t.Id, workerAddr, a.CommitDeadline)
 	}
-	fee, refunded, err := m.rewards.ReleaseBond(ctx, t.Id, worker, params.AbandonFee)
+	// The fee is in the bond's denom, on that denom's terms; a denom since
+	// removed from the allow-list costs nothing to leave.
+	abandonFee := sdkmath.ZeroInt()
+	if terms, ok := params.Terms(t.Bond.Denom); ok {
+		abandonFee = terms.AbandonFee
+	}
+	fee, refunded, err := m.rewards.ReleaseBond(ctx, t.Id, worker, abandonFee)
 	if err != nil {
 		return nil, err
 	}

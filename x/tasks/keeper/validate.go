@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -84,17 +85,19 @@ func (k Keeper) validatePostTask(ctx context.Context, msg *types.MsgPostTask, pa
 	if err := (*k.verification).CheckRevealable(ctx, msg.Spec, msg.Dataset); err != nil {
 		return v, errorsmod.Wrap(types.ErrInvalidSpec, err.Error())
 	}
-	if err := validateCoin("reward", msg.Reward, params.Denom, types.ErrInvalidReward); err != nil {
+	if err := validateCoin("reward", msg.Reward, params, types.ErrInvalidReward); err != nil {
 		return v, err
 	}
-	if err := validateCoin("bond", msg.Bond, params.Denom, types.ErrInvalidBond); err != nil {
+	if err := validateCoin("bond", msg.Bond, params, types.ErrInvalidBond); err != nil {
 		return v, err
 	}
-	if msg.Reward.Amount.LT(params.MinReward) {
-		return v, errorsmod.Wrapf(types.ErrInvalidReward, "reward %s is below min_reward %s%s", msg.Reward, params.MinReward, params.Denom)
+	rewardTerms, _ := params.Terms(msg.Reward.Denom)
+	bondTerms, _ := params.Terms(msg.Bond.Denom)
+	if msg.Reward.Amount.LT(rewardTerms.MinReward) {
+		return v, errorsmod.Wrapf(types.ErrInvalidReward, "reward %s is below min_reward %s%s", msg.Reward, rewardTerms.MinReward, msg.Reward.Denom)
 	}
-	if msg.Bond.Amount.LT(params.MinBond) {
-		return v, errorsmod.Wrapf(types.ErrInvalidBond, "bond %s is below min_bond %s%s", msg.Bond, params.MinBond, params.Denom)
+	if msg.Bond.Amount.LT(bondTerms.MinBond) {
+		return v, errorsmod.Wrapf(types.ErrInvalidBond, "bond %s is below min_bond %s%s", msg.Bond, bondTerms.MinBond, msg.Bond.Denom)
 	}
 	replicas := msg.Replicas
 	if replicas == 0 {
@@ -167,16 +170,18 @@ func chooseSamples(msg *types.MsgPostTask, p types.Params) (uint32, error) {
 	}
 }
 
-// validateCoin checks a coin's form and denom; the minimums are checked by the caller.
-func validateCoin(field string, c sdk.Coin, denom string, errType *errorsmod.Error) error {
+// validateCoin checks a coin's form and that its denom is on the allow-list
+// (the native denom or params.accepted_denoms); the minimums are checked by
+// the caller.
+func validateCoin(field string, c sdk.Coin, params types.Params, errType *errorsmod.Error) error {
 	if c.Amount.IsNil() {
 		return errorsmod.Wrapf(errType, "%s is missing", field)
 	}
 	if err := c.Validate(); err != nil {
 		return errorsmod.Wrapf(errType, "%s %s: %s", field, c, err)
 	}
-	if c.Denom != denom {
-		return errorsmod.Wrapf(errType, "%s denom %q must be %q", field, c.Denom, denom)
+	if _, ok := params.Terms(c.Denom); !ok {
+		return errorsmod.Wrapf(errType, "%s denom %q is not accepted; accepted: %s", field, c.Denom, strings.Join(params.AcceptedDenomNames(), ", "))
 	}
 	return nil
 }

@@ -5,6 +5,7 @@
 package simulation
 
 import (
+	"fmt"
 	"math/rand"
 	"time"
 
@@ -44,6 +45,16 @@ func GenParams(r *rand.Rand, denom string) types.Params {
 	p.GasPerSpecByte = uint64(1 + r.Intn(20))
 	p.AbandonFee = sdkmath.NewInt(int64(r.Intn(20_000))) // sometimes above the bond (capped at it)
 	p.UntrainablePenaltyBps = uint32(r.Intn(10_001))
+	// Sometimes an IBC voucher on the allow-list: the params (and their
+	// export and import) carry it; the factories post in the bond denom.
+	if r.Intn(2) == 0 {
+		p.AcceptedDenoms = []types.AcceptedDenom{{
+			Denom:     "ibc/" + fmt.Sprintf("%064X", r.Uint64()),
+			MinReward: sdkmath.NewInt(int64(1 + r.Intn(10_000))), MinBond: sdkmath.NewInt(int64(1 + r.Intn(10_000))),
+			AbandonFee: sdkmath.NewInt(int64(r.Intn(10_000))), ChallengeGasPrice: sdkmath.LegacyNewDecWithPrec(int64(1+r.Intn(1_000)), 6),
+			MinChallengeBond: sdkmath.NewInt(int64(1 + r.Intn(100_000))),
+		}}
+	}
 	return p
 }
 

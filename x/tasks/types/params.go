@@ -109,7 +109,68 @@ func (p Params) Validate() error {
 	if p.UntrainablePenaltyBps > 10_000 {
 		return fmt.Errorf("untrainable_penalty_bps %d must be at most 10000", p.UntrainablePenaltyBps)
 	}
+	return validateAcceptedDenoms(p.Denom, p.AcceptedDenoms)
+}
+
+// MaxAcceptedDenoms bounds the allow-list of other reward and bond denoms,
+// so a lookup stays a short scan.
+const MaxAcceptedDenoms = 16
+
+func validateAcceptedDenoms(native string, list []AcceptedDenom) error {
+	if len(list) > MaxAcceptedDenoms {
+		return fmt.Errorf("accepted_denoms has %d entries; at most %d", len(list), MaxAcceptedDenoms)
+	}
+	seen := make(map[string]bool, len(list))
+	for i, a := range list {
+		if err := validateDenom(a.Denom); err != nil {
+			return fmt.Errorf("accepted_denoms[%d]: %w", i, err)
+		}
+		if a.Denom == native {
+			return fmt.Errorf("accepted_denoms[%d]: %s is the native denom, accepted on the params' own minimums", i, a.Denom)
+		}
+		if seen[a.Denom] {
+			return fmt.Errorf("accepted_denoms[%d]: %s is listed twice", i, a.Denom)
+		}
+		seen[a.Denom] = true
+		for _, c := range []struct {
+			name string
+			v    sdkmath.Int
+			zero bool
+		}{{"min_reward", a.MinReward, false}, {"min_bond", a.MinBond, false}, {"abandon_fee", a.AbandonFee, true}, {"min_challenge_bond", a.MinChallengeBond, false}} {
+			if c.v.IsNil() || c.v.IsNegative() || (!c.zero && c.v.IsZero()) {
+				return fmt.Errorf("accepted_denoms[%d] (%s): %s must be %s", i, a.Denom, c.name, map[bool]string{true: "non-negative", false: "positive"}[c.zero])
+			}
+		}
+		if a.ChallengeGasPrice.IsNil() || !a.ChallengeGasPrice.IsPositive() {
+			return fmt.Errorf("accepted_denoms[%d] (%s): challenge_gas_price must be positive", i, a.Denom)
+		}
+	}
 	return nil
+}
+
+// Terms returns the terms a task in denom is held to: for the native denom the
+// params' own min_reward, min_bond and abandon_fee (its challenge pricing is
+// x/verification's, so those two fields are left nil), for another the
+// accepted_denoms entry. ok is false for a denom not on the allow-list.
+func (p Params) Terms(denom string) (terms AcceptedDenom, ok bool) {
+	if denom == p.Denom {
+		return AcceptedDenom{Denom: p.Denom, MinReward: p.MinReward, MinBond: p.MinBond, AbandonFee: p.AbandonFee}, true
+	}
+	for _, a := range p.AcceptedDenoms {
+		if a.Denom == denom {
+			return a, true
+		}
+	}
+	return AcceptedDenom{}, false
+}
+
+// AcceptedDenomNames lists every accepted denom, the native one first.
+func (p Params) AcceptedDenomNames() []string {
+	out := []string{p.Denom}
+	for _, a := range p.AcceptedDenoms {
+		out = append(out, a.Denom)
+	}
+	return out
 }
 
 func validateDenom(d string) error {

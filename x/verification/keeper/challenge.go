@@ -67,10 +67,14 @@ func (m msgServer) SealChallenge(ctx context.Context, msg *types.MsgSealChalleng
 	}
 	// The seal pays for its own removal and refund (if it never opens).
 	sdkCtx.GasMeter().ConsumeGas(sealUpkeepGas, "verification: challenge seal upkeep")
-	need := recompute.ChallengeBond(task, params)
+	tasksParams, err := m.tasks.GetParams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	need := recompute.ChallengeBondFor(task, params, tasksParams)
 	if err := msg.Bond.Validate(); err != nil || msg.Bond.Denom != need.Denom || msg.Bond.Amount.LT(need.Amount) {
-		return nil, errorsmod.Wrapf(types.ErrInvalidBond, "bond %s must be at least %s (%dx the gas of the largest honest answer at %s per gas, and at least min_challenge_bond)",
-			msg.Bond, need, params.ChallengeBondFactor, params.ChallengeGasPrice)
+		return nil, errorsmod.Wrapf(types.ErrInvalidBond, "bond %s must be at least %s (%dx the gas of the largest honest answer at the challenge gas price of %s, and at least its min_challenge_bond)",
+			msg.Bond, need, params.ChallengeBondFactor, need.Denom)
 	}
 	key := collections.Join3(msg.TaskId, sdk.AccAddress(worker), msg.Commitment)
 	if has, err := m.ChallengeSeals.Has(ctx, key); err != nil {
