@@ -175,8 +175,20 @@ type App struct {
 
 // New builds the app on db. loadLatest loads the latest committed state.
 func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppOptions, baseAppOptions ...func(*baseapp.BaseApp)) *App {
+	// Not proto.HybridResolver: gogoproto builds each file's descriptor at
+	// init, in file-name order, leaving imports it cannot resolve yet as
+	// empty placeholders. In it MsgPostTask (tx.proto) referred to a
+	// TrainingSpec (types.proto) with no fields, so the legacy amino JSON
+	// sign bytes wrote "spec":{} and "dataset":{}: an amino (Ledger)
+	// signature did not cover them, and a relayer could swap a task's spec.
+	// MergedRegistry rebuilds every file from the whole set
+	// (TestNoPlaceholderDescriptors).
+	protoFiles, err := proto.MergedRegistry()
+	if err != nil {
+		panic(err)
+	}
 	interfaceRegistry, err := codectypes.NewInterfaceRegistryWithOptions(codectypes.InterfaceRegistryOptions{
-		ProtoFiles: proto.HybridResolver,
+		ProtoFiles: protoFiles,
 		SigningOptions: signing.Options{
 			AddressCodec:          address.Bech32Codec{Bech32Prefix: sdk.GetConfig().GetBech32AccountAddrPrefix()},
 			ValidatorAddressCodec: address.Bech32Codec{Bech32Prefix: sdk.GetConfig().GetBech32ValidatorAddrPrefix()},

@@ -129,6 +129,11 @@ func TestLMLineage(t *testing.T) {
 		"hinter1...": w, "ADDRESS": w, "<model-hash-hex>": aligned, "ALIGNED_HASH": aligned, "BASE_HASH": base,
 		"HASH": aligned, "HEX": aligned,
 	})
+	// And every documented transaction: its command and flags exist, and
+	// those built from arguments alone build.
+	runDocumentedTxs(t, c, map[string]string{
+		"hinter1...": w, "<address on the other chain>": w, "BASE_HASH": base, "TUNED_HASH": base, "HASH": aligned,
+	}, map[string]string{"annotator": "worker2"})
 
 	// The operators' metrics (x/internal/metrics) count what just happened.
 	deadline := time.Now().Add(30 * time.Second)
