@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"cosmossdk.io/collections"
@@ -46,6 +47,10 @@ func (m msgServer) PostJob(ctx context.Context, msg *types.MsgPostJob) (*types.M
 	if err != nil {
 		return nil, err
 	}
+	tasksParams, err := m.tasks.GetParams(ctx)
+	if err != nil {
+		return nil, err
+	}
 	id, err := m.NextJob.Next(ctx)
 	if err != nil {
 		return nil, err
@@ -73,7 +78,7 @@ func (m msgServer) PostJob(ctx context.Context, msg *types.MsgPostJob) (*types.M
 		PayPerUpdate: msg.PayPerUpdate, PayPerAggregation: msg.PayPerAggregation, Bond: msg.Bond, Budget: msg.Budget,
 		TrainWindow: msg.TrainWindow, RevealWindow: msg.RevealWindow, FraudWindow: msg.FraudWindow,
 		Status: types.JOB_STATUS_RUNNING, GlobalModelHash: global, PostedHeight: sdkCtx.BlockHeight(), Chunks: chunks,
-		ChallengeBond: challengeBond(params, msg.MaxParticipants, chunks, msg.Bond.Denom),
+		ChallengeBond: jobChallengeBond(params, tasksParams, msg.MaxParticipants, chunks, msg.Bond.Denom),
 	}
 	if err := m.Jobs.Set(ctx, id, job); err != nil {
 		return nil, err
@@ -92,6 +97,20 @@ func (m msgServer) PostJob(ctx context.Context, msg *types.MsgPostJob) (*types.M
 // challengeBond sizes a chunk challenge's bond to the aggregator's answer:
 // factor x (the largest chunk reveal's gas + its bytes + a transaction's
 // overhead) x price.
+// jobChallengeBond is challengeBond in the job's denom: the native denom at
+// the module's challenge_gas_price, another at its accepted_denoms terms
+// (challenge_gas_price, and at least its min_challenge_bond).
+func jobChallengeBond(p types.Params, tp taskstypes.Params, participants uint32, chunks uint64, denom string) sdk.Coin {
+	terms, ok := tp.Terms(denom)
+	if !ok || denom == tp.Denom {
+		return challengeBond(p, participants, chunks, denom)
+	}
+	p.ChallengeGasPrice = terms.ChallengeGasPrice
+	c := challengeBond(p, participants, chunks, denom)
+	c.Amount = sdkmath.MaxInt(c.Amount, terms.MinChallengeBond)
+	return c
+}
+
 func challengeBond(p types.Params, participants uint32, chunks uint64, denom string) sdk.Coin {
 	depth := uint64(0)
 	for n := uint64(1); n < chunks+1; n *= 2 {
@@ -190,7 +209,12 @@ func (m msgServer) validateJob(ctx context.Context, msg *types.MsgPostJob, param
 	if err := engine.CheckTrainable(es, msg.Spec.TotalSteps, rowFormat(ds)); err != nil {
 		return es, 0, errorsmod.Wrapf(types.ErrInvalidJob, "the engine cannot train this job: %s", err)
 	}
-	denom := tp.Denom
+	// One denom for all of a job's coins: the native one or one on x/tasks'
+	// accepted_denoms (an IBC voucher, say).
+	denom := msg.Budget.Denom
+	if _, ok := tp.Terms(denom); !ok {
+		return es, 0, errorsmod.Wrapf(types.ErrInvalidJob, "budget denom %q is not accepted; accepted: %s", denom, strings.Join(tp.AcceptedDenomNames(), ", "))
+	}
 	for _, c := range []struct {
 		name string
 		c    sdk.Coin
