@@ -189,16 +189,17 @@ func runDocumentedTxs(t *testing.T, c *chainproc.Chain, subst map[string]string,
 			}
 		}
 		checked++
-		cmd := placeholder.ReplaceAllStringFunc(q.text, func(p string) string { return subst[p] })
+		cmd := placeholder.ReplaceAllStringFunc(strings.Join(words[1:], " "), func(p string) string { return subst[p] })
 		if handWritten[strings.Join(path[1:], " ")] || strings.ContainsAny(cmd, "<$") || strings.Contains(cmd, "...") {
 			continue
 		}
 		var args []string
-		for i, w := range strings.Fields(cmd)[1:] {
+		fields := strings.Fields(cmd)
+		for i, w := range fields {
 			if w == "-y" {
 				continue
 			}
-			if prev := strings.Fields(cmd)[i]; prev == "--from" {
+			if i > 0 && fields[i-1] == "--from" {
 				if k, ok := keys[w]; ok {
 					w = k
 				}

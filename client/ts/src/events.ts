@@ -4,7 +4,8 @@
 // event type is the proto message name (hinterland.tasks.v1.EventTaskPosted)
 // and each attribute is one field, keyed by its proto name, whose value is
 // that field in proto JSON ("\"7\"" for a uint64, "\"TASK_STATUS_OPEN\"" for an
-// enum). The SDK adds a msg_index attribute, which is not a field.
+// enum). The SDK adds a msg_index attribute to a transaction's events and a
+// mode attribute (BeginBlock, EndBlock) to a block's; neither is a field.
 import WebSocket from "ws";
 
 import * as annotation from "./gen/hinterland/annotation/v1/events";
@@ -39,10 +40,12 @@ export interface HinterlandEvent {
   /** The decoded message; narrow it with eventAs. */
   readonly value: unknown;
   readonly height: number;
-  /** Upper-case hex, as CometBFT prints it. */
+  /** Upper-case hex, as CometBFT prints it; empty for a block event (begin and end blockers). */
   readonly txHash: string;
   /** Index of the Msg that emitted the event in its transaction. */
   readonly msgIndex?: number;
+  /** For a block event, the phase that emitted it: BeginBlock or EndBlock. */
+  readonly mode?: string;
 }
 
 /** The event's value typed as type (e.g. EventTaskPosted), or undefined when it is another event. */
@@ -60,9 +63,14 @@ export function decodeHinterlandEvent(
   if (!type) return undefined;
   const fields: Record<string, unknown> = {};
   let msgIndex: number | undefined;
+  let mode: string | undefined;
   for (const { key, value } of event.attributes) {
     if (key === "msg_index") {
       msgIndex = Number(value);
+      continue;
+    }
+    if (key === "mode") {
+      mode = value;
       continue;
     }
     try {
@@ -71,7 +79,7 @@ export function decodeHinterlandEvent(
       throw new Error(`events: ${event.type}.${key}: the value ${JSON.stringify(value)} is not JSON`);
     }
   }
-  return { type: event.type, value: type.fromJSON(fields), height, txHash, msgIndex };
+  return { type: event.type, value: type.fromJSON(fields), height, txHash, msgIndex, mode };
 }
 
 /** A live subscription: iterate it with for await; close() ends the iteration and the connection. */
@@ -79,14 +87,29 @@ export interface HinterlandSubscription extends AsyncIterable<HinterlandEvent> {
   close(): void;
 }
 
-// What CometBFT (0.38, 0.39) sends on the websocket for a Tx subscription.
+// What CometBFT (0.38, 0.39) sends on the websocket for a Tx subscription,
+// and for a NewBlockEvents one (the events of FinalizeBlock outside
+// transactions: begin and end blockers).
 interface TxEventMessage {
   id?: unknown;
   result?: {
-    data?: { type?: string; value?: { TxResult?: { height?: string; result?: { events?: AbciEvent[] } } } };
+    data?: {
+      type?: string;
+      value?: { TxResult?: { height?: string; result?: { events?: AbciEvent[] } }; height?: string; events?: AbciEvent[] };
+    };
     events?: Record<string, string[]>;
   };
   error?: { message?: string; data?: string };
+}
+
+/** Options of subscribeHinterlandEvents. */
+export interface SubscribeOptions {
+  /**
+   * Also deliver the Hinterland events of the begin and end blockers
+   * (CometBFT's NewBlockEvents): expiries, draws, fraud windows closing,
+   * settlements and payouts. Their txHash is empty.
+   */
+  blockEvents?: boolean;
 }
 interface AbciEvent {
   type: string;
@@ -98,14 +121,21 @@ interface AbciEvent {
  * (CometBFT's query language; default every transaction). rpcUrl is the node's
  * RPC address (http://host:26657); the subscription uses its /websocket. The
  * promise resolves once the node has accepted the subscription, so no event of
- * a later transaction is missed. Events of the end blocker (expiries,
- * settlements) are block events, which this subscription does not carry.
+ * a later transaction is missed. Events of the begin and end blockers
+ * (expiries, settlements) are block events: ask for them with
+ * { blockEvents: true }.
  *
  * This speaks CometBFT's JSON-RPC directly rather than through CosmJS's
  * WebsocketClient, whose socket reconnects after disconnect() (CosmJS 0.39)
  * and so keeps a Node.js process alive.
  */
-export async function subscribeHinterlandEvents(rpcUrl: string, query = "tm.event='Tx'"): Promise<HinterlandSubscription> {
+export async function subscribeHinterlandEvents(
+  rpcUrl: string,
+  query = "tm.event='Tx'",
+  options: SubscribeOptions = {},
+): Promise<HinterlandSubscription> {
+  const queries = options.blockEvents ? [query, "tm.event='NewBlockEvents'"] : [query];
+  let pending = queries.length; // subscriptions not yet accepted
   const ws = new WebSocket(`${websocketUrl(rpcUrl)}/websocket`);
   const queue: HinterlandEvent[] = [];
   const waiting: { resolve: (r: IteratorResult<HinterlandEvent>) => void; reject: (err: Error) => void }[] = [];
@@ -132,17 +162,28 @@ export async function subscribeHinterlandEvents(rpcUrl: string, query = "tm.even
     if (next) next.resolve({ value: e, done: false });
     else queue.push(e);
   };
-  ws.on("open", () => ws.send(JSON.stringify({ jsonrpc: "2.0", id: 0, method: "subscribe", params: { query } })));
+  ws.on("open", () =>
+    queries.forEach((q, id) => ws.send(JSON.stringify({ jsonrpc: "2.0", id, method: "subscribe", params: { query: q } }))),
+  );
   ws.on("error", (err) => finish(new Error(`events: ${rpcUrl}: ${err.message}`)));
   ws.on("close", () => finish());
-  ws.on("message", (data) => {
+  ws.on("message", (raw) => {
     try {
-      const msg = JSON.parse(data.toString()) as TxEventMessage;
-      if (msg.error) throw new Error(`events: subscribe ${JSON.stringify(query)}: ${msg.error.message} ${msg.error.data ?? ""}`.trim());
-      const tx = msg.result?.data?.value?.TxResult;
+      const msg = JSON.parse(raw.toString()) as TxEventMessage;
+      if (msg.error) throw new Error(`events: subscribe ${JSON.stringify(queries[Number(msg.id)] ?? query)}: ${msg.error.message} ${msg.error.data ?? ""}`.trim());
+      const data = msg.result?.data;
+      if (data?.type === "tendermint/event/NewBlockEvents") {
+        const height = Number(data.value?.height);
+        for (const ev of data.value?.events ?? []) {
+          const e = decodeHinterlandEvent(ev, height, "");
+          if (e) push(e);
+        }
+        return;
+      }
+      const tx = data?.value?.TxResult;
       if (!tx) {
-        // The answer to the subscribe request.
-        subscribed?.resolve();
+        // The answer to a subscribe request.
+        if (--pending === 0) subscribed?.resolve();
         return;
       }
       const height = Number(tx.height);

@@ -192,6 +192,14 @@ test("typed events decode from ABCI attributes", () => {
   assert.deepEqual(posted.claimDeadline, { seconds: 1767323045n, nanos: 500_000_000 });
   assert.equal(e.msgIndex, 0);
   assert.equal(decodeHinterlandEvent({ type: "transfer", attributes: [] }), undefined);
+  // A block event (begin or end blocker) carries mode, not msg_index.
+  const final = decodeHinterlandEvent({
+    type: "hinterland.verification.v1.EventTranscriptFinal",
+    attributes: [{ key: "task_id", value: '"3"' }, { key: "mode", value: "EndBlock" }],
+  }, 20, "");
+  assert.equal(final?.mode, "EndBlock");
+  assert.equal(final?.msgIndex, undefined);
+  assert.equal((final?.value as { taskId: bigint }).taskId, 3n);
   assert.throws(
     () => decodeHinterlandEvent({ type: "hinterland.tasks.v1.EventTaskPosted", attributes: [{ key: "task_id", value: "{" }] }),
     /EventTaskPosted\.task_id: the value "\{" is not JSON/,
