@@ -18,17 +18,22 @@ type docQuery struct {
 	text string
 }
 
+// readmes are the README and the module READMEs.
+func readmes(t *testing.T) []string {
+	t.Helper()
+	mods, err := filepath.Glob(filepath.Join("..", "..", "x", "*", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]string{filepath.Join("..", "..", "README.md")}, mods...)
+}
+
 // documentedQueries returns every query command line (`$BIN q ...`,
 // `hinterlandd query ...`) in a code block of the README and the module
 // READMEs, in order.
 func documentedQueries(t *testing.T) []docQuery {
 	t.Helper()
-	files := []string{filepath.Join("..", "..", "README.md")}
-	mods, err := filepath.Glob(filepath.Join("..", "..", "x", "*", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files = append(files, mods...)
+	files := readmes(t)
 	start := regexp.MustCompile(`^(\$BIN|hinterlandd) (q|query) `)
 	var out []docQuery
 	for _, f := range files {
@@ -103,12 +108,7 @@ func refusedForState(msg string) bool {
 // continuation lines joined and comments cut.
 func documentedTxs(t *testing.T) []docQuery {
 	t.Helper()
-	files := []string{filepath.Join("..", "..", "README.md")}
-	mods, err := filepath.Glob(filepath.Join("..", "..", "x", "*", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files = append(files, mods...)
+	files := readmes(t)
 	start := regexp.MustCompile(`^(\$BIN|hinterlandd) tx `)
 	var out []docQuery
 	for _, f := range files {

@@ -15,6 +15,7 @@ import (
 	federatedkeeper "github.com/hinterland-ai/hinterland/x/federated/keeper"
 	federatedtypes "github.com/hinterland-ai/hinterland/x/federated/types"
 	rewardstypes "github.com/hinterland-ai/hinterland/x/rewards/types"
+	taskssim "github.com/hinterland-ai/hinterland/x/tasks/simulation"
 	taskstypes "github.com/hinterland-ai/hinterland/x/tasks/types"
 	"github.com/hinterland-ai/hinterland/x/verification/keeper"
 	verificationtypes "github.com/hinterland-ai/hinterland/x/verification/types"
@@ -36,6 +37,11 @@ func Outcomes(a *SimApp) string {
 	}
 	must(a.TasksKeeper.Tasks.Walk(ctx, nil, func(_ uint64, t taskstypes.Task) (bool, error) {
 		counts["task "+t.Status.String()]++
+		if t.Reward.Denom != t.Bond.Denom {
+			counts["task paid and bonded in two denoms"]++
+		} else if t.Reward.Denom == taskssim.Voucher {
+			counts["task in the voucher "+t.Status.String()]++
+		}
 		return false, nil
 	}))
 	must(a.TasksKeeper.Assignments.Walk(ctx, nil, func(_ collections.Pair[uint64, sdk.AccAddress], x taskstypes.Assignment) (bool, error) {

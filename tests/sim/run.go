@@ -12,14 +12,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/log/v2"
+	sdkmath "cosmossdk.io/math"
 
+	"github.com/cosmos/cosmos-sdk/codec"
 	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
 	"github.com/cosmos/cosmos-sdk/testutil/simsx"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	simtypes "github.com/cosmos/cosmos-sdk/types/simulation"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	"github.com/cosmos/cosmos-sdk/x/simulation"
 	simcli "github.com/cosmos/cosmos-sdk/x/simulation/client/cli"
 
 	"github.com/hinterland-ai/hinterland/app"
+	taskssim "github.com/hinterland-ai/hinterland/x/tasks/simulation"
 )
 
 // GenesisTime is the genesis time of every simulation: fixed, so that runs
@@ -83,7 +88,7 @@ func Simulate(tb testing.TB, cfg simtypes.Config, from *From) *Run {
 	})
 	reporter := simsx.NewBasicSimulationReporter()
 	exclude := maps.Clone(Excluded)
-	stateFn := simtestutil.AppStateFn(a.AppCodec(), a.SimulationManager(), a.DefaultGenesis())
+	stateFn := withVoucher(a.AppCodec(), simtestutil.AppStateFn(a.AppCodec(), a.SimulationManager(), a.DefaultGenesis()))
 	randAccs := simtypes.RandomAccounts
 	if from != nil {
 		maps.Copy(exclude, from.Exclude)
@@ -113,4 +118,41 @@ func (r *Run) Report() string {
 	c := r.App.Checker
 	return fmt.Sprintf("%d blocks, height %d, app hash %X; minted %s, burned %s", c.Blocks, r.App.LastBlockHeight(),
 		r.App.LastCommitID().Hash, c.Minted, c.Burned)
+}
+
+// withVoucher gives every simulated account 10^10 of x/tasks' simulated IBC
+// voucher (taskssim.Voucher, on the accepted_denoms of every simulated
+// genesis), so tasks are posted, bonded, paid, slashed and challenged in a
+// second denom and the custody and supply checks cover both.
+func withVoucher(cdc codec.JSONCodec, next simtypes.AppStateFn) simtypes.AppStateFn {
+	return func(r *rand.Rand, accs []simtypes.Account, cfg simtypes.Config) (json.RawMessage, []simtypes.Account, string, time.Time) {
+		state, accs, chainID, genesisTime := next(r, accs, cfg)
+		var gs map[string]json.RawMessage
+		if err := json.Unmarshal(state, &gs); err != nil {
+			panic(err)
+		}
+		var bank banktypes.GenesisState
+		cdc.MustUnmarshalJSON(gs[banktypes.ModuleName], &bank)
+		users := make(map[string]bool, len(accs))
+		for _, a := range accs {
+			users[a.Address.String()] = true
+		}
+		each := sdk.NewCoin(taskssim.Voucher, sdkmath.NewInt(10_000_000_000))
+		added := sdkmath.ZeroInt()
+		for i, b := range bank.Balances {
+			if users[b.Address] {
+				bank.Balances[i].Coins = b.Coins.Add(each)
+				added = added.Add(each.Amount)
+			}
+		}
+		if !bank.Supply.Empty() {
+			bank.Supply = bank.Supply.Add(sdk.NewCoin(taskssim.Voucher, added))
+		}
+		gs[banktypes.ModuleName] = cdc.MustMarshalJSON(&bank)
+		out, err := json.Marshal(gs)
+		if err != nil {
+			panic(err)
+		}
+		return out, accs, chainID, genesisTime
+	}
 }

@@ -30,9 +30,18 @@ func MsgPostTaskFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgPostTas
 		r := testData.Rand()
 		spec, ref := RandomJob(r.Rand, p)
 		replicas := uint32(1 + r.Intn(int(min(p.MaxReplicas, 3))))
-		reward := p.MinReward.AddRaw(int64(replicas) + r.Int63n(2_000_000))
-		bond := p.MinBond.AddRaw(r.Int63n(200_000))
-		rewardCoin := sdk.NewCoin(p.Denom, reward)
+		// Some tasks pay, or bond, in an accepted voucher, on its own minimums.
+		denom := func() types.AcceptedDenom {
+			terms, _ := p.Terms(p.Denom)
+			if len(p.AcceptedDenoms) > 0 && r.Intn(3) == 0 {
+				terms = p.AcceptedDenoms[r.Intn(len(p.AcceptedDenoms))]
+			}
+			return terms
+		}
+		rewardTerms, bondTerms := denom(), denom()
+		reward := rewardTerms.MinReward.AddRaw(int64(replicas) + r.Int63n(2_000_000))
+		bond := bondTerms.MinBond.AddRaw(r.Int63n(200_000))
+		rewardCoin := sdk.NewCoin(rewardTerms.Denom, reward)
 		poster := testData.AnyAccountN(10, reporter, simsx.WithLiquidBalanceGTE(rewardCoin.AddAmount(sdkmath.NewInt(1))))
 		if reporter.IsSkipped() {
 			return nil, nil
@@ -40,7 +49,7 @@ func MsgPostTaskFactory(k keeper.Keeper) simsx.SimMsgFactoryFn[*types.MsgPostTas
 		poster.LiquidBalance().BlockAmount(rewardCoin)
 		msg := &types.MsgPostTask{
 			Poster: poster.AddressBech32, Spec: spec, Dataset: ref,
-			Reward: rewardCoin, Bond: sdk.NewCoin(p.Denom, bond), Replicas: replicas,
+			Reward: rewardCoin, Bond: sdk.NewCoin(bondTerms.Denom, bond), Replicas: replicas,
 			ClaimWindow:  window(r.Rand, p.MinClaimWindow, p.MaxClaimWindow, 72*time.Hour),
 			CommitWindow: window(r.Rand, p.MinCommitWindow, p.MaxCommitWindow, 24*time.Hour),
 		}

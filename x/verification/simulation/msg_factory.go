@@ -245,7 +245,12 @@ func MsgSealChallengeFactory(k keeper.Keeper, tk taskskeeper.Keeper) simsx.SimMs
 		if len(forged) > 0 && r.Intn(2) == 0 {
 			segment = forged[r.Intn(len(forged))]
 		}
-		bond := recompute.ChallengeBond(task, params).AddAmount(sdkmath.NewInt(r.Int63n(10_000)))
+		tp, err := tk.GetParams(ctx)
+		if err != nil {
+			reporter.Skipf("tasks params: %s", err)
+			return nil, nil
+		}
+		bond := recompute.ChallengeBondFor(task, params, tp).AddAmount(sdkmath.NewInt(r.Int63n(10_000)))
 		challenger := testData.AnyAccountN(20, reporter, simsx.ExcludeAddresses(t.Worker),
 			simsx.WithLiquidBalanceGTE(bond.AddAmount(sdkmath.NewInt(1))))
 		if reporter.IsSkipped() {
