@@ -364,7 +364,7 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 	if simLimit == 0 {
 		simLimit = GenesisMaxBlockGas
 	}
-	app.SetAnteHandler(simulationGasCap(anteHandler, simLimit))
+	app.SetAnteHandler(simulationGasCap(redundantRelayCheck(anteHandler, app.IBCKeeper), simLimit))
 
 	if loadLatest {
 		if err := app.LoadLatestVersion(); err != nil {

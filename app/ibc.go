@@ -4,6 +4,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/baseapp"
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/runtime"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 	"github.com/cosmos/ibc-go/v11/modules/apps/transfer"
 	ibctransferkeeper "github.com/cosmos/ibc-go/v11/modules/apps/transfer/keeper"
@@ -11,6 +12,7 @@ import (
 	transferv2 "github.com/cosmos/ibc-go/v11/modules/apps/transfer/v2"
 	ibc "github.com/cosmos/ibc-go/v11/modules/core"
 	porttypes "github.com/cosmos/ibc-go/v11/modules/core/05-port/types"
+	ibcante "github.com/cosmos/ibc-go/v11/modules/core/ante"
 	ibcapi "github.com/cosmos/ibc-go/v11/modules/core/api"
 	ibcexported "github.com/cosmos/ibc-go/v11/modules/core/exported"
 	ibckeeper "github.com/cosmos/ibc-go/v11/modules/core/keeper"
@@ -54,6 +56,23 @@ func (app *App) wireIBC(govAuthority string) []module.AppModule {
 		transfer.NewAppModule(app.TransferKeeper),
 		ibctm.NewAppModule(tm),
 		solomachine.NewAppModule(sm),
+	}
+}
+
+// redundantRelayCheck runs ibc-go's RedundantRelayDecorator after the SDK's
+// ante handler (fees and signatures checked, sequence incremented): in
+// CheckTx it refuses a relayer's transaction whose packet messages were all
+// relayed already, so competing relayers do not fill blocks, and pay fees,
+// with no-ops.
+func redundantRelayCheck(next sdk.AnteHandler, k *ibckeeper.Keeper) sdk.AnteHandler {
+	rrd := ibcante.NewRedundantRelayDecorator(k)
+	done := func(ctx sdk.Context, _ sdk.Tx, _ bool) (sdk.Context, error) { return ctx, nil }
+	return func(ctx sdk.Context, tx sdk.Tx, simulate bool) (sdk.Context, error) {
+		newCtx, err := next(ctx, tx, simulate)
+		if err != nil {
+			return newCtx, err
+		}
+		return rrd.AnteHandle(newCtx, tx, simulate, done)
 	}
 }
 

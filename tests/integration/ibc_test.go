@@ -2,9 +2,11 @@ package integration
 
 import (
 	"encoding/json"
+	"math/rand"
 	"testing"
 	"time"
 
+	abci "github.com/cometbft/cometbft/abci/types"
 	dbm "github.com/cosmos/cosmos-db"
 	"github.com/stretchr/testify/require"
 
@@ -19,6 +21,7 @@ import (
 	transfertypes "github.com/cosmos/ibc-go/v11/modules/apps/transfer/types"
 	clienttypes "github.com/cosmos/ibc-go/v11/modules/core/02-client/types"
 	channeltypes "github.com/cosmos/ibc-go/v11/modules/core/04-channel/types"
+	host "github.com/cosmos/ibc-go/v11/modules/core/24-host"
 	ibctesting "github.com/cosmos/ibc-go/v11/testing"
 
 	"github.com/hinterland-ai/hinterland/app"
@@ -118,9 +121,26 @@ func TestIBCVoucherPaysForWork(t *testing.T) {
 	// 1. In: 5 HINT of home's uhint arrive on the work chain as a voucher.
 	homeBefore := n.balance(n.home, homeAddr, app.BondDenom)
 	packet := n.transfer(n.home, homeSender, sdk.NewInt64Coin(app.BondDenom, 5_000_000), requesterAddr.String(), time.Hour)
+	require.NoError(t, n.path.EndpointA.UpdateClient())
+	proof, proofHeight := n.home.QueryProof(host.PacketCommitmentKey(packet.GetSourcePort(), packet.GetSourceChannel(), packet.GetSequence()))
+	late := channeltypes.NewMsgRecvPacket(packet, proof, proofHeight, n.work.SenderAccounts[2].SenderAccount.GetAddress().String())
 	require.NoError(t, n.path.RelayPacket(packet))
 	require.Equal(t, int64(5_000_000), n.balance(n.work, requesterAddr, voucher).Int64())
 	require.Equal(t, int64(5_000_000), homeBefore.Sub(n.balance(n.home, homeAddr, app.BondDenom)).Int64(), "escrowed at home")
+	// A second relayer that delivers the same packet is refused at CheckTx
+	// (ibc-go's RedundantRelayDecorator in the ante handler): a no-op
+	// never takes block space or the relayer's fees.
+	late2 := n.work.SenderAccounts[2]
+	tx, err := simtestutil.GenSignedMockTx(rand.New(rand.NewSource(1)), n.work.TxConfig, []sdk.Msg{late}, sdk.Coins{}, 2_000_000,
+		n.work.ChainID, []uint64{late2.SenderAccount.GetAccountNumber()}, []uint64{late2.SenderAccount.GetSequence()}, late2.SenderPrivKey)
+	require.NoError(t, err)
+	bz, err := n.work.TxConfig.TxEncoder()(tx)
+	require.NoError(t, err)
+	check, err := n.work.App.CheckTx(&abci.RequestCheckTx{Tx: bz, Type: abci.CheckTxType_New})
+	require.NoError(t, err)
+	require.Equal(t, channeltypes.ErrRedundantTx.ABCICode(), check.Code, check.Log)
+	require.Equal(t, channeltypes.ErrRedundantTx.Codespace(), check.Codespace)
+
 	n.send(requester, &banktypes.MsgSend{FromAddress: requesterAddr.String(), ToAddress: workerAddr.String(),
 		Amount: sdk.NewCoins(sdk.NewInt64Coin(voucher, 1_000_000))})
 
@@ -128,7 +148,7 @@ func TestIBCVoucherPaysForWork(t *testing.T) {
 	post := fixtures.PostMsg(requesterAddr, data)
 	post.Reward = sdk.NewInt64Coin(voucher, 2_000_000)
 	post.Bond = sdk.NewInt64Coin(voucher, 200_000)
-	_, err := n.work.SendMsgsWithSender(requester, post)
+	_, err = n.work.SendMsgsWithSender(requester, post)
 	require.ErrorContains(t, err, "is not accepted")
 
 	// 3. Governance lists it (MsgUpdateParams from the gov account).
