@@ -13,6 +13,8 @@ command -v protoc >/dev/null || { echo "gen: protoc not found (apt-get install p
 [ -x "$plugin" ] || { echo "gen: $plugin not found; run 'npm ci' first" >&2; exit 1; }
 
 moddir() { (cd "$root" && go list -m -f '{{.Dir}}' "$1"); }
+# A fresh machine's module cache may lack them (only go build fetched it).
+(cd "$root" && go mod download github.com/cosmos/cosmos-sdk github.com/cosmos/gogoproto github.com/cosmos/cosmos-proto)
 SDK=$(moddir github.com/cosmos/cosmos-sdk)
 GOGO=$(moddir github.com/cosmos/gogoproto)
 CPROTO=$(moddir github.com/cosmos/cosmos-proto)
