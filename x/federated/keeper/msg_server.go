@@ -94,9 +94,6 @@ func (m msgServer) PostJob(ctx context.Context, msg *types.MsgPostJob) (*types.M
 	return &types.MsgPostJobResponse{JobId: id, GlobalModelHash: global}, nil
 }
 
-// challengeBond sizes a chunk challenge's bond to the aggregator's answer:
-// factor x (the largest chunk reveal's gas + its bytes + a transaction's
-// overhead) x price.
 // jobChallengeBond is challengeBond in the job's denom: the native denom at
 // the module's challenge_gas_price, another at its accepted_denoms terms
 // (challenge_gas_price, and at least its min_challenge_bond).
@@ -111,6 +108,9 @@ func jobChallengeBond(p types.Params, tp taskstypes.Params, participants uint32,
 	return c
 }
 
+// challengeBond sizes a chunk challenge's bond to the aggregator's answer:
+// factor x (the largest chunk reveal's gas + its bytes + a transaction's
+// overhead) x price.
 func challengeBond(p types.Params, participants uint32, chunks uint64, denom string) sdk.Coin {
 	depth := uint64(0)
 	for n := uint64(1); n < chunks+1; n *= 2 {

@@ -5,10 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 
-	sdkmath "cosmossdk.io/math"
-
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
+	sdkmath "cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
