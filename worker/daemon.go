@@ -155,6 +155,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	go func() { srvDone <- srv.Serve(ctx) }()
 	d.log.Info("worker started", "address", d.me, "chain_id", d.c.ChainID(), "work_dir", d.cfg.WorkDir,
 		"checkpoints", d.uri, "max_concurrent", d.cfg.Policy.MaxConcurrent)
+	// Say which accepted denoms the policy declines, once, rather than only
+	// per task.
+	if tp, err := d.c.TasksParams(ctx); err == nil && d.cfg.Policy.MinRewardPerMAC != nil {
+		for _, denom := range tp.AcceptedDenomNames() {
+			if _, ok := d.cfg.Policy.MinRewardPerMAC[denom]; !ok {
+				d.log.Info("tasks paid in this accepted denom are declined: --min-reward-per-mac does not price it", "denom", denom)
+			}
+		}
+	}
 	if d.cfg.Forge.Active() {
 		d.log.Warn("FORGING: this worker corrupts segment results on purpose (tests and demos only) and will be slashed",
 			"segments", d.cfg.Forge.Segments, "fraction", d.cfg.Forge.Fraction)
