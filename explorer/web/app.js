@@ -147,7 +147,25 @@ function lossBox(task, tr) {
 async function fetchLoss(url) {
   const r = await fetch(url, { mode: "cors", credentials: "omit" });
   if (!r.ok) throw new Error(`${url}: ${r.status}`);
-  const text = (await r.text()).slice(0, 1 << 20);
+  // Read at most 1 MiB, however much a (hostile) worker sends.
+  const reader = r.body.getReader();
+  const chunks = [];
+  let size = 0;
+  while (size < 1 << 20) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+  }
+  reader.cancel().catch(() => {});
+  const bytes = new Uint8Array(Math.min(size, 1 << 20));
+  let at = 0;
+  for (const c of chunks) {
+    const part = c.subarray(0, bytes.length - at);
+    bytes.set(part, at);
+    at += part.length;
+  }
+  const text = new TextDecoder().decode(bytes);
   const pts = [];
   for (const line of text.split("\n")) {
     const m = /^(\d{1,15}),(-?[0-9.]+(?:e[-+]?\d+)?)$/i.exec(line.trim());
